@@ -1,0 +1,4 @@
+export * from './errors.js';
+export * from './schema.js';
+export * from './spec.js';
+export * from './key.js';
