@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import underPressure from '@fastify/under-pressure';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { PreprocessorConfig } from './config.js';
+import { problemPlugin, sendProblem } from './plugins/problem.js';
+import { createMetrics, metricsPlugin, type Metrics } from './plugins/metrics.js';
+import { OutputCache, type CachedImage } from './cache/output-cache.js';
+import { SingleFlight } from './cache/single-flight.js';
+import { GeneratorClient } from './generator/client.js';
+import { ImageService } from './images.js';
+import { RulesStore } from './rules/store.js';
+import { artworkRoutes } from './routes/artwork.js';
+import { healthRoutes } from './routes/health.js';
+import { renderRoutes } from './routes/render.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: PreprocessorConfig;
+    rulesStore: RulesStore;
+    generator: GeneratorClient;
+    images: ImageService;
+    outputCache: OutputCache;
+    s3: S3Client;
+  }
+}
+
+export interface AppDeps {
+  /** Defaults to a client for the configured region and endpoint. */
+  s3?: S3Client;
+  /** Pino options or an instance; tests pass `false` or a level. */
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** Request ids from upstream (the CDN, a load balancer) are kept when they look like ids. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function s3ClientFor(config: PreprocessorConfig): S3Client {
+  return new S3Client({
+    region: config.region,
+    ...(config.s3Endpoint ? { endpoint: config.s3Endpoint, forcePathStyle: true } : {}),
+  });
+}
+
+/** Builds the Preprocessor without listening: main.ts listens, tests inject or listen on port 0. */
+export async function buildApp(config: PreprocessorConfig, deps: AppDeps = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.logger ?? { level: config.logLevel },
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const upstream = req.headers['x-request-id'];
+      return typeof upstream === 'string' && REQUEST_ID.test(upstream) ? upstream : randomUUID();
+    },
+    // Longer URLs than this are not artwork requests; they are answered 414 by Node.
+    maxParamLength: 200,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+
+  const metrics: Metrics = createMetrics();
+  const s3 = deps.s3 ?? s3ClientFor(config);
+  const rulesStore = await RulesStore.create({
+    rules: config.rules,
+    catalog: config.catalog,
+    s3Client: s3,
+    pollMs: config.reloadMs,
+    logger: app.log,
+  });
+  const generator = new GeneratorClient({ ...config.generator, region: config.region, s3, metrics });
+  const outputCache = new OutputCache(config.cache.maxBytes, config.cache.maxEntryBytes);
+  const images = new ImageService({
+    cache: outputCache,
+    flights: new SingleFlight<CachedImage>(),
+    generator,
+    metrics,
+    derivativesBucket: config.derivativesBucket,
+  });
+
+  app.decorate('config', config);
+  app.decorate('rulesStore', rulesStore);
+  app.decorate('generator', generator);
+  app.decorate('images', images);
+  app.decorate('outputCache', outputCache);
+  app.decorate('s3', s3);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onClose', async () => {
+    rulesStore.close();
+    generator.destroy();
+    if (!deps.s3) s3.destroy();
+  });
+
+  await app.register(problemPlugin);
+  await app.register(metricsPlugin, { metrics });
+  await app.register(underPressure, {
+    maxEventLoopDelay: config.maxEventLoopDelayMs,
+    retryAfter: 1,
+    exposeStatusRoute: false,
+    pressureHandler: (request, reply, type) => {
+      metrics.shed.inc({ reason: type === 'eventLoopDelay' ? 'event_loop' : String(type) });
+      sendProblem(request, reply, 'OVERLOADED', 'The server is overloaded; retry shortly.', { retryAfter: 1 });
+    },
+  });
+  await app.register(healthRoutes);
+  await app.register(artworkRoutes);
+  await app.register(renderRoutes);
+  return app;
+}

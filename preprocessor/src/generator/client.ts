@@ -1,0 +1,211 @@
+import { Agent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  MarqueeError,
+  parseGeneratorResult,
+  type GeneratorRequest,
+  type GeneratorSuccess,
+} from '@marquee/shared';
+import type { Metrics } from '../plugins/metrics.js';
+
+export interface RenderedImage {
+  body: Buffer;
+  contentType: string;
+  width: number;
+  height: number;
+}
+
+export interface GeneratorClientOptions {
+  functionName: string;
+  qualifier: string | undefined;
+  endpoint: string | undefined;
+  region: string;
+  timeoutMs: number;
+  maxInFlight: number;
+  /** Reads outputs the Generator wrote to the derivatives bucket (too large to return inline). */
+  s3: S3Client;
+  metrics: Metrics;
+  /** For tests: a client speaking to something else. */
+  lambda?: LambdaClient;
+}
+
+/** First retry after ~50 ms, doubling, each with full jitter, while the deadline allows. */
+const RETRY_BASE_MS = 50;
+/** Largest derivative read back from S3: beyond the Lambda 6 MB limit but bounded. */
+const MAX_DERIVATIVE_BYTES = 64 * 1024 * 1024;
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN']);
+
+function errorName(err: unknown): string {
+  return (err as { name?: string })?.name ?? '';
+}
+
+function errorCode(err: unknown): string {
+  const e = err as { code?: string; cause?: { code?: string } };
+  return e?.code ?? e?.cause?.code ?? '';
+}
+
+/**
+ * Invokes the Generator through the real Lambda Invoke API: a deadline per image, jittered
+ * retries of throttling inside it, and a cap on invocations in flight past which callers are
+ * shed at once (503 + Retry-After) instead of queued without bound.
+ */
+export class GeneratorClient {
+  private readonly lambda: LambdaClient;
+  private inFlight = 0;
+
+  constructor(private readonly opts: GeneratorClientOptions) {
+    const agentOptions = { keepAlive: true, maxSockets: opts.maxInFlight };
+    this.lambda =
+      opts.lambda ??
+      new LambdaClient({
+        region: opts.region,
+        ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+        // Retries are ours (throttling only, within the deadline): the SDK's would stack on them.
+        maxAttempts: 1,
+        requestHandler: {
+          httpAgent: new Agent(agentOptions),
+          httpsAgent: new HttpsAgent(agentOptions),
+          connectionTimeout: 2000,
+        },
+      });
+  }
+
+  get pending(): number {
+    return this.inFlight;
+  }
+
+  async render(request: GeneratorRequest, signal?: AbortSignal): Promise<RenderedImage> {
+    if (this.inFlight >= this.opts.maxInFlight) {
+      this.opts.metrics.shed.inc({ reason: 'in_flight' });
+      throw new MarqueeError('OVERLOADED', 'Too many images in progress; retry shortly.', { retryAfter: 1 });
+    }
+    this.inFlight++;
+    this.opts.metrics.inFlight.set(this.inFlight);
+    const started = performance.now();
+    try {
+      const result = await this.invokeWithRetries(request, signal);
+      this.opts.metrics.invocations.inc({ outcome: 'ok' });
+      if (result.coldStart) this.opts.metrics.coldStarts.inc();
+      return await this.materialise(result);
+    } finally {
+      this.inFlight--;
+      this.opts.metrics.inFlight.set(this.inFlight);
+      this.opts.metrics.generatorDuration.observe((performance.now() - started) / 1000);
+    }
+  }
+
+  /** A cheap reachability check for /readyz: a DryRun invocation validates function and permission. */
+  async ping(timeoutMs = 2000): Promise<boolean> {
+    try {
+      await this.lambda.send(
+        new InvokeCommand({ FunctionName: this.opts.functionName, Qualifier: this.opts.qualifier, InvocationType: 'DryRun' }),
+        { abortSignal: AbortSignal.timeout(timeoutMs) },
+      );
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  destroy(): void {
+    this.lambda.destroy();
+  }
+
+  private async invokeWithRetries(request: GeneratorRequest, outer?: AbortSignal): Promise<GeneratorSuccess> {
+    const deadline = Date.now() + this.opts.timeoutMs;
+    const payload = Buffer.from(JSON.stringify(request));
+    for (let attempt = 0; ; attempt++) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new MarqueeError('TIMEOUT', 'The image was not ready in time.');
+      const signal = outer ? AbortSignal.any([outer, AbortSignal.timeout(remaining)]) : AbortSignal.timeout(remaining);
+      try {
+        return await this.invokeOnce(payload, signal);
+      } catch (err) {
+        if (err instanceof MarqueeError) throw err;
+        if (errorName(err) === 'TooManyRequestsException') {
+          this.opts.metrics.invocations.inc({ outcome: 'throttled' });
+          const backoff = Math.random() * RETRY_BASE_MS * 2 ** Math.min(attempt, 6);
+          if (Date.now() + backoff >= deadline - 100) {
+            this.opts.metrics.shed.inc({ reason: 'throttled' });
+            throw new MarqueeError('THROTTLED', 'The Generator is at its concurrency limit; retry shortly.', {
+              retryAfter: 1,
+              cause: err,
+            });
+          }
+          await sleep(backoff);
+          continue;
+        }
+        throw this.translate(err, signal);
+      }
+    }
+  }
+
+  private async invokeOnce(payload: Uint8Array, signal: AbortSignal): Promise<GeneratorSuccess> {
+    const out = await this.lambda.send(
+      new InvokeCommand({ FunctionName: this.opts.functionName, Qualifier: this.opts.qualifier, Payload: payload }),
+      { abortSignal: signal },
+    );
+    const text = out.Payload ? Buffer.from(out.Payload).toString('utf8') : '';
+    if (out.FunctionError) {
+      const detail = safeJson(text) as { errorType?: string; errorMessage?: string } | undefined;
+      this.opts.metrics.invocations.inc({ outcome: 'failed' });
+      const timedOut = /timed out/i.test(detail?.errorMessage ?? '');
+      this.opts.metrics.generatorErrors.inc({ code: timedOut ? 'TIMEOUT' : 'GENERATOR_FAILED' });
+      throw new MarqueeError(
+        timedOut ? 'TIMEOUT' : 'GENERATOR_FAILED',
+        timedOut ? 'The Generator timed out.' : `The Generator failed (${detail?.errorType ?? 'unknown error'}).`,
+      );
+    }
+    const result = parseGeneratorResult(safeJson(text));
+    if (!result.ok) {
+      this.opts.metrics.invocations.inc({ outcome: 'error' });
+      this.opts.metrics.generatorErrors.inc({ code: result.error.code });
+      throw new MarqueeError(result.error.code, result.error.message);
+    }
+    return result;
+  }
+
+  private translate(err: unknown, signal: AbortSignal): MarqueeError {
+    this.opts.metrics.invocations.inc({ outcome: 'failed' });
+    if (signal.aborted || errorName(err) === 'AbortError' || errorName(err) === 'TimeoutError') {
+      this.opts.metrics.generatorErrors.inc({ code: 'TIMEOUT' });
+      return new MarqueeError('TIMEOUT', 'The image was not ready in time.', { cause: err });
+    }
+    if (NETWORK_CODES.has(errorCode(err)) || errorName(err) === 'ServiceUnavailableException') {
+      this.opts.metrics.generatorErrors.inc({ code: 'GENERATOR_UNAVAILABLE' });
+      return new MarqueeError('GENERATOR_UNAVAILABLE', 'The Generator cannot be reached; retry shortly.', {
+        retryAfter: 2,
+        cause: err,
+      });
+    }
+    this.opts.metrics.generatorErrors.inc({ code: 'GENERATOR_FAILED' });
+    return new MarqueeError('GENERATOR_FAILED', `The Generator call failed (${errorName(err) || 'error'}).`, { cause: err });
+  }
+
+  private async materialise(result: GeneratorSuccess): Promise<RenderedImage> {
+    const image = { contentType: result.contentType, width: result.width, height: result.height };
+    if (result.body !== undefined) return { ...image, body: Buffer.from(result.body, 'base64') };
+    if (!result.s3) throw new MarqueeError('GENERATOR_FAILED', 'The Generator returned neither bytes nor an object.');
+    const out = await this.opts.s3.send(new GetObjectCommand({ Bucket: result.s3.bucket, Key: result.s3.key }));
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of out.Body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_DERIVATIVE_BYTES) throw new MarqueeError('OUTPUT_TOO_LARGE', 'The rendered image is too large to serve.');
+      chunks.push(chunk);
+    }
+    return { ...image, body: Buffer.concat(chunks) };
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

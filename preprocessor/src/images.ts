@@ -1,0 +1,67 @@
+import { extensionOf, type Format, type ImageSpec, type Source } from '@marquee/shared';
+import type { OutputCache, CachedImage } from './cache/output-cache.js';
+import type { SingleFlight } from './cache/single-flight.js';
+import type { GeneratorClient } from './generator/client.js';
+import type { Metrics } from './plugins/metrics.js';
+
+export type CacheResult = 'hit' | 'miss' | 'coalesced';
+
+export interface ImageJob {
+  /** Canonical spec key: names the output in the cache, in flight, in the derivatives bucket. */
+  key: string;
+  source: Source;
+  spec: ImageSpec;
+  format: Format;
+  requestId: string;
+}
+
+export interface ImageServiceDeps {
+  cache: OutputCache;
+  flights: SingleFlight<CachedImage>;
+  generator: GeneratorClient;
+  metrics: Metrics;
+  derivativesBucket: string | undefined;
+}
+
+/** Output cache, then one generation per key in flight, then the Generator. */
+export class ImageService {
+  constructor(private readonly deps: ImageServiceDeps) {}
+
+  async get(job: ImageJob): Promise<{ image: CachedImage; cache: CacheResult }> {
+    const { cache, flights, metrics } = this.deps;
+    const hit = cache.get(job.key);
+    if (hit) {
+      metrics.cache.inc({ result: 'hit' });
+      return { image: hit, cache: 'hit' };
+    }
+    const { promise, shared } = flights.run(job.key, () => this.generate(job));
+    metrics.cache.inc({ result: shared ? 'coalesced' : 'miss' });
+    return { image: await promise, cache: shared ? 'coalesced' : 'miss' };
+  }
+
+  private async generate(job: ImageJob): Promise<CachedImage> {
+    const { derivativesBucket } = this.deps;
+    const rendered = await this.deps.generator.render({
+      v: 1,
+      id: job.requestId,
+      source: job.source,
+      spec: job.spec,
+      ...(derivativesBucket
+        ? { output: { s3: { bucket: derivativesBucket, key: `derivatives/${job.key}.${extensionOf(job.format)}` } } }
+        : {}),
+    });
+    const image: CachedImage = { ...rendered, etag: `"${job.key}"` };
+    this.deps.cache.set(job.key, image);
+    this.deps.metrics.cacheBytes.set(this.deps.cache.bytes);
+    this.deps.metrics.cacheEntries.set(this.deps.cache.entries);
+    return image;
+  }
+}
+
+/** RFC 9110 If-None-Match: weak comparison, lists, and `*`. */
+export function etagMatches(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  if (ifNoneMatch.trim() === '*') return true;
+  const bare = etag.replace(/^W\//, '');
+  return ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === bare);
+}

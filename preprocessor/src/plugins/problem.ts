@@ -1,0 +1,86 @@
+import fp from 'fastify-plugin';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { ERRORS, isMarqueeError, problemType, type ErrorCode } from '@marquee/shared';
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ErrorCode;
+  instance?: string;
+  [extra: string]: unknown;
+}
+
+/** Maps Fastify's own 4xx errors (body too large, bad content type…) onto the catalogue. */
+function codeForStatus(status: number): ErrorCode {
+  if (status === 401) return 'UNAUTHORIZED';
+  if (status === 403) return 'BAD_SIGNATURE';
+  if (status === 404) return 'NOT_FOUND';
+  if (status === 413) return 'PAYLOAD_TOO_LARGE';
+  if (status === 415) return 'UNSUPPORTED_IMAGE';
+  if (status === 429 || status === 503) return 'OVERLOADED';
+  if (status === 504) return 'TIMEOUT';
+  if (status >= 400 && status < 500) return 'INVALID_PARAMETER';
+  return 'INTERNAL';
+}
+
+/**
+ * Sends a problem+json reply. Errors are never cacheable for long: a CDN must not pin a
+ * failure for a year. 404s may be cached briefly (the title may appear soon).
+ */
+export function sendProblem(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  code: ErrorCode,
+  detail: string,
+  options: { status?: number; retryAfter?: number | undefined; extra?: Record<string, unknown> | undefined } = {},
+): FastifyReply {
+  const status = options.status ?? ERRORS[code].status;
+  const body: Problem = {
+    ...options.extra,
+    type: problemType(code),
+    title: ERRORS[code].title,
+    status,
+    detail,
+    code,
+    instance: request.id,
+  };
+  reply.code(status);
+  reply.header('content-type', 'application/problem+json; charset=utf-8');
+  reply.header('cache-control', status === 404 ? 'public, max-age=60' : 'no-store');
+  reply.header('x-content-type-options', 'nosniff');
+  reply.removeHeader('etag');
+  reply.removeHeader('vary');
+  if (options.retryAfter !== undefined) reply.header('retry-after', String(options.retryAfter));
+  return reply.send(body);
+}
+
+/** The one place errors become HTTP: coded errors keep their status, anything else is a 500 without detail. */
+export const problemPlugin = fp(
+  async (app) => {
+    app.setErrorHandler((err: FastifyError, request, reply) => {
+      if (isMarqueeError(err)) {
+        if (err.status >= 500) request.log.error({ err, code: err.code }, err.message);
+        else request.log.info({ code: err.code }, err.message);
+        return sendProblem(request, reply, err.code, err.message, { retryAfter: err.retryAfter, extra: err.extra });
+      }
+      if (err.validation) {
+        request.log.info({ code: 'INVALID_PARAMETER' }, err.message);
+        return sendProblem(request, reply, 'INVALID_PARAMETER', err.message);
+      }
+      const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+      if (status < 500) {
+        request.log.info({ code: err.code }, err.message);
+        return sendProblem(request, reply, codeForStatus(status), err.message, { status });
+      }
+      request.log.error({ err }, 'unhandled error');
+      return sendProblem(request, reply, 'INTERNAL', 'Internal error; the request id names it in the logs.', { status });
+    });
+
+    app.setNotFoundHandler((request, reply) =>
+      sendProblem(request, reply, 'NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]?.slice(0, 200)}`),
+    );
+  },
+  { name: 'marquee-problem' },
+);

@@ -1,0 +1,47 @@
+import { MarqueeError } from '@marquee/shared';
+
+export type ArtworkExt = 'jpg' | 'png' | 'webp' | 'avif' | 'auto';
+
+export interface ArtworkFile {
+  width: number;
+  height: number | undefined;
+  dpr: number;
+  ext: ArtworkExt;
+}
+
+/** Digits per dimension: 5 is already past any allowed size; longer is noise, not a request. */
+const MAX_DIMENSION_DIGITS = 5;
+const FILE_PATTERN = /^(\d{1,5})(?:x(\d{1,5}))?(?:@(\d)x)?\.([a-z0-9]{1,5})$/;
+const EXTS: Record<string, ArtworkExt> = { jpg: 'jpg', jpeg: 'jpg', png: 'png', webp: 'webp', avif: 'avif', auto: 'auto' };
+
+function invalid(message: string): MarqueeError {
+  return new MarqueeError('INVALID_PARAMETER', message);
+}
+
+/**
+ * Parses `{W}x{H}[@{n}x].{ext}` or `{W}[@{n}x].{ext}`. Says what was expected and what came;
+ * whether the size is allowed is the rules' business, not the parser's.
+ */
+export function parseArtworkFile(file: string): ArtworkFile {
+  const shown = JSON.stringify(file.slice(0, 40));
+  const m = FILE_PATTERN.exec(file);
+  if (!m) {
+    throw invalid(
+      `size: expected {width}x{height}[@2x].{ext} or {width}[@2x].{ext} with up to ${MAX_DIMENSION_DIGITS} digits, got ${shown}`,
+    );
+  }
+  const [, w, h, dpr, ext] = m;
+  const width = Number(w);
+  const height = h === undefined ? undefined : Number(h);
+  if (width === 0 || height === 0) throw invalid(`size: width and height must be at least 1, got ${shown}`);
+  const dprValue = dpr === undefined ? 1 : Number(dpr);
+  if (dprValue < 1) throw invalid(`size: pixel ratio must be @1x..@3x, got ${shown}`);
+  const normalised = EXTS[ext ?? ''];
+  if (!normalised) throw invalid(`format: expected one of jpg, png, webp, avif, auto, got ${JSON.stringify(ext)}`);
+  return { width, height, dpr: dprValue, ext: normalised };
+}
+
+/** The canonical file name of a size, as snap redirects spell it. */
+export function formatArtworkFile(width: number, height: number, dpr: number, ext: string): string {
+  return `${width}x${height}${dpr > 1 ? `@${dpr}x` : ''}.${ext}`;
+}

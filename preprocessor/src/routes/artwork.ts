@@ -1,0 +1,84 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { extensionOf } from '@marquee/shared';
+import { parseArtworkFile, formatArtworkFile } from './artwork-url.js';
+import { resolveArtwork } from '../rules/resolve.js';
+import { etagMatches } from '../images.js';
+
+const Params = Type.Object({
+  type: Type.String({ pattern: '^[a-z][a-z0-9-]{0,31}$' }),
+  titleId: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }),
+  file: Type.String({ minLength: 3, maxLength: 32 }),
+});
+
+const Query = Type.Object({
+  // BCP 47 as catalogs use it: language, optional script/region/variant subtags.
+  locale: Type.Optional(Type.String({ pattern: '^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$', maxLength: 35 })),
+  v: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' })),
+});
+
+/** Snap redirects are as stable as the rules: cache them, but not for a year. */
+const REDIRECT_CACHE_CONTROL = 'public, max-age=3600';
+
+export const artworkRoutes: FastifyPluginAsync = async (app) => {
+  app.withTypeProvider<TypeBoxTypeProvider>().get(
+    '/v1/artwork/:type/:titleId/:file',
+    { schema: { params: Params, querystring: Query } },
+    async (request, reply) => {
+      const { type, titleId, file } = request.params as Static<typeof Params>;
+      const query = request.query as Static<typeof Query>;
+      const parsed = parseArtworkFile(file);
+      const state = app.rulesStore.current();
+      const resolution = resolveArtwork(
+        { rules: state.rules, catalog: state.catalog, sourcesBucket: app.config.sourcesBucket },
+        {
+          type,
+          titleId,
+          width: parsed.width,
+          ...(parsed.height !== undefined ? { height: parsed.height } : {}),
+          dpr: parsed.dpr,
+          ext: parsed.ext,
+          ...(request.headers.accept !== undefined ? { accept: request.headers.accept } : {}),
+          ...(query.locale !== undefined ? { locale: query.locale } : {}),
+          ...(query.v !== undefined ? { v: query.v } : {}),
+        },
+      );
+
+      reply.header('x-content-type-options', 'nosniff');
+      if (resolution.kind === 'redirect') {
+        const search = new URLSearchParams();
+        if (query.locale !== undefined) search.set('locale', query.locale);
+        if (query.v !== undefined) search.set('v', query.v);
+        const qs = search.size > 0 ? `?${search.toString()}` : '';
+        const target = formatArtworkFile(resolution.width, resolution.height, resolution.dpr, parsed.ext);
+        reply.header('cache-control', REDIRECT_CACHE_CONTROL);
+        return reply.redirect(`/v1/artwork/${type}/${titleId}/${target}${qs}`, 308);
+      }
+
+      const etag = `"${resolution.key}"`;
+      reply.header('etag', etag);
+      reply.header('cache-control', resolution.cacheControl);
+      if (resolution.vary) reply.header('vary', 'Accept');
+      reply.header('x-artwork-locale', resolution.locale);
+      reply.header('x-artwork-size', `${resolution.spec.width}x${resolution.spec.height}`);
+      if (etagMatches(request.headers['if-none-match'], etag)) {
+        reply.header('x-cache', 'revalidated');
+        return reply.code(304).send();
+      }
+
+      const { image, cache } = await app.images.get({
+        key: resolution.key,
+        source: resolution.source,
+        spec: resolution.spec,
+        format: resolution.format,
+        requestId: request.id,
+      });
+      reply.header('x-cache', cache);
+      reply.header('content-type', image.contentType);
+      reply.header('content-length', image.body.length);
+      reply.header('content-disposition', `inline; filename="${titleId}-${type}-${resolution.size}.${extensionOf(resolution.format)}"`);
+      return reply.send(image.body);
+    },
+  );
+};

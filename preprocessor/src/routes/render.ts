@@ -1,0 +1,64 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { FITS, FORMATS, MAX_OUTPUT_DIMENSION, MarqueeError, contentTypeOf, parseImageSpec, specKey, type Source } from '@marquee/shared';
+import { verifySignedUrl } from '../signing.js';
+
+/** Keys a studio may render: published sources and the staging prefix, never `..` tricks. */
+const SOURCE_KEY = '^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._/-]{0,511}$';
+
+const Query = Type.Object({
+  src: Type.String({ pattern: SOURCE_KEY }),
+  w: Type.Integer({ minimum: 1, maximum: MAX_OUTPUT_DIMENSION }),
+  h: Type.Integer({ minimum: 1, maximum: MAX_OUTPUT_DIMENSION }),
+  fit: Type.Optional(Type.Union(FITS.map((f) => Type.Literal(f)))),
+  fmt: Type.Optional(Type.Union(FORMATS.map((f) => Type.Literal(f)))),
+  q: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+  fx: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+  fy: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+  v: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' })),
+  exp: Type.Optional(Type.String()),
+  sig: Type.Optional(Type.String()),
+});
+
+/** Studio previews are private to whoever holds the signed URL; they expire with it. */
+const PREVIEW_CACHE_CONTROL = 'private, max-age=300';
+
+export const renderRoutes: FastifyPluginAsync = async (app) => {
+  app.withTypeProvider<TypeBoxTypeProvider>().get(
+    '/v1/render',
+    {
+      schema: { querystring: Query },
+      // The signature is checked on the raw query, before any parameter is trusted or coerced.
+      preValidation: async (request) => {
+        const url = new URL(request.url, 'http://render.invalid');
+        verifySignedUrl(url.pathname, url.searchParams, app.config.signingKey);
+      },
+    },
+    async (request, reply) => {
+      const q = request.query as Static<typeof Query>;
+      if ((q.fx === undefined) !== (q.fy === undefined)) {
+        throw new MarqueeError('INVALID_PARAMETER', 'fx and fy: give both or neither');
+      }
+      const spec = parseImageSpec({
+        width: q.w,
+        height: q.h,
+        fit: q.fit ?? 'cover',
+        format: q.fmt ?? 'jpeg',
+        quality: q.q ?? 80,
+        ...(q.fx !== undefined && q.fy !== undefined ? { focal: { x: q.fx, y: q.fy } } : {}),
+        ...(q.fmt === 'avif' ? { effort: 2 } : {}),
+      });
+      const source: Source = { s3: { bucket: app.config.sourcesBucket, key: q.src } };
+      const key = specKey(source, spec, q.v);
+      const { image, cache } = await app.images.get({ key, source, spec, format: spec.format, requestId: request.id });
+      reply.header('x-cache', cache);
+      reply.header('etag', image.etag);
+      reply.header('cache-control', PREVIEW_CACHE_CONTROL);
+      reply.header('x-content-type-options', 'nosniff');
+      reply.header('content-type', contentTypeOf(spec.format));
+      reply.header('content-length', image.body.length);
+      return reply.send(image.body);
+    },
+  );
+};
