@@ -1,0 +1,32 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Dispatcher } from 'undici';
+import type { GeneratorConfig } from './config.js';
+import { createLogger, type Logger } from './log.js';
+import { publicAddressesOnly, type AddressPolicy } from './source/guard.js';
+import { lazyHttpAgent } from './source/http.js';
+import { lazyS3Client } from './source/s3.js';
+
+/** What `generate` needs from the outside world; created once per environment. */
+export interface Deps {
+  config: GeneratorConfig;
+  logger: Logger;
+  /** The S3 client, created on first use (the SDK is loaded then too). */
+  s3Client: () => Promise<S3Client>;
+  /** The HTTP agent that connects only to addresses `addressPolicy` allows. */
+  httpAgent: () => Promise<Dispatcher>;
+  /** Which IP addresses HTTP sources may reach; tests inject a looser one for 127.0.0.x. */
+  addressPolicy: AddressPolicy;
+}
+
+export type DepsOverrides = Partial<Omit<Deps, 'config'>>;
+
+export function createDeps(config: GeneratorConfig, overrides: DepsOverrides = {}): Deps {
+  const addressPolicy = overrides.addressPolicy ?? publicAddressesOnly;
+  return {
+    config,
+    logger: overrides.logger ?? createLogger(config.logLevel),
+    s3Client: overrides.s3Client ?? lazyS3Client(config),
+    httpAgent: overrides.httpAgent ?? lazyHttpAgent(addressPolicy, config.fetchTimeoutMs),
+    addressPolicy,
+  };
+}

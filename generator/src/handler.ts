@@ -1,0 +1,72 @@
+import {
+  MarqueeError,
+  failure,
+  isMarqueeError,
+  parseGeneratorRequest,
+  type GeneratorResult,
+} from '@marquee/shared';
+import { loadConfig } from './config.js';
+import { createDeps, type Deps } from './deps.js';
+import { generate } from './generate.js';
+
+/** The part of Lambda's context object the handler reads. */
+export interface LambdaContext {
+  awsRequestId?: string;
+}
+
+export type Handler = (event: unknown, context?: LambdaContext) => Promise<GeneratorResult>;
+
+/** Process-wide: only the first invocation in this environment is a cold start. */
+let invocations = 0;
+
+function requestId(event: unknown): string | undefined {
+  if (typeof event !== 'object' || event === null) return undefined;
+  const id = (event as { id?: unknown }).id;
+  return typeof id === 'string' ? id.slice(0, 128) : undefined;
+}
+
+/**
+ * The Lambda transport around `generate`: decode the event, run, encode the
+ * result. It never throws: a coded error becomes `{ ok: false }`, anything
+ * else becomes INTERNAL, and every invocation logs exactly one line.
+ */
+export function createHandler(deps: Deps): Handler {
+  return async (event, context) => {
+    const coldStart = invocations++ === 0;
+    const started = performance.now();
+    const reqId = requestId(event);
+    const base = { reqId, awsRequestId: context?.awsRequestId, coldStart };
+    try {
+      const request = parseGeneratorRequest(event);
+      const out = await generate(request, deps);
+      deps.logger.info(
+        {
+          ...base,
+          code: 'OK',
+          status: 200,
+          ms: Math.round(performance.now() - started),
+          timings: out.timings,
+          bytes: out.bytes,
+          width: out.width,
+          height: out.height,
+          output: out.s3 === undefined ? 'inline' : 's3',
+        },
+        'generated',
+      );
+      return { ...out, coldStart };
+    } catch (err) {
+      const e = isMarqueeError(err) ? err : new MarqueeError('INTERNAL', 'internal error', { cause: err });
+      const line = { ...base, code: e.code, status: e.status, ms: Math.round(performance.now() - started), err: e.cause ?? e };
+      if (e.status >= 500) deps.logger.error(line, e.message);
+      else deps.logger.info(line, e.message);
+      return failure(e.code, e.message);
+    }
+  };
+}
+
+// Once per environment, at init: a bad config fails the init, not every request.
+const config = loadConfig();
+const deps = createDeps(config);
+
+/** The Lambda entry point. */
+export const handler: Handler = createHandler(deps);

@@ -1,0 +1,83 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { MarqueeError, type S3Ref } from '@marquee/shared';
+import type { GeneratorConfig } from '../config.js';
+import { declaredLength, readCapped, tooLarge } from './limit.js';
+
+type S3Module = typeof import('@aws-sdk/client-s3');
+let s3Module: Promise<S3Module> | undefined;
+
+/**
+ * The AWS SDK is the heaviest module in the bundle; it is loaded on first use
+ * only, so an invocation that never touches S3 (HTTP source, inline output)
+ * does not pay for it. Once loaded it stays loaded for the environment.
+ */
+export function loadS3Module(): Promise<S3Module> {
+  s3Module ??= import('@aws-sdk/client-s3');
+  return s3Module;
+}
+
+/** One client per environment, created on first use. */
+export function lazyS3Client(config: GeneratorConfig): () => Promise<S3Client> {
+  let client: Promise<S3Client> | undefined;
+  return () => {
+    client ??= loadS3Module().then(
+      ({ S3Client }) =>
+        new S3Client({
+          region: config.region,
+          ...(config.s3Endpoint === undefined ? {} : { endpoint: config.s3Endpoint, forcePathStyle: true }),
+          // One retry: the whole invocation has a fetch budget of a few seconds.
+          maxAttempts: 2,
+        }),
+    );
+    return client;
+  };
+}
+
+interface SdkError {
+  name?: string;
+  $metadata?: { httpStatusCode?: number };
+}
+
+function classify(err: unknown, ref: S3Ref): MarqueeError {
+  const e = (err ?? {}) as SdkError;
+  const status = e.$metadata?.httpStatusCode;
+  const where = `s3://${ref.bucket}/${ref.key}`;
+  if (e.name === 'NoSuchKey' || e.name === 'NoSuchBucket' || e.name === 'NoSuchVersion' || e.name === 'NotFound' || status === 404) {
+    return new MarqueeError('SOURCE_NOT_FOUND', `source not found: ${where}`, { cause: err });
+  }
+  if (e.name === 'AccessDenied' || status === 403) {
+    return new MarqueeError('SOURCE_NOT_ALLOWED', `source access denied: ${where}`, { cause: err });
+  }
+  return new MarqueeError('SOURCE_FETCH_FAILED', `source fetch failed: ${where}`, { cause: err });
+}
+
+/** GetObject, streamed with a byte cap. Aborting `signal` stops the request and the body. */
+export async function fetchS3(
+  ref: S3Ref,
+  client: S3Client,
+  module: S3Module,
+  maxBytes: number,
+  signal: AbortSignal,
+): Promise<Buffer> {
+  let body: (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
+  try {
+    const out = await client.send(
+      new module.GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, VersionId: ref.versionId }),
+      { abortSignal: signal },
+    );
+    body = out.Body as typeof body;
+    const destroy = () => body?.destroy?.();
+    const length = declaredLength(out.ContentLength);
+    if (length !== undefined && length > maxBytes) {
+      destroy();
+      throw tooLarge(maxBytes);
+    }
+    if (body === undefined) throw new MarqueeError('SOURCE_FETCH_FAILED', 'source fetch failed: empty body');
+    return await readCapped(body, maxBytes, destroy);
+  } catch (err) {
+    body?.destroy?.();
+    if (err instanceof MarqueeError) throw err;
+    if (signal.aborted) throw signal.reason;
+    throw classify(err, ref);
+  }
+}

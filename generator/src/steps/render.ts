@@ -1,0 +1,100 @@
+import { MarqueeError, type ImageSpec, type Overlay } from '@marquee/shared';
+import type { OverlayOptions } from 'sharp';
+import { backgroundFor, flattenColour, type Rgba } from './colour.js';
+import type { Probe } from './detect.js';
+import { encode } from './encode.js';
+import { plan } from './geometry.js';
+import { sharp, type Sharp, type OutputInfo } from './sharp.js';
+
+export interface RenderLimits {
+  maxInputPixels: number;
+  renderTimeoutMs: number;
+}
+
+/** A badge decoded and sized for one output: raw RGBA pixels and where they go. */
+export interface PreparedOverlay {
+  input: Buffer;
+  raw: { width: number; height: number; channels: 4 };
+  gravity: Overlay['gravity'];
+}
+
+/**
+ * Decoding options for untrusted input: the pixel cap again (belt and braces
+ * after `probe`), fail on truncated or corrupt data instead of rendering grey,
+ * EXIF auto-orientation, and the first frame only of an animation.
+ */
+function open(buf: Buffer, limits: RenderLimits): Sharp {
+  return sharp(buf, { failOn: 'error', limitInputPixels: limits.maxInputPixels, autoOrient: true, pages: 1 })
+    .timeout({ seconds: Math.ceil(limits.renderTimeoutMs / 1000) });
+}
+
+/** libvips reports its time-out as an ordinary error; the clock tells the two apart. */
+async function run<T>(what: string, limits: RenderLimits, work: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof MarqueeError) throw err;
+    const elapsed = performance.now() - started;
+    if (elapsed >= Math.ceil(limits.renderTimeoutMs / 1000) * 1000 - 50) {
+      throw new MarqueeError('TIMEOUT', `${what} render timed out after ${Math.round(elapsed)} ms`, { cause: err });
+    }
+    throw new MarqueeError('UNSUPPORTED_IMAGE', `${what} could not be decoded`, { cause: err });
+  }
+}
+
+/** Resizes a badge to `scale` × the output width (never taller than the output). */
+export function prepareOverlay(
+  buf: Buffer,
+  overlay: Overlay,
+  frame: { width: number; height: number },
+  limits: RenderLimits,
+): Promise<PreparedOverlay> {
+  const width = Math.max(1, Math.round(overlay.scale * frame.width));
+  return run('overlay', limits, async () => {
+    const { data, info } = await open(buf, limits)
+      .resize({ width: Math.min(width, frame.width), height: frame.height, fit: 'inside' })
+      .toColourspace('srgb')
+      .ensureAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    return { input: data, raw: { width: info.width, height: info.height, channels: 4 }, gravity: overlay.gravity };
+  });
+}
+
+/** The output size for a spec, before rendering: overlays are prepared against it. */
+export function frameOf(source: Probe, spec: ImageSpec): { width: number; height: number } {
+  const g = plan(source, spec, undefined);
+  return { width: g.width, height: g.height };
+}
+
+/** Whether the rendered frame can hold transparency: from the source or a see-through letterbox. */
+function hasAlpha(source: Probe, spec: ImageSpec, bg: Rgba): boolean {
+  if (spec.format === 'jpeg') return false;
+  return source.hasAlpha || (spec.fit === 'contain' && bg.alpha < 1);
+}
+
+/** Orient, crop/resize, flatten, composite overlays, convert to sRGB, encode. */
+export function render(
+  buf: Buffer,
+  source: Probe,
+  spec: ImageSpec,
+  overlays: readonly PreparedOverlay[],
+  limits: RenderLimits,
+): Promise<{ data: Buffer; info: OutputInfo }> {
+  return run('source', limits, async () => {
+    const bg = backgroundFor(spec);
+    const geometry = plan(source, spec, bg);
+    let image = open(buf, limits).resize(geometry.resize);
+    if (geometry.extract !== undefined) image = image.extract(geometry.extract);
+    if (spec.format === 'jpeg') image = image.flatten({ background: flattenColour(bg) });
+    if (overlays.length > 0) {
+      const layers: OverlayOptions[] = overlays.map((o) => ({ input: o.input, raw: o.raw, gravity: o.gravity }));
+      image = image.composite(layers);
+      // Compositing adds an alpha band; drop it again when the frame was opaque.
+      if (!hasAlpha(source, spec, bg)) image = image.removeAlpha();
+    }
+    image = encode(image.toColourspace('srgb'), spec);
+    return image.toBuffer({ resolveWithObject: true });
+  });
+}
