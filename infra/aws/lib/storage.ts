@@ -1,0 +1,50 @@
+import { Duration } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import type { MarqueeSettings } from './config.js';
+
+/** Object prefixes the services agree on; IAM statements are scoped to them. */
+export const PREFIX = {
+  /** Studio uploads awaiting review, in the sources bucket. */
+  staging: 'staging/',
+  /** Overlay images (e.g. "Top 10"), in the sources bucket. */
+  badges: 'badges/',
+  /** Large Generator outputs, in the derivatives bucket. */
+  derivatives: 'derivatives/',
+} as const;
+
+/** Sources (versioned: the catalog pins versions) and derivatives (expiring: re-creatable). */
+export class Storage extends Construct {
+  readonly sources: s3.Bucket;
+  readonly derivatives: s3.Bucket;
+
+  constructor(scope: Construct, id: string, settings: MarqueeSettings) {
+    super(scope, id);
+    const common = {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    } satisfies s3.BucketProps;
+
+    this.sources = new s3.Bucket(this, 'Sources', {
+      ...common,
+      bucketName: settings.sourcesBucketName,
+      versioned: true,
+      lifecycleRules: [
+        // Old versions stay long enough to roll a catalog back, then stop costing storage.
+        { id: 'noncurrent', noncurrentVersionExpiration: Duration.days(90) },
+        { id: 'multipart', abortIncompleteMultipartUploadAfter: Duration.days(7) },
+      ],
+    });
+
+    this.derivatives = new s3.Bucket(this, 'Derivatives', {
+      ...common,
+      bucketName: settings.derivativesBucketName,
+      lifecycleRules: [
+        { id: 'expire', expiration: Duration.days(settings.derivativesExpiryDays) },
+        { id: 'multipart', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+    });
+  }
+}
