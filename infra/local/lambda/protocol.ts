@@ -1,0 +1,30 @@
+/** IPC messages between the endpoint and an execution environment (`runtime.ts`). */
+
+/** Lambda's function error document: what the caller reads as the payload of a failed invocation. */
+export interface FunctionErrorBody {
+  errorType: string;
+  errorMessage: string;
+  trace?: string[];
+}
+
+export interface InvokeMessage {
+  type: 'invoke';
+  requestId: string;
+  /** The request payload as the caller sent it (JSON text). */
+  payload: string;
+  /** Wall-clock deadline (epoch ms) for `context.getRemainingTimeInMillis()`. */
+  deadline: number;
+  invokedFunctionArn: string;
+}
+
+export type ParentMessage = InvokeMessage;
+
+export type ChildMessage =
+  | { type: 'ready' }
+  | { type: 'init-error'; error: FunctionErrorBody }
+  | { type: 'result'; requestId: string; payload: string }
+  | { type: 'error'; requestId: string; error: FunctionErrorBody };
+
+export function isChildMessage(value: unknown): value is ChildMessage {
+  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
+}

@@ -1,0 +1,117 @@
+/**
+ * The bootstrap of one local execution environment: a child process that
+ * imports the handler module once (the init phase) and then runs one
+ * invocation at a time, as the endpoint sends them over IPC.
+ *
+ * Crashes are deliberately not caught: an uncaught exception, an unhandled
+ * rejection, `process.exit` or an out-of-memory abort ends this process, and
+ * the endpoint answers `Runtime.ExitError`, as Lambda does.
+ */
+import { basename, isAbsolute } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { ChildMessage, FunctionErrorBody, InvokeMessage, ParentMessage } from './protocol.js';
+import type { LambdaContext } from './runtime-context.js';
+
+type Handler = (event: unknown, context: LambdaContext, callback: (err: unknown, result?: unknown) => void) => unknown;
+
+function send(message: ChildMessage): void {
+  process.send?.(message);
+}
+
+function errorBody(err: unknown): FunctionErrorBody {
+  if (err instanceof Error) {
+    return { errorType: err.name, errorMessage: err.message, trace: err.stack?.split('\n') ?? [] };
+  }
+  return { errorType: typeof err, errorMessage: String(err), trace: [] };
+}
+
+/** Init errors carry Lambda's runtime error types, so a missing module reads as it does on AWS. */
+function initErrorBody(err: unknown, handlerName: string): FunctionErrorBody {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === 'ERR_MODULE_NOT_FOUND') {
+    return { ...errorBody(err), errorType: 'Runtime.ImportModuleError', errorMessage: `Error: Cannot find module '${handlerName}'` };
+  }
+  if (err instanceof SyntaxError) return { ...errorBody(err), errorType: 'Runtime.UserCodeSyntaxError' };
+  return errorBody(err);
+}
+
+async function loadHandler(modulePath: string, exportName: string): Promise<Handler> {
+  const mod = (await import(pathToFileURL(modulePath).href)) as Record<string, unknown> & { default?: Record<string, unknown> };
+  const fn = mod[exportName] ?? mod.default?.[exportName];
+  if (typeof fn !== 'function') {
+    throw Object.assign(new Error(`${basename(modulePath)}.${exportName} is undefined or not exported`), {
+      name: 'Runtime.HandlerNotFound',
+    });
+  }
+  return fn as Handler;
+}
+
+/** Calls a handler that returns a promise, a value, or (with three parameters) answers through a callback. */
+function call(handler: Handler, event: unknown, context: LambdaContext): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const callback = (err: unknown, result?: unknown): void => (err ? reject(err) : resolve(result));
+    const out = handler(event, context, callback);
+    if (out !== null && typeof out === 'object' && typeof (out as PromiseLike<unknown>).then === 'function') {
+      (out as PromiseLike<unknown>).then(resolve, reject);
+    } else if (handler.length < 3) {
+      resolve(out);
+    }
+  });
+}
+
+function contextFor(message: InvokeMessage): LambdaContext {
+  const env = process.env;
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: env.AWS_LAMBDA_FUNCTION_NAME ?? '',
+    functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION ?? '$LATEST',
+    invokedFunctionArn: message.invokedFunctionArn,
+    memoryLimitInMB: env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? '',
+    awsRequestId: message.requestId,
+    logGroupName: env.AWS_LAMBDA_LOG_GROUP_NAME ?? '',
+    logStreamName: env.AWS_LAMBDA_LOG_STREAM_NAME ?? '',
+    getRemainingTimeInMillis: () => Math.max(0, message.deadline - Date.now()),
+  };
+}
+
+async function invoke(handler: Handler, message: InvokeMessage): Promise<void> {
+  const { requestId } = message;
+  let result: unknown;
+  try {
+    const event: unknown = message.payload.length === 0 ? {} : JSON.parse(message.payload);
+    result = await call(handler, event, contextFor(message));
+  } catch (err) {
+    send({ type: 'error', requestId, error: errorBody(err) });
+    return;
+  }
+  let payload: string;
+  try {
+    // Lambda answers `null` for a handler that returns nothing.
+    payload = JSON.stringify(result) ?? 'null';
+  } catch (err) {
+    send({ type: 'error', requestId, error: { ...errorBody(err), errorType: 'Runtime.MarshalError' } });
+    return;
+  }
+  send({ type: 'result', requestId, payload });
+}
+
+async function main(): Promise<void> {
+  const [modulePath, exportName = 'handler'] = process.argv.slice(2);
+  if (modulePath === undefined || !isAbsolute(modulePath)) throw new Error('runtime: expected an absolute handler module path');
+  // The endpoint going away (even killed) closes the channel: never outlive it.
+  process.on('disconnect', () => process.exit(0));
+
+  let handler: Handler;
+  try {
+    handler = await loadHandler(modulePath, exportName);
+  } catch (err) {
+    send({ type: 'init-error', error: initErrorBody(err, basename(modulePath)) });
+    return;
+  }
+  process.on('message', (message: ParentMessage) => {
+    if (message.type === 'invoke') void invoke(handler, message);
+  });
+  send({ type: 'ready' });
+}
+
+await main();

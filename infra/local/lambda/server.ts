@@ -1,0 +1,271 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { FunctionPool, type LambdaCounters } from './pool.js';
+import type { Outcome } from './environment.js';
+import { DEFAULTS, defaultLogger, resolveFunctions, type LocalLambdaOptions, type ResolvedFunction } from './options.js';
+import { LOCAL_ACCOUNT_ID, LOG_TAIL_BYTES, MAX_EVENT_REQUEST_BYTES, MAX_SYNC_REQUEST_BYTES } from './limits.js';
+
+export interface LambdaStats extends LambdaCounters {
+  functions: Record<string, LambdaCounters>;
+}
+
+export interface LocalLambda {
+  /** `http://host:port`: the `endpoint` for `new LambdaClient({ endpoint })`. */
+  url: string;
+  port: number;
+  /** Totals over every function, and per function under `functions`. */
+  stats(): LambdaStats;
+  /** Stops accepting invocations, lets running ones finish (briefly), kills every environment. */
+  close(): Promise<void>;
+}
+
+const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/;
+const FUNCTION_PATH = /^\/2015-03-31\/functions\/([^/]+)\/?$/;
+const INVOCATION_TYPES = ['RequestResponse', 'Event', 'DryRun'] as const;
+type InvocationType = (typeof INVOCATION_TYPES)[number];
+/** Only `$LATEST` exists locally: every qualifier (version or alias such as `live`) runs it. */
+const EXECUTED_VERSION = '$LATEST';
+
+interface FunctionRef {
+  name: string;
+  qualifier: string | undefined;
+}
+
+/** A function name as Lambda accepts it: `name`, `name:qualifier`, `account:function:name`, or a full ARN. */
+function parseFunctionRef(raw: string): FunctionRef {
+  const parts = raw.split(':');
+  if (parts[0] === 'arn') return { name: parts[6] ?? '', qualifier: parts[7] };
+  if (parts[1] === 'function') return { name: parts[2] ?? '', qualifier: parts[3] };
+  return { name: parts[0] ?? '', qualifier: parts[1] };
+}
+
+/** Reads the body, draining (not keeping) whatever passes `limit`, so the 413 reaches the client intact. */
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size <= limit) chunks.push(chunk);
+  }
+  return size > limit ? undefined : Buffer.concat(chunks);
+}
+
+/** A Lambda service error, shaped for the AWS SDK's restJson1 parser (`x-amzn-ErrorType` names the exception). */
+function serviceError(res: ServerResponse, status: number, type: string, body: Record<string, unknown>, requestId: string): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    'x-amzn-ErrorType': type,
+    'x-amzn-RequestId': requestId,
+  });
+  res.end(text);
+}
+
+function userError(res: ServerResponse, status: number, type: string, message: string, requestId: string): void {
+  serviceError(res, status, type, { Type: 'User', message }, requestId);
+}
+
+function throttled(res: ServerResponse, requestId: string): void {
+  serviceError(
+    res,
+    429,
+    'TooManyRequestsException',
+    { __type: 'TooManyRequestsException', message: 'Rate Exceeded.', Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' },
+    requestId,
+  );
+}
+
+function logResult(outcome: Outcome, requestId: string, durationMs: number, fn: ResolvedFunction): string {
+  const report =
+    `START RequestId: ${requestId} Version: ${EXECUTED_VERSION}\n${outcome.logTail}END RequestId: ${requestId}\n` +
+    `REPORT RequestId: ${requestId}\tDuration: ${durationMs.toFixed(2)} ms\tMemory Size: ${fn.memoryMb} MB\n`;
+  return Buffer.from(Buffer.from(report).subarray(-LOG_TAIL_BYTES)).toString('base64');
+}
+
+/** The invoke reply as Lambda shapes it: 200 always, with `X-Amz-Function-Error` when the function failed. */
+function invokeReply(res: ServerResponse, outcome: Outcome, requestId: string, logTail: string | undefined): void {
+  const body = outcome.kind === 'ok' ? outcome.payload : JSON.stringify(outcome.error);
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    'x-amz-executed-version': EXECUTED_VERSION,
+    'x-amzn-RequestId': requestId,
+  };
+  if (outcome.kind !== 'ok') headers['x-amz-function-error'] = 'Unhandled';
+  if (logTail !== undefined) headers['x-amz-log-result'] = logTail;
+  res.writeHead(200, headers);
+  res.end(body);
+}
+
+function functionConfiguration(fn: ResolvedFunction, arn: string): Record<string, unknown> {
+  return {
+    Configuration: {
+      FunctionName: fn.name,
+      FunctionArn: arn,
+      Runtime: 'nodejs20.x',
+      Handler: fn.env._HANDLER,
+      MemorySize: fn.memoryMb,
+      Timeout: Math.ceil(fn.timeoutMs / 1000),
+      Version: EXECUTED_VERSION,
+      State: 'Active',
+      LastUpdateStatus: 'Successful',
+      PackageType: 'Zip',
+      Architectures: ['arm64'],
+    },
+  };
+}
+
+/**
+ * Starts a local endpoint that speaks the Lambda Invoke API, so the real
+ * `@aws-sdk/client-lambda` works against it with a custom `endpoint`.
+ */
+export async function startLocalLambda(options: LocalLambdaOptions): Promise<LocalLambda> {
+  const logger = options.logger ?? defaultLogger();
+  const region = options.region ?? DEFAULTS.region;
+  const functions = new Map(resolveFunctions(options).map((fn) => [fn.name, fn]));
+  const pools = new Map<string, FunctionPool>();
+  for (const fn of functions.values()) {
+    pools.set(
+      fn.name,
+      new FunctionPool({
+        ...fn,
+        functionName: fn.name,
+        idleMs: options.idleMs ?? DEFAULTS.idleMs,
+        stdout: options.stdout ?? process.stdout,
+        stderr: options.stderr ?? process.stderr,
+        logger,
+      }),
+    );
+  }
+  const arnOf = (name: string, qualifier?: string): string =>
+    `arn:aws:lambda:${region}:${LOCAL_ACCOUNT_ID}:function:${name}${qualifier ? `:${qualifier}` : ''}`;
+
+  async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://local');
+    const invoke = INVOKE_PATH.exec(url.pathname);
+    const get = FUNCTION_PATH.exec(url.pathname);
+    if (req.method === 'GET' && url.pathname === '/healthz') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+      return;
+    }
+    if (req.method === 'GET' && get) {
+      const ref = parseFunctionRef(decodeURIComponent(get[1] ?? ''));
+      const fn = functions.get(ref.name);
+      if (fn === undefined) return notFound(res, ref, requestId);
+      const text = JSON.stringify(functionConfiguration(fn, arnOf(fn.name)));
+      res.writeHead(200, { 'content-type': 'application/json', 'x-amzn-RequestId': requestId }).end(text);
+      return;
+    }
+    if (req.method !== 'POST' || !invoke) {
+      req.resume();
+      return userError(res, 404, 'UnknownOperationException', `Unknown operation ${req.method ?? ''} ${url.pathname}`, requestId);
+    }
+
+    const typeHeader = req.headers['x-amz-invocation-type'] ?? 'RequestResponse';
+    const type = INVOCATION_TYPES.find((t) => t === typeHeader);
+    const body = await readBody(req, type === 'Event' ? MAX_EVENT_REQUEST_BYTES : MAX_SYNC_REQUEST_BYTES);
+    const ref = parseFunctionRef(decodeURIComponent(invoke[1] ?? ''));
+    const qualifier = url.searchParams.get('Qualifier') ?? ref.qualifier;
+    const pool = pools.get(ref.name);
+    const fn = functions.get(ref.name);
+    if (pool === undefined || fn === undefined) return notFound(res, ref, requestId);
+    if (type === undefined) {
+      return userError(res, 400, 'InvalidParameterValueException', `Unsupported invocation type: ${String(typeHeader)}`, requestId);
+    }
+    if (body === undefined) {
+      const limit = type === 'Event' ? MAX_EVENT_REQUEST_BYTES : MAX_SYNC_REQUEST_BYTES;
+      return userError(res, 413, 'RequestTooLargeException', `Request must be smaller than ${limit} bytes for the InvokeFunction operation`, requestId);
+    }
+    const payload = body.toString('utf8');
+    if (payload.length > 0 && !isJson(payload)) {
+      return userError(res, 400, 'InvalidRequestContentException', 'Could not parse request body into json', requestId);
+    }
+    await dispatch(res, { fn, pool, type, payload, requestId, arn: arnOf(fn.name, qualifier ?? undefined), tail: req.headers['x-amz-log-type'] === 'Tail' });
+  }
+
+  async function dispatch(
+    res: ServerResponse,
+    call: { fn: ResolvedFunction; pool: FunctionPool; type: InvocationType; payload: string; requestId: string; arn: string; tail: boolean },
+  ): Promise<void> {
+    const { fn, pool, requestId } = call;
+    if (call.type === 'DryRun') {
+      res.writeHead(204, { 'x-amzn-RequestId': requestId }).end();
+      return;
+    }
+    const invocation = { requestId, payload: call.payload, invokedFunctionArn: call.arn };
+    if (call.type === 'Event') {
+      if (!pool.enqueue(invocation)) return throttled(res, requestId);
+      res.writeHead(202, { 'x-amzn-RequestId': requestId }).end();
+      return;
+    }
+    const started = performance.now();
+    const running = pool.tryInvoke(invocation);
+    if (running === undefined) {
+      logger.info({ fn: fn.name, requestId }, 'invocation throttled');
+      return throttled(res, requestId);
+    }
+    const outcome = await running;
+    const durationMs = performance.now() - started;
+    logger.debug({ fn: fn.name, requestId, durationMs, outcome: outcome.kind }, 'invocation done');
+    invokeReply(res, outcome, requestId, call.tail ? logResult(outcome, requestId, durationMs, fn) : undefined);
+  }
+
+  function notFound(res: ServerResponse, ref: FunctionRef, requestId: string): void {
+    serviceError(res, 404, 'ResourceNotFoundException', { Type: 'User', Message: `Function not found: ${arnOf(ref.name, ref.qualifier)}` }, requestId);
+  }
+
+  const server = createServer((req, res) => {
+    const requestId = randomUUID();
+    handle(req, res, requestId).catch((err: unknown) => {
+      logger.error({ err, requestId }, 'local lambda request failed');
+      if (res.headersSent) res.destroy();
+      else serviceError(res, 500, 'ServiceException', { Type: 'Service', message: 'Internal error in the local Lambda endpoint' }, requestId);
+    });
+  });
+  // Invocations may legitimately run as long as the longest function timeout.
+  server.requestTimeout = 0;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? DEFAULTS.port, options.host ?? DEFAULTS.host, () => resolve());
+  });
+  const { port, address } = server.address() as AddressInfo;
+  const host = address.includes(':') ? `[${address}]` : address;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    stats() {
+      const total: LambdaStats = { invocations: 0, coldStarts: 0, throttles: 0, timeouts: 0, crashes: 0, errors: 0, environments: 0, busy: 0, functions: {} };
+      for (const [name, pool] of pools) {
+        const counters = pool.stats();
+        total.functions[name] = counters;
+        for (const key of Object.keys(counters) as (keyof LambdaCounters)[]) total[key] += counters[key];
+      }
+      return total;
+    },
+    close() {
+      closing ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        await Promise.all([...pools.values()].map((pool) => pool.close(options.closeGraceMs ?? DEFAULTS.closeGraceMs)));
+        server.closeIdleConnections();
+        // Replies to killed invocations are written by now; let them flush before cutting what is left.
+        setTimeout(() => server.closeAllConnections(), 100).unref();
+        await closed;
+      })();
+      return closing;
+    },
+  };
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}

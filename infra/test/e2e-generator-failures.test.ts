@@ -1,0 +1,112 @@
+// The Preprocessor when the Generator is down, throttled or slow: clear 5xx problem+json with
+// Retry-After where a retry can help, and the server keeps serving.
+import t from 'tap';
+import { mkdtemp, writeFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:net';
+import { buildApp, loadConfig } from '@marquee/preprocessor';
+import { startLocalLambda } from '../local/lambda/index.js';
+
+const dir = await mkdtemp(path.join(tmpdir(), 'marquee-fail-'));
+t.teardown(() => rm(dir, { recursive: true, force: true }));
+const catalog = path.join(dir, 'catalog.json');
+const artwork = (id: string) => ({ boxshot: { en: { source: `titles/${id}/boxshot/en.jpg`, version: '1' } } });
+await writeFile(
+  catalog,
+  JSON.stringify({
+    version: 1,
+    titles: Object.fromEntries(['80000001', '80000002', '80000003'].map((id) => [id, { name: id, flags: [], artwork: artwork(id) }])),
+  }),
+);
+
+/** A port with nobody listening: the Generator is down. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function app(endpoint: string, generator: { timeoutMs?: number; maxInFlight?: number } = {}) {
+  const config = loadConfig({
+    catalog,
+    sourcesBucket: 'marquee-sources',
+    reloadMs: 60_000,
+    generator: { functionName: 'marquee-generator', endpoint, ...generator },
+  }, { AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x' });
+  process.env.AWS_ACCESS_KEY_ID ??= 'S3RVER';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'S3RVER';
+  const instance = await buildApp(config, { logger: false });
+  t.teardown(() => instance.close());
+  return instance;
+}
+
+const url = (id: string) => `/v1/artwork/boxshot/${id}/342x513.jpg`;
+
+t.test('Generator down: 503 problem+json with Retry-After, not cached, server still healthy', async (t) => {
+  const a = await app(`http://127.0.0.1:${await closedPort()}`);
+  const res = await a.inject(url('80000001'));
+  t.equal(res.statusCode, 503);
+  t.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8');
+  t.equal(res.json().code, 'GENERATOR_UNAVAILABLE');
+  t.ok(Number(res.headers['retry-after']) >= 1);
+  t.equal(res.headers['cache-control'], 'no-store');
+  t.notMatch(res.body, /at .*\.js:\d+/, 'no stack trace');
+  t.equal((await a.inject('/healthz')).statusCode, 200);
+  t.equal((await a.inject('/readyz')).statusCode, 503, 'not ready while the Generator is unreachable');
+});
+
+t.test('throttled: retried within the deadline, then 503 with Retry-After; the held request still succeeds', async (t) => {
+  const lambda = await startLocalLambda({
+    concurrency: 1,
+    functions: {
+      'marquee-generator': {
+        handler: fileURLToPath(new URL('./fixtures/e2e-slow-generator.mjs', import.meta.url)),
+        env: { SLOW_MS: '2500' },
+        timeoutMs: 10_000,
+        memoryMb: 256,
+      },
+    },
+  });
+  t.teardown(() => lambda.close());
+  const a = await app(lambda.url, { timeoutMs: 1200 });
+  const holder = a.inject(url('80000001'));
+  // Let the first invocation take the only environment.
+  while (lambda.stats().busy < 1) await new Promise((r) => setTimeout(r, 20));
+  const throttled = await a.inject(url('80000002'));
+  t.equal(throttled.statusCode, 503);
+  t.equal(throttled.json().code, 'THROTTLED');
+  t.ok(Number(throttled.headers['retry-after']) >= 1);
+  t.ok(lambda.stats().throttles >= 2, 'the client retried the throttle before giving up');
+  const held = await holder;
+  t.ok([200, 504].includes(held.statusCode), `held request ends cleanly (${held.statusCode})`);
+  const after = await a.inject('/healthz');
+  t.equal(after.statusCode, 200);
+});
+
+t.test('past the in-flight cap: shed at once with 503 and Retry-After', async (t) => {
+  const lambda = await startLocalLambda({
+    concurrency: 2,
+    functions: {
+      'marquee-generator': {
+        handler: fileURLToPath(new URL('./fixtures/e2e-slow-generator.mjs', import.meta.url)),
+        env: { SLOW_MS: '800' },
+        memoryMb: 256,
+      },
+    },
+  });
+  t.teardown(() => lambda.close());
+  const a = await app(lambda.url, { maxInFlight: 1, timeoutMs: 5000 });
+  const first = a.inject(url('80000001'));
+  while (a.generator.pending < 1) await new Promise((r) => setTimeout(r, 10));
+  const shed = await a.inject(url('80000003'));
+  t.equal(shed.statusCode, 503);
+  t.equal(shed.json().code, 'OVERLOADED');
+  t.equal(shed.headers['retry-after'], '1');
+  t.equal((await first).statusCode, 200);
+  const metrics = (await a.inject('/metrics')).body;
+  t.match(metrics, /marquee_shed_total\{reason="in_flight"\} 1/);
+});
