@@ -96,6 +96,8 @@ function parseUrl(text: string, base?: URL): URL {
   }
 }
 
+const ignore = () => {};
+
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 function classify(err: unknown, url: URL): MarqueeError {
@@ -135,7 +137,11 @@ export async function fetchHttp(
       throw classify(err, url);
     }
     const { statusCode, headers, body } = res;
-    const destroy = () => body.destroy();
+    // An undici body destroyed before its end emits 'error'; nobody needs it any more.
+    const destroy = () => {
+      body.on('error', ignore);
+      body.destroy();
+    };
     const location = headers.location;
     if (statusCode >= 300 && statusCode < 400 && typeof location === 'string') {
       destroy();

@@ -59,14 +59,18 @@ export async function fetchS3(
   maxBytes: number,
   signal: AbortSignal,
 ): Promise<Buffer> {
-  let body: (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
+  let body: (AsyncIterable<Uint8Array> & { destroy?: () => void; on?: (e: string, f: () => void) => void }) | undefined;
+  // A body destroyed before its end may emit 'error'; nobody needs it any more.
+  const destroy = () => {
+    body?.on?.('error', () => {});
+    body?.destroy?.();
+  };
   try {
     const out = await client.send(
       new module.GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, VersionId: ref.versionId }),
       { abortSignal: signal },
     );
     body = out.Body as typeof body;
-    const destroy = () => body?.destroy?.();
     const length = declaredLength(out.ContentLength);
     if (length !== undefined && length > maxBytes) {
       destroy();
@@ -75,7 +79,7 @@ export async function fetchS3(
     if (body === undefined) throw new MarqueeError('SOURCE_FETCH_FAILED', 'source fetch failed: empty body');
     return await readCapped(body, maxBytes, destroy);
   } catch (err) {
-    body?.destroy?.();
+    destroy();
     if (err instanceof MarqueeError) throw err;
     if (signal.aborted) throw signal.reason;
     throw classify(err, ref);
