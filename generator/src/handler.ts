@@ -56,7 +56,8 @@ export function createHandler(deps: Deps): Handler {
       return { ...out, coldStart };
     } catch (err) {
       const e = isMarqueeError(err) ? err : new MarqueeError('INTERNAL', 'internal error', { cause: err });
-      const line = { ...base, code: e.code, status: e.status, ms: Math.round(performance.now() - started), err: e.cause ?? e };
+      // The public message is the log message; the underlying error, when there is one, rides along.
+      const line = { ...base, code: e.code, status: e.status, ms: Math.round(performance.now() - started), err: e.cause };
       if (e.status >= 500) deps.logger.error(line, e.message);
       else deps.logger.info(line, e.message);
       return failure(e.code, e.message);

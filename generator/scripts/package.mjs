@@ -1,0 +1,142 @@
+// Builds the Lambda artefact: an esbuild ESM bundle (AWS SDK inside, sharp outside)
+// and generator/dist/generator.zip with sharp's prebuilt binaries for linux x64 and
+// arm64 (glibc). Idempotent: the arm64 binaries are fetched once into .cache/.
+import { execFileSync } from 'node:child_process';
+import { createWriteStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdir, mkdtemp, rename, rm, cp } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import yazl from 'yazl';
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const dist = join(root, 'dist');
+const bundleDir = join(dist, 'bundle');
+const bundleFile = join(bundleDir, 'index.mjs');
+const zipFile = join(dist, 'generator.zip');
+const cacheDir = join(root, '.cache');
+const require = createRequire(join(root, 'package.json'));
+
+/** A package's directory, found from generator/ as Node would (packages may not export package.json). */
+function packageDir(name, from = root) {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', name);
+    if (existsSync(join(candidate, 'package.json'))) return candidate;
+    if (dirname(dir) === dir) throw new Error(`package not found: ${name}`);
+  }
+}
+const readJson = (file) => JSON.parse(readFileSync(file, 'utf8'));
+
+// 1. The bundle.
+const started = performance.now();
+await build({
+  entryPoints: [join(root, 'src', 'handler.ts')],
+  outfile: bundleFile,
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  minify: true,
+  sourcemap: false,
+  legalComments: 'none',
+  // ESM builds of the AWS SDK tree-shake better than their CJS ones.
+  mainFields: ['module', 'main'],
+  external: ['sharp'],
+  // Bundled CommonJS (pino, parts of the SDK) calls require() for Node built-ins.
+  banner: { js: "import { createRequire as __marqueeCreateRequire } from 'node:module'; const require = __marqueeCreateRequire(import.meta.url);" },
+  logLevel: 'warning',
+});
+const bundleBytes = statSync(bundleFile).size;
+console.log(`bundle  ${relative(process.cwd(), bundleFile)}  ${(bundleBytes / 1024).toFixed(0)} KiB  (${Math.round(performance.now() - started)} ms)`);
+
+// 2. sharp's runtime: its JS, its three runtime dependencies, and the native pair per architecture.
+const sharpDir = packageDir('sharp');
+const sharpPkg = readJson(join(sharpDir, 'package.json'));
+const optional = sharpPkg.optionalDependencies ?? {};
+const nativeFor = (arch) => [`@img/sharp-linux-${arch}`, `@img/sharp-libvips-linux-${arch}`];
+for (const name of [...nativeFor('x64'), ...nativeFor('arm64')]) {
+  if (!optional[name]) throw new Error(`sharp ${sharpPkg.version} does not list ${name}`);
+}
+
+/** arm64 binaries are not installed on this x64 machine: fetch them once with npm. */
+async function arm64Packages() {
+  const key = nativeFor('arm64').map((n) => `${n.replace('/', '+')}@${optional[n]}`).join('_');
+  const target = join(cacheDir, key);
+  if (existsSync(join(target, 'node_modules', '@img', 'sharp-linux-arm64', 'package.json'))) return target;
+  console.log(`fetch   ${nativeFor('arm64').map((n) => `${n}@${optional[n]}`).join(' ')}`);
+  await mkdir(cacheDir, { recursive: true });
+  const work = await mkdtemp(join(tmpdir(), 'marquee-arm64-'));
+  try {
+    // npm refuses the arm64 packages as direct installs on x64 (EBADPLATFORM), but
+    // --os/--cpu/--libc steer which of sharp's optional dependencies it picks.
+    // The npm_config_* variables of the surrounding `npm run -w` are not passed on.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_')));
+    execFileSync('npm', [
+      'install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--ignore-scripts',
+      '--os=linux', '--cpu=arm64', '--libc=glibc', '--prefix', work, `sharp@${sharpPkg.version}`,
+    ], { cwd: work, env, stdio: ['ignore', 'ignore', 'inherit'] });
+    for (const n of nativeFor('arm64')) {
+      if (!existsSync(join(work, 'node_modules', n, 'package.json'))) throw new Error(`npm did not install ${n}`);
+    }
+    await rm(target, { recursive: true, force: true });
+    await mkdir(join(target, 'node_modules'), { recursive: true });
+    await cp(join(work, 'node_modules', '@img'), join(target, 'node_modules', '@img'), { recursive: true });
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+  return target;
+}
+const arm64Root = await arm64Packages();
+
+/** Every file under dir (following no symlinks), skipping type declarations and sources. */
+function walk(dir, skip = () => false) {
+  const out = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = join(dir, entry.name);
+    if (skip(full, entry)) continue;
+    if (entry.isDirectory()) out.push(...walk(full, skip));
+    else if (entry.isFile()) out.push(full);
+  }
+  return out;
+}
+const notRuntime = (full) => /\.d\.[cm]?ts$|\.map$|\.md$/.test(full);
+
+const modules = [
+  ['sharp', sharpDir, (full, e) => notRuntime(full) || (e.isDirectory() && ['src', 'install', 'lib'].includes(e.name) && dirname(full) === sharpDir)],
+  ['@img/colour', packageDir('@img/colour', sharpDir), notRuntime],
+  ['detect-libc', packageDir('detect-libc', sharpDir), notRuntime],
+  ['semver', packageDir('semver', sharpDir), notRuntime],
+  ...nativeFor('x64').map((n) => [n, packageDir(n, sharpDir), notRuntime]),
+  ...nativeFor('arm64').map((n) => [n, join(arm64Root, 'node_modules', n), notRuntime]),
+];
+for (const [name, dir] of modules) {
+  const version = readJson(join(dir, 'package.json')).version;
+  if (optional[name] && optional[name] !== version) throw new Error(`${name} is ${version}, sharp wants ${optional[name]}`);
+}
+
+// 3. The zip: fixed timestamps so an unchanged input gives an identical artefact.
+const mtime = new Date('2024-01-01T00:00:00Z');
+const zip = new yazl.ZipFile();
+zip.addFile(bundleFile, 'index.mjs', { mtime, mode: 0o100644 });
+let files = 1;
+for (const [name, dir, skip] of modules) {
+  for (const file of walk(dir, skip).sort()) {
+    const inZip = ['node_modules', name, ...relative(dir, file).split(sep)].join('/');
+    // The shared libraries are large and already dense: deflate them quickly.
+    zip.addFile(file, inZip, { mtime, mode: 0o100644, compressionLevel: /\.(so|node)(\.|$)/.test(file) ? 1 : 6 });
+    files++;
+  }
+}
+await mkdir(dist, { recursive: true });
+const partial = `${zipFile}.partial`;
+await new Promise((resolve, reject) => {
+  const out = createWriteStream(partial);
+  out.on('close', resolve).on('error', reject);
+  zip.outputStream.on('error', reject).pipe(out);
+  zip.end();
+});
+await rename(partial, zipFile);
+const zipBytes = statSync(zipFile).size;
+console.log(`zip     ${relative(process.cwd(), zipFile)}  ${(zipBytes / 1024 / 1024).toFixed(1)} MiB, ${files} files  (${Math.round(performance.now() - started)} ms total)`);
