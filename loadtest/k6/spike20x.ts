@@ -1,0 +1,10 @@
+// k6 run -e BASE_URL=https://artwork.example.com [-e BASE_RATE=20 -e TIME_SCALE=1 -e MAX_VUS=2000 -e ZIPF_S=0.9] loadtest/k6/spike20x.ts
+// Scenario: 20x spike: base, ramp to 20x within 10 s, hold, return, recovery (defined in loadtest/scenarios/definitions.ts, shared with the Node runner).
+import { SCENARIOS } from '../scenarios/definitions.ts';
+import { makeIteration, makeOptions, scenarioFromEnv } from './lib/common.ts';
+
+const scenario = scenarioFromEnv(SCENARIOS.spike20x);
+
+export const options = makeOptions(scenario);
+
+export default makeIteration(scenario);

@@ -1,0 +1,82 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { ChildMessage, LambdaStats, ParentMessage, StackChildOptions } from './stack-protocol.js';
+
+/** How long the stack may take to start (s3rver, seeding, the Lambda pool, the Preprocessor). */
+const START_TIMEOUT_MS = 90_000;
+
+export interface StackHandle {
+  url: string;
+  s3Endpoint: string;
+  lambdaEndpoint: string;
+  pid: number;
+  lambdaStats(): Promise<LambdaStats | undefined>;
+  close(): Promise<void>;
+}
+
+/** The child script next to this module: compiled JS, or the TS source when run through tsx. */
+function childEntry(): { file: string; execArgv: string[] } {
+  const self = fileURLToPath(import.meta.url);
+  if (self.endsWith('.ts')) return { file: self.replace(/stack\.ts$/, 'stack-child.ts'), execArgv: ['--import=tsx'] };
+  return { file: self.replace(/stack\.js$/, 'stack-child.js'), execArgv: [] };
+}
+
+/** Starts `@marquee/infra/local`'s embedded stack in a child process and waits until it listens. */
+export async function startEmbeddedStack(options: StackChildOptions = {}): Promise<StackHandle> {
+  const { file, execArgv } = childEntry();
+  const child: ChildProcess = fork(file, [], {
+    execArgv,
+    env: { ...process.env, MARQUEE_STACK_OPTIONS: JSON.stringify(options) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const ready = await new Promise<Extract<ChildMessage, { type: 'ready' }>>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`embedded stack did not start within ${START_TIMEOUT_MS} ms`));
+    }, START_TIMEOUT_MS);
+    child.on('message', (m: ChildMessage) => {
+      if (m.type === 'ready') {
+        clearTimeout(timer);
+        resolve(m);
+      } else if (m.type === 'error') {
+        clearTimeout(timer);
+        reject(new Error(`embedded stack failed to start: ${m.message}`));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`embedded stack exited with ${code} before it was ready`));
+    });
+  });
+
+  let nextId = 1;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    url: ready.url,
+    s3Endpoint: ready.s3Endpoint,
+    lambdaEndpoint: ready.lambdaEndpoint,
+    pid: child.pid ?? -1,
+    lambdaStats: () =>
+      new Promise((resolve) => {
+        if (!child.connected) return resolve(undefined);
+        const id = nextId++;
+        const timer = setTimeout(() => resolve(undefined), 5000);
+        const onMessage = (m: ChildMessage) => {
+          if (m.type === 'stats' && m.id === id) {
+            clearTimeout(timer);
+            child.off('message', onMessage);
+            resolve(m.lambda);
+          }
+        };
+        child.on('message', onMessage);
+        child.send({ type: 'stats', id } satisfies ParentMessage);
+      }),
+    close: async () => {
+      if (child.exitCode !== null) return;
+      if (child.connected) child.send({ type: 'close' } satisfies ParentMessage);
+      const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(killer);
+    },
+  };
+}
