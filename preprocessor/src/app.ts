@@ -13,6 +13,7 @@ import { RulesStore } from './rules/store.js';
 import { artworkRoutes } from './routes/artwork.js';
 import { healthRoutes } from './routes/health.js';
 import { renderRoutes } from './routes/render.js';
+import { studioPlugin } from './studio/index.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -105,5 +106,6 @@ export async function buildApp(config: PreprocessorConfig, deps: AppDeps = {}): 
   await app.register(healthRoutes);
   await app.register(artworkRoutes);
   await app.register(renderRoutes);
+  await app.register(studioPlugin);
   return app;
 }

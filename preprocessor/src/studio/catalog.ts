@@ -1,0 +1,80 @@
+import type { Catalog, Rules } from '../rules/schema.js';
+import { formatSize, typeModel, typeNames } from '../rules/model.js';
+
+/** What the studio needs of one artwork type: enough to compare a proposal with the rules. */
+export interface StudioType {
+  name: string;
+  description: string | undefined;
+  aspect: string;
+  sizes: string[];
+  formats: string[];
+  fit: string;
+  maxWidth: number;
+  maxHeight: number;
+}
+
+export interface StudioArtwork {
+  source: string;
+  version: string;
+  focal?: { x: number; y: number };
+  width?: number;
+  height?: number;
+}
+
+export interface StudioTitle {
+  id: string;
+  name: string;
+  flags: string[];
+  /** type → locale → artwork. */
+  artwork: Record<string, Record<string, StudioArtwork>>;
+}
+
+export interface StudioCatalog {
+  defaultLocale: string;
+  types: StudioType[];
+  titles: StudioTitle[];
+}
+
+function studioTypes(rules: Rules): StudioType[] {
+  return typeNames(rules).flatMap((name) => {
+    const model = typeModel(rules, name);
+    if (!model) return [];
+    return [
+      {
+        name,
+        description: model.rules.description,
+        aspect: model.rules.aspect,
+        sizes: model.sizes.map(formatSize),
+        formats: model.formats,
+        fit: model.fit,
+        maxWidth: model.rules.maxWidth,
+        maxHeight: model.rules.maxHeight,
+      },
+    ];
+  });
+}
+
+/** The catalog as the studio page shows it: titles by name, each with its artwork per type and locale. */
+export function studioCatalog(rules: Rules, catalog: Catalog): StudioCatalog {
+  const titles = Object.entries(catalog.titles)
+    .map(([id, title]): StudioTitle => ({ id, name: title.name, flags: title.flags ?? [], artwork: title.artwork }))
+    .sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+  return { defaultLocale: rules.defaultLocale, types: studioTypes(rules), titles };
+}
+
+/** Built once per catalog document (catalogs are replaced on reload, never mutated). */
+const published = new WeakMap<Catalog, Map<string, string>>();
+
+/** The source keys the catalog publishes, with their versions: what a studio may sign besides staging. */
+export function publishedSources(catalog: Catalog): Map<string, string> {
+  const known = published.get(catalog);
+  if (known) return known;
+  const sources = new Map<string, string>();
+  published.set(catalog, sources);
+  for (const title of Object.values(catalog.titles)) {
+    for (const byLocale of Object.values(title.artwork)) {
+      for (const entry of Object.values(byLocale)) sources.set(entry.source, entry.version);
+    }
+  }
+  return sources;
+}

@@ -1,0 +1,71 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { FITS, FORMATS, MAX_OUTPUT_DIMENSION, MarqueeError } from '@marquee/shared';
+import { signUrl } from '../signing.js';
+import { publishedSources } from './catalog.js';
+import { MAX_SIGN_BATCH, PREVIEW_TTL_SECONDS } from './limits.js';
+import { isStagingKey } from './upload.js';
+
+const Render = Type.Object(
+  {
+    src: Type.String({ minLength: 1, maxLength: 512 }),
+    w: Type.Integer({ minimum: 1, maximum: MAX_OUTPUT_DIMENSION }),
+    h: Type.Integer({ minimum: 1, maximum: MAX_OUTPUT_DIMENSION }),
+    fit: Type.Optional(Type.Union(FITS.map((f) => Type.Literal(f)))),
+    fmt: Type.Optional(Type.Union(FORMATS.map((f) => Type.Literal(f)))),
+    q: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+    fx: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    fy: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+  },
+  { additionalProperties: false },
+);
+export type RenderRequest = Static<typeof Render>;
+
+const Body = Type.Object(
+  { renders: Type.Array(Render, { minItems: 1, maxItems: MAX_SIGN_BATCH }) },
+  { additionalProperties: false },
+);
+
+/** `/v1/render` accepts versions of this shape; others are left out (the URL still renders). */
+const VERSION = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Focal points are clicks on a preview: four decimals is a tenth of a pixel on an 8K master. */
+function round4(value: number): number {
+  return Math.round(value * 10_000) / 10_000;
+}
+
+/** The `/v1/render` parameters of one request, or a 4xx naming the request at fault. */
+function renderParams(r: RenderRequest, index: number, published: Map<string, string>): Record<string, string | number> {
+  const version = published.get(r.src);
+  if (version === undefined && !isStagingKey(r.src)) {
+    throw new MarqueeError('SOURCE_NOT_ALLOWED', `renders[${index}].src: not a catalog source or a staging upload`);
+  }
+  if ((r.fx === undefined) !== (r.fy === undefined)) {
+    throw new MarqueeError('INVALID_PARAMETER', `renders[${index}]: give fx and fy together, or neither`);
+  }
+  const params: Record<string, string | number> = { src: r.src, w: r.w, h: r.h };
+  if (r.fit) params.fit = r.fit;
+  if (r.fmt) params.fmt = r.fmt;
+  if (r.q !== undefined) params.q = r.q;
+  if (r.fx !== undefined && r.fy !== undefined) {
+    params.fx = round4(r.fx);
+    params.fy = round4(r.fy);
+  }
+  if (version !== undefined && VERSION.test(version)) params.v = version;
+  return params;
+}
+
+/** POST /studio/api/sign: signed, expiring `/v1/render` URLs for catalog sources and staged uploads. */
+export const signRoutes: FastifyPluginAsync = async (app) => {
+  app.withTypeProvider<TypeBoxTypeProvider>().post('/studio/api/sign', { schema: { body: Body } }, async (request) => {
+    const { catalog } = app.rulesStore.current();
+    const published = publishedSources(catalog);
+    const now = Date.now();
+    const renders = request.body.renders.map((r, i) => ({
+      ...r,
+      url: signUrl('/v1/render', renderParams(r, i, published), app.config.signingKey, PREVIEW_TTL_SECONDS, now),
+    }));
+    return { expiresAt: new Date(now + PREVIEW_TTL_SECONDS * 1000).toISOString(), renders };
+  });
+};

@@ -1,0 +1,133 @@
+/** The studio API, as the page sees it. Types mirror preprocessor/src/studio/*.ts. */
+export type Format = 'jpeg' | 'png' | 'webp' | 'avif';
+export type Fit = 'cover' | 'contain' | 'inside' | 'fill';
+export const FORMATS: Format[] = ['jpeg', 'webp', 'avif', 'png'];
+export const FITS: Fit[] = ['cover', 'contain', 'inside', 'fill'];
+
+export interface Focal {
+  x: number;
+  y: number;
+}
+
+export interface Artwork {
+  source: string;
+  version: string;
+  focal?: Focal;
+  width?: number;
+  height?: number;
+}
+
+export interface StudioType {
+  name: string;
+  description?: string;
+  aspect: string;
+  sizes: string[];
+  formats: Format[];
+  fit: Fit;
+  maxWidth: number;
+  maxHeight: number;
+}
+
+export interface StudioTitle {
+  id: string;
+  name: string;
+  flags: string[];
+  artwork: Record<string, Record<string, Artwork>>;
+}
+
+export interface StudioCatalog {
+  defaultLocale: string;
+  types: StudioType[];
+  titles: StudioTitle[];
+}
+
+export interface RenderRequest {
+  src: string;
+  w: number;
+  h: number;
+  fit?: Fit;
+  fmt?: Format;
+  q?: number;
+  fx?: number;
+  fy?: number;
+}
+
+export interface SignedRender extends RenderRequest {
+  url: string;
+}
+
+export interface StagedUpload {
+  key: string;
+  name: string;
+  format: Format;
+  width: number;
+  height: number;
+  bytes: number;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The problem+json `detail`, or the status line. */
+async function failure(res: Response): Promise<ApiError> {
+  let detail = `${res.status} ${res.statusText}`;
+  try {
+    const body = (await res.json()) as { detail?: unknown };
+    if (typeof body.detail === 'string') detail = body.detail;
+  } catch {
+    // not problem+json
+  }
+  if (res.status === 401) location.assign('/studio');
+  return new ApiError(res.status, detail);
+}
+
+async function json<T>(res: Response): Promise<T> {
+  if (!res.ok) throw await failure(res);
+  return (await res.json()) as T;
+}
+
+export async function getCatalog(): Promise<StudioCatalog> {
+  return json(await fetch('/studio/api/catalog', { credentials: 'same-origin' }));
+}
+
+export async function sign(renders: RenderRequest[]): Promise<SignedRender[]> {
+  const res = await fetch('/studio/api/sign', {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ renders }),
+  });
+  return (await json<{ renders: SignedRender[] }>(res)).renders;
+}
+
+export async function upload(file: File): Promise<StagedUpload> {
+  const form = new FormData();
+  form.append('file', file, file.name);
+  return json(await fetch('/studio/api/upload', { method: 'POST', credentials: 'same-origin', body: form }));
+}
+
+export async function signOut(): Promise<void> {
+  await fetch('/studio/session', { method: 'DELETE', credentials: 'same-origin' });
+  location.assign('/studio');
+}
+
+export interface Rendered {
+  blob: Blob;
+  bytes: number;
+  contentType: string;
+}
+
+/** One render through its signed URL. */
+export async function fetchRender(url: string, signal: AbortSignal): Promise<Rendered> {
+  const res = await fetch(url, { signal, credentials: 'omit' });
+  if (!res.ok) throw await failure(res);
+  const blob = await res.blob();
+  const length = Number(res.headers.get('content-length'));
+  return { blob, bytes: Number.isFinite(length) && length > 0 ? length : blob.size, contentType: res.headers.get('content-type') ?? blob.type };
+}

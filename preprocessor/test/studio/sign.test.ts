@@ -1,0 +1,82 @@
+import t from 'tap';
+import { signUrl } from '../../src/signing.js';
+import { PUBLISHED_KEY, SIGNING_KEY, bearer, startHarness } from './harness.js';
+
+const h = await startHarness();
+t.teardown(() => h.close());
+const { app } = h;
+
+const STAGED = 'staging/0123456789abcdef0123456789abcdef.png';
+
+async function sign(renders: unknown[]) {
+  return app.inject({ method: 'POST', url: '/studio/api/sign', headers: bearer, payload: { renders } });
+}
+
+t.test('signs catalog sources and staging uploads with an expiry', async (t) => {
+  const res = await sign([
+    { src: PUBLISHED_KEY, w: 342, h: 513, fmt: 'webp', fx: 0.25, fy: 0.123456 },
+    { src: STAGED, w: 300, h: 450 },
+  ]);
+  t.equal(res.statusCode, 200);
+  t.equal(res.headers['cache-control'], 'no-store');
+  const body = res.json();
+  t.ok(Date.parse(body.expiresAt) > Date.now());
+  const [first, second] = body.renders.map((r: { url: string }) => new URL(r.url, 'http://x'));
+  t.equal(first.pathname, '/v1/render');
+  t.equal(first.searchParams.get('src'), PUBLISHED_KEY);
+  t.equal(first.searchParams.get('v'), '3', 'the catalog version busts caches');
+  t.equal(first.searchParams.get('fy'), '0.1235', 'focal points are rounded');
+  t.match(first.searchParams.get('sig'), /^[A-Za-z0-9_-]{43}$/);
+  t.ok(Number(first.searchParams.get('exp')) * 1000 > Date.now());
+  t.equal(second.searchParams.get('src'), STAGED);
+});
+
+t.test('refuses what it should not sign', async (t) => {
+  const cases = [
+    { name: 'unpublished key', renders: [{ src: 'titles/t2/secret.jpg', w: 10, h: 10 }], status: 403 },
+    { name: 'staging look-alike', renders: [{ src: 'staging/../titles/t1/boxshot/en.jpg', w: 10, h: 10 }], status: 403 },
+    { name: 'fx without fy', renders: [{ src: PUBLISHED_KEY, w: 10, h: 10, fx: 0.5 }], status: 400 },
+    { name: 'too wide', renders: [{ src: PUBLISHED_KEY, w: 100_000, h: 10 }], status: 400 },
+    { name: 'bad format', renders: [{ src: PUBLISHED_KEY, w: 10, h: 10, fmt: 'gif' }], status: 400 },
+    { name: 'empty list', renders: [], status: 400 },
+    { name: 'too many', renders: Array.from({ length: 97 }, () => ({ src: PUBLISHED_KEY, w: 10, h: 10 })), status: 400 },
+  ];
+  for (const c of cases) {
+    const res = await sign(c.renders);
+    t.equal(res.statusCode, c.status, c.name);
+    t.match(res.headers['content-type'], /problem\+json/);
+  }
+});
+
+t.test('/v1/render checks the signature: valid passes, tampered, unsigned and expired get 403', async (t) => {
+  const res = await sign([{ src: PUBLISHED_KEY, w: 342, h: 513, fmt: 'jpeg' }]);
+  const url: string = res.json().renders[0].url;
+
+  // No Generator runs here: a request past the signature check fails upstream, never with 403.
+  const valid = await app.inject({ method: 'GET', url });
+  t.not(valid.statusCode, 403, 'a signed URL passes the signature check');
+  t.ok(valid.statusCode >= 500, `and reaches the Generator step (${valid.statusCode})`);
+
+  const parsed = new URL(url, 'http://x');
+  const tamper = (name: string, value: string) => {
+    const copy = new URL(parsed);
+    copy.searchParams.set(name, value);
+    return `${copy.pathname}${copy.search}`;
+  };
+  const unsigned = new URL(parsed);
+  unsigned.searchParams.delete('sig');
+  unsigned.searchParams.delete('exp');
+  const cases = {
+    'tampered width': tamper('w', '2000'),
+    'tampered source': tamper('src', 'titles/t1/boxshot/fr.jpg'),
+    'exp pushed later': tamper('exp', String(Number(parsed.searchParams.get('exp')) + 3600)),
+    'sig of another key': signUrl('/v1/render', { src: PUBLISHED_KEY, w: 342, h: 513 }, 'another-key-0123456789', 60),
+    unsigned: `${unsigned.pathname}${unsigned.search}`,
+    expired: signUrl('/v1/render', { src: PUBLISHED_KEY, w: 342, h: 513 }, SIGNING_KEY, 60, Date.now() - 3600_000),
+  };
+  for (const [name, bad] of Object.entries(cases)) {
+    const r = await app.inject({ method: 'GET', url: bad });
+    t.equal(r.statusCode, 403, name);
+    t.equal(r.json().code, 'BAD_SIGNATURE', name);
+  }
+});
