@@ -1,0 +1,143 @@
+// The studio in a real browser: Debian's headless chromium driven by playwright-core (never a
+// downloaded browser) against the whole embedded stack. Signs in, uploads a master, proposes a
+// size, clicks a focal point, and checks every tile is exactly the size asked.
+import t from 'tap';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { startStack } from '../local/stack/stack.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
+/** Renders go through cold Generator environments on two shared cores: be patient, not flaky. */
+const TILE_TIMEOUT_MS = 90_000;
+
+/** A 2:3 master with features off-centre, so a focal crop visibly differs from a centre crop. */
+async function master(file: string): Promise<void> {
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="800" height="1200">
+    <defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1"><stop offset="0" stop-color="#1d3557"/><stop offset="1" stop-color="#e63946"/></linearGradient></defs>
+    <rect width="800" height="1200" fill="url(#g)"/>
+    <circle cx="240" cy="300" r="150" fill="#f1faee"/><circle cx="240" cy="300" r="60" fill="#e63946"/>
+    <rect x="480" y="820" width="220" height="260" fill="#a8dadc"/></svg>`;
+  await sharp(Buffer.from(svg)).jpeg({ quality: 85 }).toFile(file);
+}
+
+t.test(
+  'studio: sign in, upload, propose a size, set a focal point, tiles at the sizes asked',
+  { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)` },
+  async (t) => {
+    const { chromium } = await import('playwright-core');
+    const dir = await mkdtemp(path.join(tmpdir(), 'marquee-studio-e2e-'));
+    const stack = await startStack({ dataDir: path.join(dir, 'data'), port: 0, logger: false, lambdaConcurrency: 2 });
+    t.teardown(async () => {
+      await stack.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless=new',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    t.teardown(() => browser.close());
+    const context = await browser.newContext({ viewport: { width: 1440, height: 1100 }, acceptDownloads: true });
+    const page = await context.newPage();
+    page.setDefaultTimeout(TILE_TIMEOUT_MS);
+    const pageErrors: string[] = [];
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    const renderUrls: URL[] = [];
+    page.on('request', (req) => {
+      const url = new URL(req.url());
+      if (url.pathname === '/v1/render') renderUrls.push(url);
+    });
+
+    // Sign in: the first answer is the token prompt, with nothing from the catalog.
+    const first = await page.goto(`${stack.url}/studio`);
+    t.equal(first?.status(), 401, 'no session: 401 and the token prompt');
+    t.notMatch(await page.content(), /boxshot|<script/);
+    await page.fill('#token', stack.studioToken);
+    await Promise.all([page.waitForURL(`${stack.url}/studio`), page.click('#signin')]);
+    await page.waitForSelector('#title option');
+
+    // Upload a master.
+    const file = path.join(dir, 'poster-master.jpg');
+    await master(file);
+    await page.setInputFiles('#upload-file', file);
+    await page.waitForFunction(() => document.querySelector('#upload-status')?.textContent?.startsWith('Staged as'));
+    const status = (await page.textContent('#upload-status')) ?? '';
+    t.match(status, /staging\/[0-9a-f]{32}\.jpg \(800×1200 jpeg\)/, 'staged under a fresh key');
+
+    // Propose sizes.
+    for (const size of ['300x450', '400x225']) {
+      await page.fill('#size-input', size);
+      await page.click('#size-add');
+    }
+    t.same(await page.$$eval('#sizes li[data-size]', (els) => els.map((el) => el.getAttribute('data-size'))), ['300x450', '400x225']);
+
+    // Click a focal point on the source preview (upper left, on the white disc).
+    await page.waitForFunction(() => {
+      const img = document.querySelector<HTMLImageElement>('#source-preview');
+      return img !== null && img.complete && img.naturalWidth > 0;
+    });
+    const box = await page.locator('#source-preview').boundingBox();
+    if (!box) throw new Error('the source preview has no box');
+    await page.mouse.click(box.x + box.width * 0.3, box.y + box.height * 0.25);
+    t.match((await page.textContent('#focal-info')) ?? '', /^Focal point 0\.3\d*, 0\.2\d*/, 'the click sets the focal point');
+
+    // Wait for both rows: the proposal and the current rules, rendered for the focal point.
+    await page.waitForSelector('#proposed[data-state="done"]');
+    await page.waitForSelector('#rules[data-state="done"]');
+    const tiles = await page.$$eval('#proposed .tile, #rules .tile', (els) =>
+      els.map((el) => {
+        const img = el.querySelector('img');
+        return {
+          row: el.parentElement?.id,
+          asked: `${el.getAttribute('data-w')}x${el.getAttribute('data-h')}`,
+          natural: img ? `${img.naturalWidth}x${img.naturalHeight}` : `failed: ${el.textContent}`,
+          caption: el.querySelector('figcaption')?.textContent ?? '',
+        };
+      }),
+    );
+    const proposed = tiles.filter((tile) => tile.row === 'proposed');
+    const rules = tiles.filter((tile) => tile.row === 'rules');
+    t.same(
+      proposed.map((tile) => tile.asked),
+      ['300x450', '400x225'],
+      'one tile per proposed size',
+    );
+    t.ok(rules.length > 0, 'the current rules sizes are shown alongside');
+    for (const tile of tiles) {
+      t.equal(tile.natural, tile.asked, `${tile.row} ${tile.asked}: natural size is the size asked`);
+      t.match(tile.caption, /^\d+×\d+ · jpeg · [\d.]+ (B|kB|MB)/, `${tile.row} ${tile.asked}: caption shows size, format, bytes`);
+    }
+    const focal = renderUrls.filter((url) => url.searchParams.get('w') === '300' && url.searchParams.has('fx'));
+    t.ok(focal.length > 0, 'tiles were rendered with the focal point');
+    t.ok(
+      focal.every((url) => url.searchParams.has('sig') && url.searchParams.has('exp')),
+      'through signed, expiring URLs',
+    );
+
+    // Downloads: a zip of the renders and a contact sheet, both built in the page.
+    const [zipDownload] = await Promise.all([page.waitForEvent('download'), page.click('#download-zip')]);
+    const zipBytes = await readFile((await zipDownload.path()) ?? '');
+    t.equal(zipBytes.subarray(0, 4).toString('latin1'), 'PK\u0003\u0004', 'the zip is a zip');
+    t.match(zipBytes.toString('latin1'), /proposed\/300x450\.jpg/);
+    const [sheetDownload] = await Promise.all([page.waitForEvent('download'), page.click('#download-sheet')]);
+    const sheet = await sharp(await readFile((await sheetDownload.path()) ?? '')).metadata();
+    t.equal(sheet.format, 'png', 'the contact sheet is a PNG');
+
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'studio.png'), fullPage: true });
+    t.same(pageErrors, [], 'no script errors in the page');
+  },
+);
