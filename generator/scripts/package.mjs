@@ -29,6 +29,25 @@ function packageDir(name, from = root) {
 }
 const readJson = (file) => JSON.parse(readFileSync(file, 'utf8'));
 
+/**
+ * sharp stays outside the bundle, loaded through require(): its CommonJS build
+ * loads about 3x faster than its ESM build (measured: one import of
+ * sharp/dist/index.mjs vs require('sharp') in fresh processes), and cold start
+ * is this function's budget.
+ */
+const sharpViaRequire = {
+  name: 'sharp-via-require',
+  setup(b) {
+    b.onResolve({ filter: /^sharp$/ }, (args) =>
+      args.namespace === 'sharp-via-require' ? { path: 'sharp', external: true } : { path: 'sharp', namespace: 'sharp-via-require' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'sharp-via-require' }, () => ({
+      contents: "import { createRequire } from 'node:module'; export default createRequire(import.meta.url)('sharp');",
+      loader: 'js',
+    }));
+  },
+};
+
 // 1. The bundle.
 const started = performance.now();
 await build({
@@ -44,6 +63,7 @@ await build({
   // ESM builds of the AWS SDK tree-shake better than their CJS ones.
   mainFields: ['module', 'main'],
   external: ['sharp'],
+  plugins: [sharpViaRequire],
   // Bundled CommonJS (pino, parts of the SDK) calls require() for Node built-ins.
   banner: { js: "import { createRequire as __marqueeCreateRequire } from 'node:module'; const require = __marqueeCreateRequire(import.meta.url);" },
   logLevel: 'warning',
