@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SCENARIOS, isScenarioName, scaleScenario, totalDurationS, type ScenarioOverrides } from '../scenarios/definitions.js';
 import { writeReports, textSummary } from './report.js';
+import { reportsDir } from './paths.js';
 import { runScenario } from './run.js';
 import { startEmbeddedStack, type StackHandle } from './stack.js';
 import type { VerifyMode } from './verify.js';
@@ -28,7 +29,7 @@ export interface CliArgs {
   lambdaConcurrency?: number;
 }
 
-const DEFAULT_OUT = fileURLToPath(new URL('../../reports/', import.meta.url));
+const DEFAULT_OUT = reportsDir(import.meta.url);
 
 export function parseArgs(argv: readonly string[]): CliArgs {
   const args: CliArgs = { scenario: '', smoke: false, overrides: {}, out: DEFAULT_OUT };

@@ -1,0 +1,74 @@
+// npm run bench [-- --duration 10 --warmup 2 --concurrency 4 --only uncached,hit,zipf,ipx --no-billboards]
+// Every contender side by side in one run; prints one table, saves JSON and Markdown in loadtest/reports/.
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cpus } from 'node:os';
+import { reportsDir } from '../runner/paths.js';
+import { runBench, type ArmGroup, type BenchConfig, type BenchReport } from './run.js';
+import { markdown } from './table.js';
+
+const REPORTS = reportsDir(import.meta.url);
+const GROUPS: readonly ArmGroup[] = ['uncached', 'hit', 'zipf', 'ipx'];
+
+export function parseBenchArgs(argv: readonly string[], defaults: Partial<BenchConfig> = {}): BenchConfig {
+  const cfg: BenchConfig = {
+    durationS: 10,
+    warmupS: 2,
+    uncachedConcurrency: 4,
+    zipfConnections: 8,
+    hitConnections: 50,
+    zipfDraws: 20_000,
+    groups: new Set(GROUPS),
+    billboards: true,
+    uncachedGoal: 0.75,
+    log: (line) => process.stderr.write(`${line}\n`),
+    ...defaults,
+  };
+  const num = (flag: string, v: string | undefined) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`${flag} expects a number, got ${v ?? 'nothing'}`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--duration') cfg.durationS = num(a, argv[++i]);
+    else if (a === '--warmup') cfg.warmupS = num(a, argv[++i]);
+    else if (a === '--concurrency') cfg.uncachedConcurrency = num(a, argv[++i]);
+    else if (a === '--zipf-connections') cfg.zipfConnections = num(a, argv[++i]);
+    else if (a === '--hit-connections') cfg.hitConnections = num(a, argv[++i]);
+    else if (a === '--no-billboards') cfg.billboards = false;
+    else if (a === '--only') {
+      const list = (argv[++i] ?? '').split(',').filter(Boolean);
+      for (const g of list) if (!(GROUPS as readonly string[]).includes(g)) throw new Error(`--only takes ${GROUPS.join(',')}, got ${g}`);
+      cfg.groups = new Set(list as ArmGroup[]);
+    } else throw new Error(`unknown option ${a}`);
+  }
+  return cfg;
+}
+
+/** Runs the bench, prints the table, writes `<name>.json` and `<name>.md` (and `-latest` copies). */
+export async function benchMain(argv: readonly string[], name: string, defaults: Partial<BenchConfig> = {}): Promise<BenchReport> {
+  const cfg = parseBenchArgs(argv, defaults);
+  const report = await runBench(cfg);
+  const header = `Marquee bench, ${report.startedAt}, ${cpus().length} cores, Node ${process.version}; ${cfg.durationS}s per arm after ${cfg.warmupS}s warm-up`;
+  const md = `${markdown(report.arms, report.ratios, header)}\n\n${report.notes.map((n) => `- ${n}`).join('\n')}\n`;
+  await mkdir(REPORTS, { recursive: true });
+  const stamp = report.startedAt.replace(/[:.]/g, '-');
+  for (const base of [`${name}-${stamp}`, `${name}-latest`]) {
+    await writeFile(path.join(REPORTS, `${base}.json`), `${JSON.stringify(report, null, 2)}\n`);
+    await writeFile(path.join(REPORTS, `${base}.md`), md);
+  }
+  process.stdout.write(`\n${md}\nsaved: ${path.relative(process.cwd(), path.join(REPORTS, `${name}-${stamp}.json`))} and .md\n`);
+  return report;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  benchMain(process.argv.slice(2), 'bench').then(
+    () => process.exit(0),
+    (err: unknown) => {
+      process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,36 @@
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export interface ChildServer {
+  url: string;
+  pid: number;
+  close(): Promise<void>;
+}
+
+function entry(): { file: string; execArgv: string[] } {
+  const self = fileURLToPath(import.meta.url);
+  if (self.endsWith('.ts')) return { file: self.replace(/servers\.ts$/, 'servers-child.ts'), execArgv: ['--import=tsx'] };
+  return { file: self.replace(/servers\.js$/, 'servers-child.js'), execArgv: [] };
+}
+
+/** Starts a peer server (`ipx` or `bare`) in a child process; resolves with its URL. */
+export async function startChildServer(args: string[]): Promise<ChildServer> {
+  const { file, execArgv } = entry();
+  const child = fork(file, args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('message', (m: { type: string; url?: string; message?: string }) =>
+      m.type === 'ready' && m.url ? resolve(m.url) : reject(new Error(`${args[0]} server failed: ${m.message ?? 'unknown'}`)),
+    );
+    child.once('exit', (code) => reject(new Error(`${args[0]} server exited with ${code}`)));
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return {
+    url,
+    pid: child.pid ?? -1,
+    close: async () => {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,91 @@
+// A stand-in for the Preprocessor with the same URL shape, headers and metrics, for testing the
+// runner without the embedded stack: renders a flat image of the asked size, caches it, sheds
+// when too many renders are in flight.
+import Fastify, { type FastifyInstance } from 'fastify';
+import sharp from 'sharp';
+
+export interface FakeOptions {
+  /** Renders in flight past which requests are shed with 503 + Retry-After. */
+  maxInFlight?: number;
+  /** Milliseconds each render takes (on top of sharp's own time). */
+  renderDelayMs?: number;
+  /** Reply with a 500 for this many requests (to test error counting). */
+  failFirst?: number;
+}
+
+export async function startFake(o: FakeOptions = {}): Promise<{ url: string; app: FastifyInstance; invocations: () => number }> {
+  const app = Fastify({ logger: false });
+  const cache = new Map<string, { body: Buffer; type: string }>();
+  const counters = { hit: 0, miss: 0, coalesced: 0, invocations: 0, shed: 0 };
+  const pending = new Map<string, Promise<{ body: Buffer; type: string }>>();
+  let inFlight = 0;
+  let failures = o.failFirst ?? 0;
+
+  app.get<{ Params: { type: string; id: string; file: string } }>('/v1/artwork/:type/:id/:file', async (req, reply) => {
+    if (failures > 0) {
+      failures--;
+      return reply.code(500).send({ title: 'boom' });
+    }
+    const m = /^(\d+)x(\d+)\.(jpg|png|webp|avif|auto)$/.exec(req.params.file);
+    if (!m) return reply.code(400).send({ title: 'bad size' });
+    const [w, h, ext] = [Number(m[1]), Number(m[2]), m[3] as string];
+    const accept = req.headers.accept ?? '';
+    const format = ext === 'auto' ? (accept.includes('image/webp') ? 'webp' : 'jpeg') : ext === 'jpg' ? 'jpeg' : ext === 'avif' ? 'webp' : ext;
+    if (ext === 'avif') return reply.code(404).send({ title: 'no avif here' });
+    const key = `${req.url}|${format}`;
+    const cached = cache.get(key);
+    let result: 'hit' | 'miss' | 'coalesced' = 'hit';
+    let image = cached;
+    if (!image) {
+      const inflight = pending.get(key);
+      if (inflight) {
+        result = 'coalesced';
+        image = await inflight;
+      } else {
+        if (inFlight >= (o.maxInFlight ?? 1000)) {
+          counters.shed++;
+          return reply.code(503).header('retry-after', '1').send({ title: 'busy' });
+        }
+        result = 'miss';
+        inFlight++;
+        counters.invocations++;
+        const p = (async () => {
+          if (o.renderDelayMs) await new Promise((r) => setTimeout(r, o.renderDelayMs));
+          const body = await sharp({ create: { width: w, height: h, channels: 3, background: '#346' } })
+            .toFormat(format as 'jpeg' | 'png' | 'webp')
+            .toBuffer();
+          return { body, type: `image/${format}` };
+        })().finally(() => {
+          inFlight--;
+          pending.delete(key);
+        });
+        pending.set(key, p);
+        image = await p;
+        cache.set(key, image);
+      }
+    }
+    counters[result]++;
+    return reply.header('x-cache', result).header('content-type', image.type).send(image.body);
+  });
+  app.get('/healthz', async () => ({ ok: true }));
+  app.get('/metrics', async (_req, reply) => {
+    reply.header('content-type', 'text/plain; version=0.0.4');
+    return [
+      '# HELP marquee_cache_requests_total cache lookups',
+      '# TYPE marquee_cache_requests_total counter',
+      `marquee_cache_requests_total{result="hit"} ${counters.hit}`,
+      `marquee_cache_requests_total{result="miss"} ${counters.miss}`,
+      `marquee_cache_requests_total{result="coalesced"} ${counters.coalesced}`,
+      `marquee_generator_invocations_total{outcome="ok"} ${counters.invocations}`,
+      `marquee_generator_in_flight ${inFlight}`,
+      `marquee_shed_total{reason="queue"} ${counters.shed}`,
+      `marquee_cache_bytes ${[...cache.values()].reduce((s, v) => s + v.body.length, 0)}`,
+      `marquee_process_resident_memory_bytes ${process.memoryUsage().rss}`,
+      '',
+    ].join('\n');
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return { url: `http://127.0.0.1:${port}`, app, invocations: () => counters.invocations };
+}
