@@ -4,6 +4,7 @@ import underPressure from '@fastify/under-pressure';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { PreprocessorConfig } from './config.js';
 import { problemPlugin, sendProblem } from './plugins/problem.js';
+import { clientErrorHandler } from './plugins/client-error.js';
 import { createMetrics, metricsPlugin, type Metrics } from './plugins/metrics.js';
 import { OutputCache, type CachedImage } from './cache/output-cache.js';
 import { SingleFlight } from './cache/single-flight.js';
@@ -52,8 +53,16 @@ export async function buildApp(config: PreprocessorConfig, deps: AppDeps = {}): 
       const upstream = req.headers['x-request-id'];
       return typeof upstream === 'string' && REQUEST_ID.test(upstream) ? upstream : randomUUID();
     },
-    // Longer URLs than this are not artwork requests; they are answered 414 by Node.
-    maxParamLength: 200,
+    // Longer path parameters than this are not artwork requests: 414.
+    routerOptions: { maxParamLength: 200 },
+    clientErrorHandler,
+    // Errors the router raises before any route runs (a bad URL encoding, an overlong parameter).
+    frameworkErrors: (err, request, reply) => {
+      const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+      sendProblem(request, reply, 'INVALID_PARAMETER', status === 414 ? 'A path parameter is too long.' : 'The URL is malformed.', {
+        status,
+      });
+    },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });

@@ -6,7 +6,9 @@ export const MAX_SIGNED_TTL_SECONDS = 24 * 3600;
 
 /** The signed text: the path and every query parameter but `sig`, sorted, form-encoded. */
 export function canonicalQuery(path: string, params: URLSearchParams): string {
-  const entries = [...params.entries()].filter(([k]) => k !== 'sig').sort(([a, av], [b, bv]) => (a === b ? (av < bv ? -1 : 1) : a < b ? -1 : 1));
+  const entries: Array<[string, string]> = [...params.entries()]
+    .filter(([k]) => k !== 'sig')
+    .sort(([a, av], [b, bv]) => (a === b ? (av < bv ? -1 : 1) : a < b ? -1 : 1));
   return `${path}?${new URLSearchParams(entries).toString()}`;
 }
 
@@ -23,7 +25,7 @@ export function signUrl(
   now = Date.now(),
 ): string {
   const ttl = Math.min(Math.max(1, Math.floor(ttlSeconds)), MAX_SIGNED_TTL_SECONDS);
-  const search = new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)]));
+  const search = new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)]));
   search.set('exp', String(Math.floor(now / 1000) + ttl));
   search.delete('sig');
   search.set('sig', mac(key, canonicalQuery(path, search)).toString('base64url'));
