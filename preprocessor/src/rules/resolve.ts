@@ -97,12 +97,13 @@ export function resolveArtwork(state: ResolveState, req: ArtworkRequest): Resolu
 /** Cheap checks of the request itself: 400s before any lookup. */
 function checkRequest(rules: Rules, req: ArtworkRequest): void {
   const invalid = (message: string) => new MarqueeError('INVALID_PARAMETER', message);
-  for (const [name, value] of [['width', req.width], ['height', req.height]] as const) {
-    if (value === undefined && name === 'height') continue;
-    if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > MAX_OUTPUT_DIMENSION) {
+  const dimension = (name: string, value: number) => {
+    if (!Number.isInteger(value) || value < 1 || value > MAX_OUTPUT_DIMENSION) {
       throw invalid(`${name} must be an integer 1..${MAX_OUTPUT_DIMENSION}, got ${preview(value)}`);
     }
-  }
+  };
+  dimension('width', req.width);
+  if (req.height !== undefined) dimension('height', req.height);
   if (!rules.dpr.includes(req.dpr)) {
     throw invalid(`dpr must be one of ${rules.dpr.join(', ')}, got ${preview(req.dpr)}`);
   }
