@@ -1,4 +1,4 @@
-import { Aws, Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -46,7 +46,7 @@ export class Cdn extends Construct {
       protocolPolicy: cloudfront.OriginProtocolPolicy.HTTP_ONLY,
       httpPort: 80,
       readTimeout: ORIGIN_READ_TIMEOUT,
-      ...shield(settings.originShieldRegion),
+      ...shield(settings.originShieldRegion ?? Stack.of(this).region),
     });
 
     this.artworkCachePolicy = new cloudfront.CachePolicy(this, 'ArtworkCache', {
@@ -133,8 +133,7 @@ export class Cdn extends Construct {
   }
 }
 
-function shield(region: string | false | undefined): Pick<origins.VpcOriginProps, 'originShieldEnabled' | 'originShieldRegion'> {
-  if (region === false) return { originShieldEnabled: false };
-  // Default: the shield in the origin's own region, the one AWS recommends for a single-region origin.
-  return { originShieldEnabled: true, originShieldRegion: region ?? Aws.REGION };
+/** Default (see the call): the shield in the origin's own region, AWS's advice for a single-region origin. */
+function shield(region: string | false): Pick<origins.VpcOriginProps, 'originShieldEnabled' | 'originShieldRegion'> {
+  return region === false ? { originShieldEnabled: false } : { originShieldEnabled: true, originShieldRegion: region };
 }

@@ -30,6 +30,7 @@ export class Generator extends Construct {
   readonly function: lambda.Function;
   readonly live: lambda.Alias;
   readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
   readonly alarms: { readonly errors: cloudwatch.Alarm; readonly throttles: cloudwatch.Alarm; readonly duration: cloudwatch.Alarm };
 
   constructor(scope: Construct, id: string, props: GeneratorProps) {
@@ -43,7 +44,7 @@ export class Generator extends Construct {
       );
     }
 
-    const logGroup = new logs.LogGroup(this, 'Logs', {
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
@@ -53,7 +54,7 @@ export class Generator extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Marquee Generator: read sources and badges, write derivatives, write its own logs',
     });
-    logGroup.grantWrite(this.role);
+    this.logGroup.grantWrite(this.role);
     this.role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'ReadSourcesAndBadges',
@@ -89,7 +90,7 @@ export class Generator extends Construct {
       timeout: Duration.seconds(settings.generatorTimeoutSeconds),
       reservedConcurrentExecutions: settings.generatorReservedConcurrency,
       role: this.role,
-      logGroup,
+      logGroup: this.logGroup,
       environment: {
         MARQUEE_SOURCE_BUCKETS: sources.bucketName,
         MARQUEE_DERIVATIVES_BUCKET: derivatives.bucketName,

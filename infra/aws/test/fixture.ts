@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { App } from 'aws-cdk-lib';
+import { App, type CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { MarqueeSettingsInput } from '../lib/config.js';
 import { MarqueeStack } from '../lib/marquee-stack.js';
@@ -45,4 +45,44 @@ export function synth(t: Scope, settings: Partial<MarqueeSettingsInput> = {}): S
     env: { account: '111111111111', region: 'eu-west-1' },
   });
   return { stack, template: Template.fromStack(stack) };
+}
+
+/** One IAM statement and where it lives: the roles its policy is attached to. */
+export interface PlacedStatement {
+  readonly policy: string;
+  readonly roles: readonly unknown[];
+  readonly statement: Record<string, unknown>;
+}
+
+/** Every statement of every identity policy in the template: standalone, managed, and inline in roles. */
+export function allStatements(template: Template): PlacedStatement[] {
+  const out: PlacedStatement[] = [];
+  const add = (policy: string, roles: readonly unknown[], doc: unknown): void => {
+    const statements = (doc as { Statement?: unknown } | undefined)?.Statement;
+    for (const s of Array.isArray(statements) ? statements : [statements]) {
+      if (s !== undefined) out.push({ policy, roles, statement: s as Record<string, unknown> });
+    }
+  };
+  for (const type of ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy']) {
+    for (const [id, r] of Object.entries(template.findResources(type))) {
+      const p = (r as { Properties: { Roles?: unknown[]; PolicyDocument: unknown } }).Properties;
+      add(id, p.Roles ?? [], p.PolicyDocument);
+    }
+  }
+  for (const [id, r] of Object.entries(template.findResources('AWS::IAM::Role'))) {
+    const policies = (r as { Properties: { Policies?: { PolicyDocument: unknown }[] } }).Properties.Policies ?? [];
+    for (const p of policies) add(id, [{ Ref: id }], p.PolicyDocument);
+  }
+  return out;
+}
+
+/** A statement's actions as a list. */
+export function actionsOf(statement: Record<string, unknown>): string[] {
+  const a = statement['Action'];
+  return (Array.isArray(a) ? a : [a]).filter((x): x is string => typeof x === 'string');
+}
+
+/** `{ Ref: <logical id> }` of a construct's CloudFormation resource. */
+export function refOf(stack: MarqueeStack, construct: { node: { defaultChild?: unknown } }): { Ref: string } {
+  return { Ref: stack.getLogicalId(construct.node.defaultChild as CfnElement) };
 }
