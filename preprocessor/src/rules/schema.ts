@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { FitSchema, GravitySchema, MAX_KEY_LENGTH, MAX_OUTPUT_DIMENSION } from '@marquee/shared';
+import { FITS, GRAVITIES, MAX_KEY_LENGTH, MAX_OUTPUT_DIMENSION } from '@marquee/shared';
 
 /**
  * The two documents the rules engine reads: the rules (YAML, edited by people)
@@ -50,6 +50,8 @@ export const AspectSchema = Type.String({ pattern: ASPECT_PATTERN, errorMessage:
 export const SizePolicySchema = oneOf(SIZE_POLICIES);
 export const CropPolicySchema = oneOf(CROP_POLICIES);
 export const RuleFormatSchema = oneOf(RULE_FORMATS);
+const FitSchema = oneOf(FITS);
+const GravitySchema = oneOf(GRAVITIES);
 
 const Tuning = Type.Object(
   { quality: Type.Optional(Quality), effort: Type.Optional(Effort) },
