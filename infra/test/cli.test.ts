@@ -1,0 +1,79 @@
+import t from 'tap';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { FIXTURE } from './helpers.js';
+
+const CLI = fileURLToPath(new URL('../local/lambda/cli.ts', import.meta.url));
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts the CLI (from source, through tsx) and waits for its "listening" log line. */
+async function startCli(t: Tap): Promise<{ cli: ChildProcess; url: string }> {
+  const cli = spawn(process.execPath, ['--import', 'tsx', CLI, '--port', '0', '--concurrency', '2', '--handler', FIXTURE, '--export', 'echo', '--name', 'echo', '--memory', '256'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  t.teardown(() => {
+    if (cli.exitCode === null && cli.signalCode === null) cli.kill('SIGKILL');
+  });
+  for await (const line of createInterface({ input: cli.stdout as NodeJS.ReadableStream })) {
+    const log = JSON.parse(line) as { msg?: string; url?: string };
+    if (log.msg === 'local lambda listening' && log.url) return { cli, url: log.url };
+  }
+  throw new Error('the CLI exited before listening');
+}
+
+interface Tap {
+  teardown(fn: () => unknown): void;
+}
+
+async function invokePid(url: string): Promise<number> {
+  const client = new LambdaClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
+  try {
+    const out = await client.send(new InvokeCommand({ FunctionName: 'echo', Payload: Buffer.from('{}') }));
+    return (JSON.parse(Buffer.from(out.Payload ?? new Uint8Array()).toString()) as { pid: number }).pid;
+  } finally {
+    client.destroy();
+  }
+}
+
+t.test('the CLI logs its URL, serves invocations and leaves no child on SIGTERM', async (t) => {
+  const { cli, url } = await startCli(t);
+  t.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+  const pid = await invokePid(url);
+  t.ok(alive(pid), 'the environment is warm');
+  cli.stdout?.resume();
+  cli.kill('SIGTERM');
+  const [code] = await once(cli, 'exit');
+  t.equal(code, 0);
+  t.notOk(alive(pid), 'the environment is gone with the endpoint');
+});
+
+t.test('environments do not outlive an endpoint that is killed outright', async (t) => {
+  // SIGKILL gives the endpoint no chance to clean up: the environments notice the IPC channel close.
+  const { cli, url } = await startCli(t);
+  const pid = await invokePid(url);
+  cli.stdout?.resume();
+  cli.kill('SIGKILL');
+  await once(cli, 'exit');
+  while (alive(pid)) await new Promise((resolve) => setTimeout(resolve, 50));
+  t.pass('the orphaned environment exited by itself');
+});
+
+t.test('a bad option stops the CLI with a usage message', async (t) => {
+  const cli = spawn(process.execPath, ['--import', 'tsx', CLI, '--handler', 'relative/nope.mjs'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  cli.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code] = await once(cli, 'exit');
+  t.equal(code, 2);
+  t.match(stderr, /handler module not found|usage/);
+});
