@@ -105,7 +105,12 @@ export class Environment {
 
     const { timeoutMs } = this.config;
     const outcome = new Promise<Outcome>((resolve) => (this.current = resolve));
-    this.child.send({ type: 'invoke', requestId, payload, deadline: Date.now() + timeoutMs, invokedFunctionArn });
+    this.child.send({ type: 'invoke', requestId, payload, deadline: Date.now() + timeoutMs, invokedFunctionArn }, (err) => {
+      // The channel closed under us (the process is exiting): answer now rather than at the timeout.
+      if (err && this.current) {
+        this.current({ kind: 'crash', error: { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${requestId} Error: Runtime exited` }, logTail: this.tail });
+      }
+    });
     const settled = await this.withTimer(outcome, timeoutMs);
     this.current = undefined;
     return settled === 'timeout' ? this.timedOut(requestId, timeoutMs) : settled;

@@ -34,6 +34,11 @@ const SUBJECT_AREA: Record<PhotoType, { x: [number, number]; y: [number, number]
 
 const round2 = (n: number): number => Math.round(n * 100) / 100;
 
+/** Golden-angle steps between neighbouring titles, jittered: no two adjacent titles share a palette. */
+function titleHue(plan: TitlePlan, rng: Random): number {
+  return (plan.index * 137.508 + rng.between(0, 50)) % 360;
+}
+
 /** A closed, smooth, irregular blob around (cx, cy): quadratic curves through the midpoints of a jittered polygon. */
 function blobPath(rng: Random, cx: number, cy: number, radius: number): string {
   const n = 9;
@@ -127,7 +132,7 @@ function addGrain(rgb: Buffer, rng: Random): void {
  */
 export async function renderPhotoBase(plan: TitlePlan, type: PhotoType): Promise<PhotoBase> {
   const rng = random(hashSeed(`${plan.id}/${type}`));
-  const hue = rng.between(0, 360);
+  const hue = titleHue(plan, rng);
   const { svg, focal } = backgroundSvg(rng, type, hue);
   const { width, height } = ARTWORK_SOURCES[type];
   const half = await sharp(Buffer.from(svg)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
@@ -184,7 +189,7 @@ export async function renderPhoto(base: PhotoBase, locale: string): Promise<Buff
 export async function renderLogo(plan: TitlePlan, locale: string): Promise<Buffer> {
   const { width, height } = ARTWORK_SOURCES.logo;
   const rng = random(hashSeed(`${plan.id}/logo`));
-  const hue = rng.between(0, 360);
+  const hue = titleHue(plan, rng);
   const lines = wrap(plan.name.toUpperCase(), 16).slice(0, 2);
   const size = fitFontSize(lines, width * 0.92, lines.length === 1 ? 170 : 130, 0.74);
   const firstBaseline = height / 2 - ((lines.length - 1) * size * 1.05) / 2 + size * 0.36;
