@@ -52,7 +52,7 @@ t.test(
     t.teardown(() => browser.close());
     const context = await browser.newContext({ viewport: { width: 1440, height: 1100 }, acceptDownloads: true });
     const page = await context.newPage();
-    page.setDefaultTimeout(TILE_TIMEOUT_MS);
+    page.setDefaultTimeout(30_000);
     const pageErrors: string[] = [];
     page.on('pageerror', (err) => pageErrors.push(err.message));
     const renderUrls: URL[] = [];
@@ -67,13 +67,13 @@ t.test(
     t.notMatch(await page.content(), /boxshot|<script/);
     await page.fill('#token', stack.studioToken);
     await Promise.all([page.waitForURL(`${stack.url}/studio`), page.click('#signin')]);
-    await page.waitForSelector('#title option');
+    await page.waitForSelector('#title option', { state: 'attached' });
 
     // Upload a master.
     const file = path.join(dir, 'poster-master.jpg');
     await master(file);
     await page.setInputFiles('#upload-file', file);
-    await page.waitForFunction(() => document.querySelector('#upload-status')?.textContent?.startsWith('Staged as'));
+    await page.locator('#upload-status', { hasText: /^Staged as/ }).waitFor({ timeout: TILE_TIMEOUT_MS });
     const status = (await page.textContent('#upload-status')) ?? '';
     t.match(status, /staging\/[0-9a-f]{32}\.jpg \(800×1200 jpeg\)/, 'staged under a fresh key');
 
@@ -84,25 +84,35 @@ t.test(
     }
     t.same(await page.$$eval('#sizes li[data-size]', (els) => els.map((el) => el.getAttribute('data-size'))), ['300x450', '400x225']);
 
+    // Formats: JPEG is on by default; add WebP.
+    await page.check('#fmt-webp');
+
     // Click a focal point on the source preview (upper left, on the white disc).
-    await page.waitForFunction(() => {
-      const img = document.querySelector<HTMLImageElement>('#source-preview');
-      return img !== null && img.complete && img.naturalWidth > 0;
-    });
+    // A function, not a string: the page's CSP forbids eval. (This file has no DOM lib, hence the cast.)
+    const preview = await page.waitForSelector('#source-preview[src]', { state: 'attached' });
+    await page.waitForFunction(
+      (img) => {
+        const el = img as unknown as { complete: boolean; naturalWidth: number };
+        return el.complete && el.naturalWidth > 0;
+      },
+      preview,
+      { timeout: TILE_TIMEOUT_MS },
+    );
     const box = await page.locator('#source-preview').boundingBox();
     if (!box) throw new Error('the source preview has no box');
     await page.mouse.click(box.x + box.width * 0.3, box.y + box.height * 0.25);
     t.match((await page.textContent('#focal-info')) ?? '', /^Focal point 0\.3\d*, 0\.2\d*/, 'the click sets the focal point');
 
     // Wait for both rows: the proposal and the current rules, rendered for the focal point.
-    await page.waitForSelector('#proposed[data-state="done"]');
-    await page.waitForSelector('#rules[data-state="done"]');
+    await page.waitForSelector('#proposed[data-state="done"]', { state: 'attached', timeout: TILE_TIMEOUT_MS });
+    await page.waitForSelector('#rules[data-state="done"]', { state: 'attached', timeout: TILE_TIMEOUT_MS });
     const tiles = await page.$$eval('#proposed .tile, #rules .tile', (els) =>
       els.map((el) => {
         const img = el.querySelector('img');
         return {
           row: el.parentElement?.id,
           asked: `${el.getAttribute('data-w')}x${el.getAttribute('data-h')}`,
+          fmt: el.getAttribute('data-fmt'),
           natural: img ? `${img.naturalWidth}x${img.naturalHeight}` : `failed: ${el.textContent}`,
           caption: el.querySelector('figcaption')?.textContent ?? '',
         };
@@ -111,14 +121,18 @@ t.test(
     const proposed = tiles.filter((tile) => tile.row === 'proposed');
     const rules = tiles.filter((tile) => tile.row === 'rules');
     t.same(
-      proposed.map((tile) => tile.asked),
-      ['300x450', '400x225'],
-      'one tile per proposed size',
+      proposed.map((tile) => `${tile.asked} ${tile.fmt}`),
+      ['300x450 jpeg', '400x225 jpeg', '300x450 webp', '400x225 webp'],
+      'one tile per proposed size and format',
     );
     t.ok(rules.length > 0, 'the current rules sizes are shown alongside');
     for (const tile of tiles) {
-      t.equal(tile.natural, tile.asked, `${tile.row} ${tile.asked}: natural size is the size asked`);
-      t.match(tile.caption, /^\d+×\d+ · jpeg · [\d.]+ (B|kB|MB)/, `${tile.row} ${tile.asked}: caption shows size, format, bytes`);
+      t.equal(tile.natural, tile.asked, `${tile.row} ${tile.asked} ${tile.fmt}: natural size is the size asked`);
+      t.match(
+        tile.caption,
+        new RegExp(`^${tile.asked.replace('x', '×')} · ${tile.fmt} · [\\d.]+ (B|kB|MB)$`),
+        `${tile.row} ${tile.asked} ${tile.fmt}: caption shows size, format, bytes`,
+      );
     }
     const focal = renderUrls.filter((url) => url.searchParams.get('w') === '300' && url.searchParams.has('fx'));
     t.ok(focal.length > 0, 'tiles were rendered with the focal point');

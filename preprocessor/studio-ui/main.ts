@@ -193,6 +193,8 @@ function setRowState(value: 'pending' | 'done' | 'error'): void {
 
 /** Marks the tiles stale now (tests and people can see it), renders once edits settle. */
 function schedule(): void {
+  // Stop what is rendering now: its tiles are stale, and it must not mark the rows done.
+  inFlight?.abort();
   setRowState('pending');
   clearTimeout(settle);
   settle = setTimeout(() => void refresh(), SETTLE_MS);

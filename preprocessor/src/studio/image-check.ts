@@ -1,4 +1,4 @@
-import sharp, { type Metadata } from 'sharp';
+import type { Metadata } from 'sharp';
 import { MarqueeError } from '@marquee/shared';
 import { MAX_UPLOAD_PIXELS, type UPLOAD_FORMATS } from './limits.js';
 
@@ -36,6 +36,27 @@ export function sniffUpload(buf: Buffer): UploadFormat | undefined {
   return undefined;
 }
 
+type Sharp = (typeof import('sharp'))['default'];
+let loading: Promise<Sharp> | undefined;
+
+/**
+ * sharp is loaded on the first upload, not at start: the Preprocessor is otherwise pure
+ * JavaScript, and an image without sharp must still serve artwork (uploads then fail with 500).
+ */
+function loadSharp(): Promise<Sharp> {
+  const pending =
+    loading ??
+    import('sharp').then(
+      (m) => m.default,
+      (err: unknown) => {
+        loading = undefined;
+        throw new MarqueeError('INTERNAL', 'Uploads need sharp, which is not installed on this server.', { cause: err });
+      },
+    );
+  loading = pending;
+  return pending;
+}
+
 function matches(format: UploadFormat, meta: { format?: string; compression?: string }): boolean {
   if (format === 'avif') return meta.format === 'heif' && meta.compression === 'av1';
   return meta.format === format;
@@ -49,6 +70,7 @@ function matches(format: UploadFormat, meta: { format?: string; compression?: st
 export async function checkUpload(buf: Buffer): Promise<CheckedImage> {
   const format = sniffUpload(buf);
   if (!format) throw new MarqueeError('UNSUPPORTED_IMAGE', 'The file is not a JPEG, PNG, WebP or AVIF image.');
+  const sharp = await loadSharp();
   let meta: Metadata;
   try {
     meta = await sharp(buf, { pages: 1, limitInputPixels: false }).metadata();
