@@ -63,6 +63,8 @@ export async function buildApp(config: PreprocessorConfig, deps: AppDeps = {}): 
         status,
       });
     },
+    // One log line per request (below), not Fastify's two.
+    disableRequestLogging: true,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
@@ -94,6 +96,18 @@ export async function buildApp(config: PreprocessorConfig, deps: AppDeps = {}): 
   app.decorate('s3', s3);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        url: request.url.length > 300 ? `${request.url.slice(0, 300)}…` : request.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+        cache: reply.getHeader('x-cache'),
+      },
+      'request',
+    );
   });
   app.addHook('onClose', async () => {
     rulesStore.close();

@@ -14,8 +14,10 @@ import {
 
 /** A validator that returns the typed value or throws a coded error naming the first bad field. */
 function validator<T extends TSchema>(schema: T, code: ErrorCode, what: string) {
-  const check = TypeCompiler.Compile(schema);
+  // Compiled on first use: a cold Lambda pays only for the validators it calls.
+  let check: ReturnType<typeof TypeCompiler.Compile<T>> | undefined;
   return (value: unknown): Static<T> => {
+    check ??= TypeCompiler.Compile(schema);
     if (check.Check(value)) return value;
     const first = check.Errors(value).First();
     const where = first?.path ? first.path : '/';

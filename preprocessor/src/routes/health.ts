@@ -19,9 +19,16 @@ export const healthRoutes: FastifyPluginAsync = async (app) => {
     }
     const ready = rules.loaded && lastPing.ok;
     reply.code(ready ? 200 : 503);
+    // Versions and health only: locations and error texts stay in the logs, not on a public probe.
     return {
       status: ready ? 'ready' : 'not ready',
-      rules: rules,
+      rules: {
+        loaded: rules.loaded,
+        current: rules.ok,
+        loadedAt: rules.loadedAt.toISOString(),
+        rulesEtag: rules.rules.etag,
+        catalogEtag: rules.catalog.etag,
+      },
       generator: lastPing.ok ? 'reachable' : 'unreachable',
     };
   });
