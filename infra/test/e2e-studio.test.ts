@@ -152,6 +152,37 @@ t.test(
 
     await mkdir(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, 'studio.png'), fullPage: true });
+
+    // A catalog title: switch locales, and the tiles follow the locale's source.
+    await page.uncheck('#fmt-webp');
+    // A title whose boxshot comes in several locales, from the API the page itself uses.
+    const catalog = await page.evaluate(async () => {
+      const res = await fetch('/studio/api/catalog');
+      return (await res.json()) as { titles: Array<{ id: string; artwork: Record<string, Record<string, unknown>> }> };
+    });
+    const multi = catalog.titles.find((title) => Object.keys(title.artwork.boxshot ?? {}).length > 1) ?? catalog.titles[0];
+    await page.selectOption('#title', multi?.id ?? '');
+    await page.waitForSelector('#proposed[data-state="done"]', { state: 'attached', timeout: TILE_TIMEOUT_MS });
+    const locales = await page.$$eval('#locales button', (els) => els.map((el) => el.getAttribute('data-locale') ?? ''));
+    t.ok(locales.length > 0, `the title's locales are offered (${locales.join(', ')})`);
+    const other = locales.find((locale) => !/^en/i.test(locale));
+    if (other) {
+      const before = renderUrls.length;
+      await page.click(`#locales button[data-locale="${other}"]`);
+      await page.waitForSelector('#proposed[data-state="done"]', { state: 'attached', timeout: TILE_TIMEOUT_MS });
+      await page.waitForSelector('#rules[data-state="done"]', { state: 'attached', timeout: TILE_TIMEOUT_MS });
+      const sources = new Set(renderUrls.slice(before).map((url) => url.searchParams.get('src')));
+      t.equal(sources.size, 1, 'one source for the locale');
+      t.match([...sources][0], new RegExp(other, 'i'), `tiles render the ${other} artwork`);
+      const sizes = await page.$$eval('#proposed .tile', (els) =>
+        els.map((el) => {
+          const img = el.querySelector('img');
+          return { asked: `${el.getAttribute('data-w')}x${el.getAttribute('data-h')}`, natural: img ? `${img.naturalWidth}x${img.naturalHeight}` : 'failed' };
+        }),
+      );
+      for (const tile of sizes) t.equal(tile.natural, tile.asked, `${other} ${tile.asked}`);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'studio-locale.png'), fullPage: true });
+    }
     t.same(pageErrors, [], 'no script errors in the page');
   },
 );
