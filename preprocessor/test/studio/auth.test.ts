@@ -82,6 +82,17 @@ t.test('sign-in form: wrong token 401 page, right token 303 and a strict session
   t.equal(api.statusCode, 200);
 });
 
+t.test('behind a TLS-terminating proxy the cookie is Secure', async (t) => {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/studio/session',
+    headers: { 'x-forwarded-proto': 'https' },
+    payload: { token: STUDIO_TOKEN },
+  });
+  t.equal(res.statusCode, 200);
+  t.match(String(res.headers['set-cookie']), /; Secure/);
+});
+
 t.test('JSON sign-in, and sign-out clears the cookie', async (t) => {
   const wrong = await app.inject({ method: 'POST', url: '/studio/session', payload: { token: 'wrong-wrong-wrong' } });
   t.equal(wrong.statusCode, 401);
