@@ -16,7 +16,8 @@ export function parseBenchArgs(argv: readonly string[], defaults: Partial<BenchC
     durationS: 10,
     warmupS: 2,
     uncachedConcurrency: 4,
-    zipfConnections: 8,
+    // No more than the stack's Lambda concurrency (4): past it the local Lambda throttles and the Preprocessor backs off.
+    zipfConnections: 4,
     hitConnections: 50,
     zipfDraws: 20_000,
     groups: new Set(GROUPS),

@@ -12,9 +12,9 @@ import type { VerifyMode } from './verify.js';
 
 /** Scale of the embedded runs on a 2-core machine shared with the load generator. */
 export const EMBEDDED_SCALE: Record<'full' | 'smoke', ScenarioOverrides> = {
-  // 4/s base → 80/s at 20x: several times what two cores render uncached, so the Zipf repeats,
+  // 3/s base → 60/s at 20x: several times what two cores render uncached, so the Zipf repeats,
   // coalescing and shedding all have to work. 1/3 of the k6 durations: ~2 minutes.
-  full: { baseRate: 4, timeScale: 1 / 3, maxInFlight: 400 },
+  full: { baseRate: 3, timeScale: 1 / 3, maxInFlight: 400 },
   // Under a minute with start-up: ~20 s of load, a few hundred requests.
   smoke: { baseRate: 2, timeScale: 0.05, maxInFlight: 200 },
 };

@@ -53,7 +53,9 @@ export interface MetricsPoint {
 export function pointFrom(samples: readonly PromSample[], t: number): MetricsPoint {
   return {
     t,
-    generatorInvocations: sumMetric(samples, 'marquee_generator_invocations_total'),
+    // Throttled attempts never ran the Generator: they are retried and counted again.
+    generatorInvocations:
+      sumMetric(samples, 'marquee_generator_invocations_total') - sumMetric(samples, 'marquee_generator_invocations_total', { outcome: 'throttled' }),
     cacheHits: sumMetric(samples, 'marquee_cache_requests_total', { result: 'hit' }),
     cacheMisses: sumMetric(samples, 'marquee_cache_requests_total', { result: 'miss' }),
     cacheCoalesced: sumMetric(samples, 'marquee_cache_requests_total', { result: 'coalesced' }),

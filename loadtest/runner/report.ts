@@ -78,7 +78,7 @@ function phaseTable(r: RunReport): string[][] {
     const errors = ERROR_CLASSES.reduce((s, c) => s + p.classes[c], 0);
     return [
       p.name,
-      `${p.startS}–${p.endS}s`,
+      `${+p.startS.toFixed(1)}–${+p.endS.toFixed(1)}s`,
       p.targetRps.toFixed(1),
       String(p.sent),
       p.completedRps.toFixed(1),
@@ -115,7 +115,7 @@ export function textSummary(r: RunReport): string {
   if (rec.spikeEndS !== undefined) {
     lines.push(
       `recovery: baseline p95 ${rec.baselineP95Ms !== undefined ? ms(rec.baselineP95Ms) : '-'}, bar ${rec.thresholdMs !== undefined ? ms(rec.thresholdMs) : '-'}; ` +
-        (rec.recoveredAfterS === null ? 'NOT back under the bar before the run ended' : `back under it ${rec.recoveredAfterS}s after the rate returned to 1x (t=${rec.spikeEndS}s)`),
+        (rec.recoveredAfterS === null ? 'NOT back under the bar before the run ended' : `back under it ${rec.recoveredAfterS}s after the rate returned to 1x (t=${rec.spikeEndS.toFixed(1)}s)`),
     );
   }
   lines.push('');

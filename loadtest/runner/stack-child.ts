@@ -14,7 +14,10 @@ async function main(): Promise<void> {
   const send = (m: ChildMessage) => process.send?.(m);
   let stack: EmbeddedStack;
   try {
-    const mod = (await import(INFRA_LOCAL)) as StackModule;
+    // MARQUEE_STACK_MODULE: another module exporting startStack (a development override; read here, at the process edge).
+    const specifier = process.env.MARQUEE_STACK_MODULE ?? INFRA_LOCAL;
+    const mod = (await import(specifier)) as Partial<StackModule>;
+    if (typeof mod.startStack !== 'function') throw new Error(`${specifier} does not export startStack`);
     stack = await mod.startStack({
       dataDir,
       port: 0,

@@ -27,7 +27,12 @@ export async function startEmbeddedStack(options: StackChildOptions = {}): Promi
   const child: ChildProcess = fork(file, [], {
     execArgv,
     env: { ...process.env, MARQUEE_STACK_OPTIONS: JSON.stringify(options) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    // The Generator environments log every invocation: keep only the tail, for start-up failures.
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  let stderrTail = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderrTail = (stderrTail + d.toString()).slice(-4000);
   });
   const ready = await new Promise<Extract<ChildMessage, { type: 'ready' }>>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -45,7 +50,7 @@ export async function startEmbeddedStack(options: StackChildOptions = {}): Promi
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`embedded stack exited with ${code} before it was ready`));
+      reject(new Error(`embedded stack exited with ${code} before it was ready: ${stderrTail}`));
     });
   });
 
