@@ -1,17 +1,8 @@
 import type { Catalog, Rules } from '../rules/schema.js';
-import { formatSize, typeModel, typeNames } from '../rules/model.js';
+import { listTypes, type TypeSummary } from '../rules/resolve.js';
 
-/** What the studio needs of one artwork type: enough to compare a proposal with the rules. */
-export interface StudioType {
-  name: string;
-  description: string | undefined;
-  aspect: string;
-  sizes: string[];
-  formats: string[];
-  fit: string;
-  maxWidth: number;
-  maxHeight: number;
-}
+/** One artwork type as the page compares against: the rules' summary, named. */
+export type StudioType = Omit<TypeSummary, 'type'> & { name: string };
 
 export interface StudioArtwork {
   source: string;
@@ -36,22 +27,7 @@ export interface StudioCatalog {
 }
 
 function studioTypes(rules: Rules): StudioType[] {
-  return typeNames(rules).flatMap((name) => {
-    const model = typeModel(rules, name);
-    if (!model) return [];
-    return [
-      {
-        name,
-        description: model.rules.description,
-        aspect: model.rules.aspect,
-        sizes: model.sizes.map(formatSize),
-        formats: model.formats,
-        fit: model.fit,
-        maxWidth: model.rules.maxWidth,
-        maxHeight: model.rules.maxHeight,
-      },
-    ];
-  });
+  return listTypes(rules).map(({ type, ...rest }) => ({ name: type, ...rest }));
 }
 
 /** The catalog as the studio page shows it: titles by name, each with its artwork per type and locale. */
