@@ -35,6 +35,8 @@ export class Storage extends Construct {
         // Old versions stay long enough to roll a catalog back, then stop costing storage.
         { id: 'noncurrent', noncurrentVersionExpiration: Duration.days(90) },
         { id: 'multipart', abortIncompleteMultipartUploadAfter: Duration.days(7) },
+        // Studio uploads are proposals: a week to decide, then they go (promote by copying out of staging/).
+        { id: 'staging', prefix: 'staging/', expiration: Duration.days(7), noncurrentVersionExpiration: Duration.days(1) },
       ],
     });
 

@@ -50,6 +50,14 @@ t.test('sources are versioned (the catalog pins versions); derivatives are not',
   t.equal(resources[buckets.derivatives.Ref].Properties.VersioningConfiguration, undefined);
 });
 
+t.test('studio uploads under staging/ expire; published sources do not', async (t) => {
+  const rules = template.toJSON().Resources[buckets.sources.Ref].Properties.LifecycleConfiguration.Rules as Array<Record<string, unknown>>;
+  const staging = rules.filter((r) => r.Prefix === 'staging/');
+  t.equal(staging.length, 1);
+  t.equal(staging[0]?.ExpirationInDays, 7);
+  t.notOk(rules.some((r) => r.ExpirationInDays !== undefined && r.Prefix !== 'staging/'), 'no current-version expiry outside staging/');
+});
+
 t.test('derivatives expire after the configured days', async (t) => {
   template.hasResourceProperties('AWS::S3::Bucket', {
     VersioningConfiguration: Match.absent(),
