@@ -30,7 +30,10 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-async function app(endpoint: string, generator: { timeoutMs?: number; maxInFlight?: number } = {}) {
+async function app(
+  endpoint: string,
+  generator: { timeoutMs?: number; maxInFlight?: number; maxQueue?: number; queueTimeoutMs?: number } = {},
+) {
   const config = loadConfig({
     catalog,
     sourcesBucket: 'marquee-sources',
@@ -87,7 +90,7 @@ t.test('throttled: retried within the deadline, then 503 with Retry-After; the h
   t.equal(after.statusCode, 200);
 });
 
-t.test('past the in-flight cap: shed at once with 503 and Retry-After', async (t) => {
+t.test('past the in-flight cap and its queue: shed at once with 503 and Retry-After; a queued render waits for a slot', async (t) => {
   const lambda = await startLocalLambda({
     concurrency: 2,
     functions: {
@@ -99,14 +102,39 @@ t.test('past the in-flight cap: shed at once with 503 and Retry-After', async (t
     },
   });
   t.teardown(() => lambda.close());
-  const a = await app(lambda.url, { maxInFlight: 1, timeoutMs: 5000 });
+  const a = await app(lambda.url, { maxInFlight: 1, maxQueue: 1, queueTimeoutMs: 5000, timeoutMs: 5000 });
   const first = a.inject(url('80000001'));
   while (a.generator.pending < 1) await new Promise((r) => setTimeout(r, 10));
+  const queued = a.inject(url('80000002'));
+  await new Promise((r) => setTimeout(r, 50));
   const shed = await a.inject(url('80000003'));
   t.equal(shed.statusCode, 503);
   t.equal(shed.json().code, 'OVERLOADED');
   t.equal(shed.headers['retry-after'], '1');
   t.equal((await first).statusCode, 200);
+  t.equal((await queued).statusCode, 200, 'the queued render got the slot when it was freed');
+  t.equal(lambda.stats().throttles, 0, 'queued here, not throttled there');
   const metrics = (await a.inject('/metrics')).body;
   t.match(metrics, /marquee_shed_total\{reason="in_flight"\} 1/);
+});
+
+t.test('a queued render waits no longer than the queue timeout', async (t) => {
+  const lambda = await startLocalLambda({
+    concurrency: 1,
+    functions: {
+      'marquee-generator': {
+        handler: fileURLToPath(new URL('./fixtures/e2e-slow-generator.mjs', import.meta.url)),
+        env: { SLOW_MS: '1500' },
+        memoryMb: 256,
+      },
+    },
+  });
+  t.teardown(() => lambda.close());
+  const a = await app(lambda.url, { maxInFlight: 1, maxQueue: 4, queueTimeoutMs: 200, timeoutMs: 5000 });
+  const first = a.inject(url('80000001'));
+  while (a.generator.pending < 1) await new Promise((r) => setTimeout(r, 10));
+  const late = await a.inject(url('80000002'));
+  t.equal(late.statusCode, 503);
+  t.equal(late.json().code, 'OVERLOADED');
+  t.equal((await first).statusCode, 200);
 });

@@ -24,8 +24,14 @@ export interface PreprocessorConfig {
     endpoint: string | undefined;
     /** Deadline for one image, retries of throttling included. */
     timeoutMs: number;
-    /** Invocations in flight per instance; past it requests are shed with 503. */
+    /** Invocations in flight per instance (match the Generator's concurrency share). */
     maxInFlight: number;
+    /** Renders waiting for a slot; past it requests are shed with 503 at once. */
+    maxQueue: number;
+    /** Longest wait for a slot before a 503. */
+    queueTimeoutMs: number;
+    /** Longest time spent retrying Lambda throttling before a 503 (inside the deadline). */
+    throttleRetryMs: number;
   };
   cache: {
     /** Bytes of rendered images kept in memory. */
@@ -95,6 +101,9 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: Env = process.e
       endpoint: optional(env, 'MARQUEE_LAMBDA_ENDPOINT'),
       timeoutMs: int(env, 'MARQUEE_GENERATOR_TIMEOUT_MS', 25_000, 100, 900_000),
       maxInFlight: int(env, 'MARQUEE_MAX_INFLIGHT', 32, 1, 10_000),
+      maxQueue: int(env, 'MARQUEE_MAX_QUEUE', 64, 0, 100_000),
+      queueTimeoutMs: int(env, 'MARQUEE_QUEUE_TIMEOUT_MS', 3000, 0, 900_000),
+      throttleRetryMs: int(env, 'MARQUEE_THROTTLE_RETRY_MS', 2000, 0, 900_000),
     },
     cache: {
       maxBytes: int(env, 'MARQUEE_CACHE_BYTES', 256 * MiB, 0, 64 * 1024 * MiB),

@@ -80,10 +80,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     closers.push(async () => client.destroy());
     await seedSamples({ client, sourcesBucket });
 
+    const concurrency = options.lambdaConcurrency ?? 4;
     const lambda = await startLocalLambda({
       host,
       port: options.lambdaPort ?? 0,
-      concurrency: options.lambdaConcurrency ?? 4,
+      concurrency,
       functions: {
         [functionName]: {
           handler: options.handler ?? defaultGeneratorModule(),
@@ -110,7 +111,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       derivativesBucket,
       s3Endpoint: s3.endpoint,
       ...options.preprocessor,
-      generator: { functionName, endpoint: lambda.url, ...options.preprocessor?.generator },
+      generator: {
+        functionName,
+        endpoint: lambda.url,
+        // More invocations in flight than the local Lambda runs would only be throttled: queue them here instead.
+        ...(process.env.MARQUEE_MAX_INFLIGHT ? {} : { maxInFlight: concurrency }),
+        ...options.preprocessor?.generator,
+      },
     });
     const app = await buildApp(config, { logger: options.logger ?? { level: config.logLevel } });
     closers.push(() => app.close());

@@ -10,6 +10,7 @@ import {
   type GeneratorSuccess,
 } from '@marquee/shared';
 import type { Metrics } from '../plugins/metrics.js';
+import { Slots } from './slots.js';
 
 export interface RenderedImage {
   body: Buffer;
@@ -25,6 +26,12 @@ export interface GeneratorClientOptions {
   region: string;
   timeoutMs: number;
   maxInFlight: number;
+  /** Renders waiting for an in-flight slot; past it requests are shed at once. */
+  maxQueue: number;
+  /** Longest wait for a slot, within the deadline. */
+  queueTimeoutMs: number;
+  /** Longest time spent retrying throttles, within the deadline: past it, 503 rather than a late 504. */
+  throttleRetryMs: number;
   /** Reads outputs the Generator wrote to the derivatives bucket (too large to return inline). */
   s3: S3Client;
   metrics: Metrics;
@@ -55,9 +62,10 @@ function errorCode(err: unknown): string {
  */
 export class GeneratorClient {
   private readonly lambda: LambdaClient;
-  private inFlight = 0;
+  private readonly slots: Slots;
 
   constructor(private readonly opts: GeneratorClientOptions) {
+    this.slots = new Slots(opts.maxInFlight, opts.maxQueue);
     const agentOptions = { keepAlive: true, maxSockets: opts.maxInFlight };
     this.lambda =
       opts.lambda ??
@@ -74,26 +82,33 @@ export class GeneratorClient {
       });
   }
 
+  /** Invocations in flight. */
   get pending(): number {
-    return this.inFlight;
+    return this.slots.inUse;
   }
 
   async render(request: GeneratorRequest, signal?: AbortSignal): Promise<RenderedImage> {
-    if (this.inFlight >= this.opts.maxInFlight) {
+    const deadline = Date.now() + this.opts.timeoutMs;
+    const wait = this.slots.acquire(Math.min(this.opts.queueTimeoutMs, this.opts.timeoutMs));
+    this.opts.metrics.queued.set(this.slots.queued);
+    try {
+      await wait;
+    } catch (err) {
       this.opts.metrics.shed.inc({ reason: 'in_flight' });
-      throw new MarqueeError('OVERLOADED', 'Too many images in progress; retry shortly.', { retryAfter: 1 });
+      throw err;
+    } finally {
+      this.opts.metrics.queued.set(this.slots.queued);
     }
-    this.inFlight++;
-    this.opts.metrics.inFlight.set(this.inFlight);
+    this.opts.metrics.inFlight.set(this.slots.inUse);
     const started = performance.now();
     try {
-      const result = await this.invokeWithRetries(request, signal);
+      const result = await this.invokeWithRetries(request, deadline, signal);
       this.opts.metrics.invocations.inc({ outcome: 'ok' });
       if (result.coldStart) this.opts.metrics.coldStarts.inc();
       return await this.materialise(result);
     } finally {
-      this.inFlight--;
-      this.opts.metrics.inFlight.set(this.inFlight);
+      this.slots.release();
+      this.opts.metrics.inFlight.set(this.slots.inUse);
       this.opts.metrics.generatorDuration.observe((performance.now() - started) / 1000);
     }
   }
@@ -115,8 +130,8 @@ export class GeneratorClient {
     this.lambda.destroy();
   }
 
-  private async invokeWithRetries(request: GeneratorRequest, outer?: AbortSignal): Promise<GeneratorSuccess> {
-    const deadline = Date.now() + this.opts.timeoutMs;
+  private async invokeWithRetries(request: GeneratorRequest, deadline: number, outer?: AbortSignal): Promise<GeneratorSuccess> {
+    const throttleDeadline = Math.min(deadline, Date.now() + this.opts.throttleRetryMs);
     const payload = Buffer.from(JSON.stringify(request));
     for (let attempt = 0; ; attempt++) {
       const remaining = deadline - Date.now();
@@ -129,7 +144,7 @@ export class GeneratorClient {
         if (errorName(err) === 'TooManyRequestsException') {
           this.opts.metrics.invocations.inc({ outcome: 'throttled' });
           const backoff = Math.random() * RETRY_BASE_MS * 2 ** Math.min(attempt, 6);
-          if (Date.now() + backoff >= deadline - 100) {
+          if (Date.now() + backoff >= throttleDeadline) {
             this.opts.metrics.shed.inc({ reason: 'throttled' });
             throw new MarqueeError('THROTTLED', 'The Generator is at its concurrency limit; retry shortly.', {
               retryAfter: 1,

@@ -48,6 +48,7 @@ export function createMetrics() {
       registers: [registry],
     }),
     inFlight: new Gauge({ name: 'marquee_generator_in_flight', help: 'Generator invocations in flight', registers: [registry] }),
+    queued: new Gauge({ name: 'marquee_generator_queued', help: 'Renders waiting for an in-flight slot', registers: [registry] }),
     shed: new Counter({
       name: 'marquee_shed_total',
       help: 'Requests shed with 503 by reason (in_flight, event_loop, throttled)',
