@@ -215,6 +215,8 @@ t.test('malformed URLs: each a 4xx problem+json', async (t) => {
 });
 
 t.test('rules: a strict type says which sizes are allowed; a broken file is refused and the last good rules serve on', async (t) => {
+  // Resolved (and remembered) under the old rules first: new rules must not be answered from memory.
+  t.equal((await get('/v1/artwork/billboard/80000002/1000x563.jpg')).status, 308);
   const doc = YAML.parse(defaultRules) as { types: Record<string, { sizePolicy?: string; sizes: string[] }> };
   doc.types.billboard!.sizePolicy = 'strict';
   await writeFile(rulesFile, YAML.stringify(doc));

@@ -98,13 +98,15 @@ export async function buildApp(config: PreprocessorConfig, deps: AppDeps = {}): 
     reply.header('x-request-id', request.id);
   });
   app.addHook('onResponse', async (request, reply) => {
-    request.log.info(
+    // Cache hits are the bulk and the least interesting: counted in /metrics, logged at debug.
+    const cache = reply.getHeader('x-cache');
+    request.log[cache === 'hit' ? 'debug' : 'info'](
       {
         method: request.method,
         url: request.url.length > 300 ? `${request.url.slice(0, 300)}…` : request.url,
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime * 10) / 10,
-        cache: reply.getHeader('x-cache'),
+        cache,
       },
       'request',
     );

@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { extensionOf } from '@marquee/shared';
 import { parseArtworkFile, formatArtworkFile } from './artwork-url.js';
 import { resolveArtwork } from '../rules/resolve.js';
+import { ResolutionMemo } from '../cache/resolution-memo.js';
 import { etagMatches } from '../images.js';
 
 const Params = Type.Object({
@@ -22,6 +23,7 @@ const Query = Type.Object({
 const REDIRECT_CACHE_CONTROL = 'public, max-age=3600';
 
 export const artworkRoutes: FastifyPluginAsync = async (app) => {
+  const memo = new ResolutionMemo();
   app.withTypeProvider<TypeBoxTypeProvider>().get(
     '/v1/artwork/:type/:titleId/:file',
     { schema: { params: Params, querystring: Query } },
@@ -30,7 +32,10 @@ export const artworkRoutes: FastifyPluginAsync = async (app) => {
       const query = request.query as Static<typeof Query>;
       const parsed = parseArtworkFile(file);
       const state = app.rulesStore.current();
-      const resolution = resolveArtwork(
+      // Only `auto` depends on Accept: explicit formats share one entry whatever the client sends.
+      const memoKey = `${type}/${titleId}/${file}?${query.locale ?? ''}&${query.v ?? ''}${parsed.ext === 'auto' ? `#${request.headers.accept ?? ''}` : ''}`;
+      const memoised = memo.get(state, memoKey);
+      const resolution = memoised ?? resolveArtwork(
         { rules: state.rules, catalog: state.catalog, sourcesBucket: app.config.sourcesBucket },
         {
           type,
@@ -44,6 +49,7 @@ export const artworkRoutes: FastifyPluginAsync = async (app) => {
           ...(query.v !== undefined ? { v: query.v } : {}),
         },
       );
+      if (!memoised) memo.set(state, memoKey, resolution);
 
       reply.header('x-content-type-options', 'nosniff');
       if (resolution.kind === 'redirect') {
