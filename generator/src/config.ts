@@ -19,6 +19,11 @@ export const DEFAULT_MAX_SOURCE_BYTES = 32 * 1024 * 1024;
 export const DEFAULT_MAX_INPUT_PIXELS = 40_000_000;
 /** Fetch budget per source: imgproxy's 5 s download time-out. */
 export const DEFAULT_FETCH_TIMEOUT_MS = 5_000;
+/**
+ * Source bytes a warm environment keeps (revalidated by ETag on every use): a few popular
+ * masters, well inside a 2 GB function. 0 turns the cache off.
+ */
+export const DEFAULT_SOURCE_CACHE_BYTES = 64 * 1024 * 1024;
 /** Render budget, enforced by libvips (whole seconds). */
 export const DEFAULT_RENDER_TIMEOUT_MS = 20_000;
 
@@ -35,6 +40,7 @@ export interface GeneratorConfig {
   /** Hostnames HTTP(S) sources may name; empty = HTTP sources refused. */
   httpAllowedHosts: ReadonlySet<string>;
   maxSourceBytes: number;
+  sourceCacheBytes: number;
   maxInputPixels: number;
   fetchTimeoutMs: number;
   renderTimeoutMs: number;
@@ -48,6 +54,13 @@ type Env = Record<string, string | undefined>;
 
 function invalid(name: string, expected: string, got: string): never {
   throw new Error(`config ${name}: expected ${expected}, got ${JSON.stringify(got)}`);
+}
+
+function nonNegativeInt(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(Number(raw.trim()))) invalid(name, 'a whole number >= 0', raw);
+  return Number(raw.trim());
 }
 
 function positiveInt(env: Env, name: string, fallback: number): number {
@@ -118,6 +131,8 @@ export function loadConfig(options: ConfigOptions = {}, env: Env = process.env):
       'derivativesBucket' in options ? options.derivativesBucket : bucket(env, 'MARQUEE_DERIVATIVES_BUCKET'),
     httpAllowedHosts: options.httpAllowedHosts ?? hostList(env, 'MARQUEE_HTTP_ALLOWED_HOSTS'),
     maxSourceBytes: options.maxSourceBytes ?? positiveInt(env, 'MARQUEE_MAX_SOURCE_BYTES', DEFAULT_MAX_SOURCE_BYTES),
+    sourceCacheBytes:
+      options.sourceCacheBytes ?? nonNegativeInt(env, 'MARQUEE_SOURCE_CACHE_BYTES', DEFAULT_SOURCE_CACHE_BYTES),
     maxInputPixels: options.maxInputPixels ?? positiveInt(env, 'MARQUEE_MAX_INPUT_PIXELS', DEFAULT_MAX_INPUT_PIXELS),
     fetchTimeoutMs: options.fetchTimeoutMs ?? positiveInt(env, 'MARQUEE_FETCH_TIMEOUT_MS', DEFAULT_FETCH_TIMEOUT_MS),
     renderTimeoutMs:

@@ -5,6 +5,7 @@ import { createLogger, type Logger } from './log.js';
 import { publicAddressesOnly, type AddressPolicy } from './source/guard.js';
 import { lazyHttpAgent } from './source/http.js';
 import { lazyS3Client } from './source/s3.js';
+import { SourceCache } from './source/cache.js';
 
 /** What `generate` needs from the outside world; created once per environment. */
 export interface Deps {
@@ -16,6 +17,8 @@ export interface Deps {
   httpAgent: () => Promise<Dispatcher>;
   /** Which IP addresses HTTP sources may reach; tests inject a looser one for 127.0.0.x. */
   addressPolicy: AddressPolicy;
+  /** S3 source bytes of this environment, revalidated by ETag; undefined when turned off. */
+  sourceCache: SourceCache | undefined;
 }
 
 export type DepsOverrides = Partial<Omit<Deps, 'config'>>;
@@ -28,5 +31,6 @@ export function createDeps(config: GeneratorConfig, overrides: DepsOverrides = {
     s3Client: overrides.s3Client ?? lazyS3Client(config),
     httpAgent: overrides.httpAgent ?? lazyHttpAgent(addressPolicy, config.fetchTimeoutMs),
     addressPolicy,
+    sourceCache: overrides.sourceCache ?? (config.sourceCacheBytes > 0 ? new SourceCache(config.sourceCacheBytes) : undefined),
   };
 }

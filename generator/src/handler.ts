@@ -57,9 +57,10 @@ export function createHandler(deps: Deps): Handler {
     } catch (err) {
       const e = isMarqueeError(err) ? err : new MarqueeError('INTERNAL', 'internal error', { cause: err });
       // The public message is the log message; the underlying error, when there is one, rides along.
-      const line = { ...base, code: e.code, status: e.status, ms: Math.round(performance.now() - started), err: e.cause };
-      if (e.status >= 500) deps.logger.error(line, e.message);
-      else deps.logger.info(line, e.message);
+      const line = { ...base, code: e.code, status: e.status, ms: Math.round(performance.now() - started) };
+      // A stack helps with our failures (5xx), not with a caller's bad input: 4xx carry only the cause's text.
+      if (e.status >= 500) deps.logger.error({ ...line, err: e.cause }, e.message);
+      else deps.logger.info({ ...line, cause: e.cause instanceof Error ? e.cause.message : undefined }, e.message);
       return failure(e.code, e.message);
     }
   };

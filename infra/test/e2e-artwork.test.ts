@@ -127,6 +127,37 @@ t.test('snap: 308 to the nearest allowed size at or above, keeping the query', a
   t.equal(widthOnly.headers.location, '/v1/artwork/boxshot/80000001/342x513@2x.webp');
 });
 
+t.test('one spelling per image: every other spelling is sent to it', async (t) => {
+  // Regression: each of these rendered with a 200, one CDN entry per spelling (an acceptance finding).
+  const spellings = ['00342x00513.jpg', '342x513@1x.jpg', '342x513.jpeg', '%33%34%32x513.jpg', '342x513%2Ejpg'];
+  for (const file of spellings) {
+    const res = await get(`/v1/artwork/boxshot/80000001/${file}?v=1&utm=x&locale=en`);
+    t.equal(res.status, 308, file);
+    t.equal(res.headers.location, '/v1/artwork/boxshot/80000001/342x513.jpg?locale=en&v=1', `${file}: canonical location`);
+  }
+  const logo = await get('/v1/artwork/logo/80000003/300.png');
+  t.equal(logo.status, 308, 'a W-only logo is spelled WxH');
+  t.equal(logo.headers.location, '/v1/artwork/logo/80000003/300x100.png');
+  const empty = await get('/v1/artwork/boxshot/80000001/171x256.jpg?locale=');
+  t.equal(empty.status, 200, 'an empty locale is the default');
+  t.equal(empty.headers['x-artwork-locale'], 'en');
+});
+
+t.test('artwork is read-only: other methods get 405 with Allow', async (t) => {
+  for (const method of ['POST', 'PUT', 'DELETE', 'PATCH'] as const) {
+    const res = await request(`${stack.url}/v1/artwork/boxshot/80000001/342x513.jpg`, { method, body: method === 'DELETE' ? null : 'x' });
+    const body = Buffer.from(await res.body.arrayBuffer());
+    t.equal(res.statusCode, 405, method);
+    t.equal(res.headers.allow, 'GET, HEAD');
+    t.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8');
+    t.equal(JSON.parse(body.toString()).code, 'METHOD_NOT_ALLOWED');
+  }
+  const head = await request(`${stack.url}/v1/artwork/boxshot/80000001/342x513.jpg`, { method: 'HEAD' });
+  await head.body.dump();
+  t.equal(head.statusCode, 200, 'HEAD works');
+  t.equal(head.headers['content-type'], 'image/jpeg');
+});
+
 t.test('auto: negotiated from Accept with Vary: Accept', async (t) => {
   const cases: Array<[string, keyof typeof MAGIC]> = [
     ['image/avif,image/webp,*/*', 'avif'],
@@ -159,6 +190,9 @@ t.test('ETag and 304; second request is a cache hit', async (t) => {
   t.equal(notModified.status, 304);
   t.equal(notModified.body.length, 0);
   t.equal(notModified.headers.etag, first.headers.etag);
+  t.equal(notModified.headers['x-cache'], 'hit');
+  const star = await get('/v1/artwork/boxshot/80000005/342x513.webp', { 'if-none-match': '*' });
+  t.equal(star.status, 200, '* is not taken on trust');
   t.equal(stack.lambda.stats().invocations, before, '304 needs no rendering');
 });
 
@@ -174,7 +208,9 @@ t.test('20 concurrent identical misses cause exactly one invocation', async (t) 
 });
 
 t.test('unknown title, type or artwork: 404 problem+json', async (t) => {
-  t.equal(assertProblem(t, await get('/v1/artwork/boxshot/99999999/342x513.jpg'), 404).code, 'UNKNOWN_TITLE');
+  const unknown = await get('/v1/artwork/boxshot/99999999/342x513.jpg');
+  t.equal(assertProblem(t, unknown, 404).code, 'UNKNOWN_TITLE');
+  t.notOk(unknown.headers['x-artwork-locale'] ?? unknown.headers['x-cache'], 'no headers describing an image');
   t.equal(assertProblem(t, await get('/v1/artwork/poster/80000001/342x513.jpg'), 404).code, 'UNKNOWN_TYPE');
   assertProblem(t, await get('/v2/artwork/boxshot/80000001/342x513.jpg'), 404);
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import underPressure from '@fastify/under-pressure';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { PreprocessorConfig } from './config.js';
@@ -34,6 +34,12 @@ export interface AppDeps {
   logger?: FastifyServerOptions['logger'];
 }
 
+/** The URL as logged: bounded, and without signatures (a logged `sig` is a usable URL). */
+function logUrl(url: string): string {
+  const redacted = url.replace(/([?&]sig=)[^&]*/g, '$1…');
+  return redacted.length > 300 ? `${redacted.slice(0, 300)}…` : redacted;
+}
+
 /** Request ids from upstream (the CDN, a load balancer) are kept when they look like ids. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -46,6 +52,7 @@ export function s3ClientFor(config: PreprocessorConfig): S3Client {
 
 /** Builds the Preprocessor without listening: main.ts listens, tests inject or listen on port 0. */
 export async function buildApp(config: PreprocessorConfig, deps: AppDeps = {}): Promise<FastifyInstance> {
+  const metrics: Metrics = createMetrics();
   const app = Fastify({
     logger: deps.logger ?? { level: config.logLevel },
     requestIdHeader: false,
@@ -59,17 +66,19 @@ export async function buildApp(config: PreprocessorConfig, deps: AppDeps = {}): 
     // Errors the router raises before any route runs (a bad URL encoding, an overlong parameter).
     frameworkErrors: (err, request, reply) => {
       const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+      // No route ran, so no onResponse hook will: count and log it here.
+      metrics.requests.inc({ route: 'unmatched', status: String(status) });
+      request.log.info({ method: request.method, url: logUrl(request.url), status, code: err.code }, 'refused by the router');
       sendProblem(request, reply, 'INVALID_PARAMETER', status === 414 ? 'A path parameter is too long.' : 'The URL is malformed.', {
         status,
       });
     },
     // One log line per request (below), not Fastify's two.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
 
-  const metrics: Metrics = createMetrics();
   const s3 = deps.s3 ?? s3ClientFor(config);
   const rulesStore = await RulesStore.create({
     rules: config.rules,
@@ -103,7 +112,7 @@ export async function buildApp(config: PreprocessorConfig, deps: AppDeps = {}): 
     request.log[cache === 'hit' ? 'debug' : 'info'](
       {
         method: request.method,
-        url: request.url.length > 300 ? `${request.url.slice(0, 300)}…` : request.url,
+        url: logUrl(request.url),
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime * 10) / 10,
         cache,

@@ -58,10 +58,12 @@ export class ImageService {
   }
 }
 
-/** RFC 9110 If-None-Match: weak comparison, lists, and `*`. */
+/**
+ * RFC 9110 If-None-Match, weak comparison, lists. `*` is not honoured: it means "any current
+ * representation", which only rendering would prove, so it gets the full answer (200 or an error).
+ */
 export function etagMatches(ifNoneMatch: string | undefined, etag: string): boolean {
   if (!ifNoneMatch) return false;
-  if (ifNoneMatch.trim() === '*') return true;
   const bare = etag.replace(/^W\//, '');
   return ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === bare);
 }

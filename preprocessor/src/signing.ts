@@ -45,4 +45,8 @@ export function verifySignedUrl(path: string, params: URLSearchParams, key: stri
   if (!/^\d{1,12}$/.test(exp) || Number(exp) * 1000 <= now) {
     throw new MarqueeError('BAD_SIGNATURE', 'This signed URL has expired.');
   }
+  // A leaked key must not mint URLs valid for years: no signer grants more than the cap.
+  if (Number(exp) * 1000 > now + (MAX_SIGNED_TTL_SECONDS + 60) * 1000) {
+    throw new MarqueeError('BAD_SIGNATURE', 'This signed URL lives longer than any signer grants.');
+  }
 }

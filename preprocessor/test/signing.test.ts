@@ -36,6 +36,16 @@ t.test('tampered, unsigned, expired, wrong key, other path: 403', async (t) => {
   for (const [name, fn] of cases) t.throws(fn, { code: 'BAD_SIGNATURE', status: 403 }, name);
 });
 
+t.test('an expiry beyond what any signer grants is refused', async (t) => {
+  // Signed with the real key but by hand, a decade ahead: only a leaked key could make this.
+  const { createHmac } = await import('node:crypto');
+  const exp = Math.floor(now / 1000) + 10 * 365 * 86400;
+  const params = new URLSearchParams({ src: 'a', exp: String(exp) });
+  const canonical = `/v1/render?${new URLSearchParams([...params.entries()].sort()).toString()}`;
+  params.set('sig', createHmac('sha256', key).update(canonical).digest('base64url'));
+  t.throws(() => verifySignedUrl('/v1/render', params, key, now), { code: 'BAD_SIGNATURE' });
+});
+
 t.test('ttl is capped', async (t) => {
   const url = signUrl('/v1/render', { src: 'a' }, key, 10 * MAX_SIGNED_TTL_SECONDS, now);
   const exp = Number(new URL(url, 'http://x.invalid').searchParams.get('exp'));

@@ -16,6 +16,7 @@ export const ERRORS = {
   UNKNOWN_TITLE: { status: 404, title: 'Unknown title' },
   ARTWORK_NOT_FOUND: { status: 404, title: 'Artwork not found' },
   SOURCE_NOT_FOUND: { status: 404, title: 'Source not found' },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
   SOURCE_TOO_LARGE: { status: 413, title: 'Source too large' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload too large' },
   UNSUPPORTED_IMAGE: { status: 415, title: 'Unsupported or invalid image' },

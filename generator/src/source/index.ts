@@ -22,7 +22,7 @@ export async function fetchSource(source: Source, deps: Deps, parent: AbortSigna
         throw new MarqueeError('SOURCE_NOT_ALLOWED', `source bucket not allowed: ${ref.bucket}`);
       }
       const [client, module] = await Promise.all([deps.s3Client(), loadS3Module()]);
-      return await fetchS3(ref, client, module, config.maxSourceBytes, signal);
+      return await fetchS3(ref, client, module, config.maxSourceBytes, signal, deps.sourceCache);
     }
     if (config.httpAllowedHosts.size === 0) {
       throw new MarqueeError('SOURCE_NOT_ALLOWED', 'HTTP sources are not enabled');

@@ -2,6 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { MarqueeError, type S3Ref } from '@marquee/shared';
 import type { GeneratorConfig } from '../config.js';
 import { declaredLength, readCapped, tooLarge } from './limit.js';
+import type { SourceCache } from './cache.js';
 
 type S3Module = typeof import('@aws-sdk/client-s3');
 let s3Module: Promise<S3Module> | undefined;
@@ -51,14 +52,26 @@ function classify(err: unknown, ref: S3Ref): MarqueeError {
   return new MarqueeError('SOURCE_FETCH_FAILED', `source fetch failed: ${where}`, { cause: err });
 }
 
-/** GetObject, streamed with a byte cap. Aborting `signal` stops the request and the body. */
+function notModified(err: unknown): boolean {
+  const e = (err ?? {}) as SdkError;
+  return e.$metadata?.httpStatusCode === 304 || e.name === 'NotModified';
+}
+
+/**
+ * GetObject, streamed with a byte cap. Aborting `signal` stops the request and the body.
+ * With a cache, a source seen before is asked for conditionally (If-None-Match) and a 304
+ * answers from memory.
+ */
 export async function fetchS3(
   ref: S3Ref,
   client: S3Client,
   module: S3Module,
   maxBytes: number,
   signal: AbortSignal,
+  cache?: SourceCache,
 ): Promise<Buffer> {
+  const cacheKey = `${ref.bucket}\u0000${ref.key}\u0000${ref.versionId ?? ''}`;
+  const cached = cache?.get(cacheKey);
   let body: (AsyncIterable<Uint8Array> & { destroy?: () => void; on?: (e: string, f: () => void) => void }) | undefined;
   // A body destroyed before its end may emit 'error'; nobody needs it any more.
   const destroy = () => {
@@ -67,7 +80,7 @@ export async function fetchS3(
   };
   try {
     const out = await client.send(
-      new module.GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, VersionId: ref.versionId }),
+      new module.GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, VersionId: ref.versionId, IfNoneMatch: cached?.etag }),
       { abortSignal: signal },
     );
     body = out.Body as typeof body;
@@ -77,9 +90,12 @@ export async function fetchS3(
       throw tooLarge(maxBytes);
     }
     if (body === undefined) throw new MarqueeError('SOURCE_FETCH_FAILED', 'source fetch failed: empty body');
-    return await readCapped(body, maxBytes, destroy);
+    const bytes = await readCapped(body, maxBytes, destroy);
+    if (cache && out.ETag) cache.set(cacheKey, out.ETag, bytes);
+    return bytes;
   } catch (err) {
     destroy();
+    if (cached && notModified(err)) return cached.body;
     if (err instanceof MarqueeError) throw err;
     if (signal.aborted) throw signal.reason;
     throw classify(err, ref);

@@ -4,8 +4,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
+  ERRORS,
   MarqueeError,
   parseGeneratorResult,
+  type ErrorCode,
   type GeneratorRequest,
   type GeneratorSuccess,
 } from '@marquee/shared';
@@ -43,6 +45,17 @@ export interface GeneratorClientOptions {
 const RETRY_BASE_MS = 50;
 /** Largest derivative read back from S3: beyond the Lambda 6 MB limit but bounded. */
 const MAX_DERIVATIVE_BYTES = 64 * 1024 * 1024;
+
+/** What a client is told when the Generator refuses a source: no bucket, key or host names. */
+const PUBLIC_DETAIL: Partial<Record<ErrorCode, string>> = {
+  SOURCE_NOT_FOUND: 'The source image of this artwork is missing.',
+  SOURCE_TOO_LARGE: 'The source image of this artwork is too large to render.',
+  UNSUPPORTED_IMAGE: 'The source image of this artwork is not a supported or valid image.',
+  SOURCE_FETCH_FAILED: 'The source image of this artwork could not be fetched.',
+  SOURCE_NOT_ALLOWED: 'The source image of this artwork is not in an allowed location.',
+  OUTPUT_TOO_LARGE: 'The rendered image is too large to return.',
+  INVALID_SPEC: 'The image spec was refused by the Generator.',
+};
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN']);
 
@@ -179,7 +192,9 @@ export class GeneratorClient {
     if (!result.ok) {
       this.opts.metrics.invocations.inc({ outcome: 'error' });
       this.opts.metrics.generatorErrors.inc({ code: result.error.code });
-      throw new MarqueeError(result.error.code, result.error.message);
+      // The Generator's message names buckets and keys: it goes to the log, the client gets the public one.
+      const { code, message } = result.error;
+      throw new MarqueeError(code, PUBLIC_DETAIL[code] ?? `${ERRORS[code].title}.`, { cause: new Error(message) });
     }
     return result;
   }

@@ -50,8 +50,10 @@ export function sendProblem(
   reply.header('content-type', 'application/problem+json; charset=utf-8');
   reply.header('cache-control', status === 404 ? 'public, max-age=60' : 'no-store');
   reply.header('x-content-type-options', 'nosniff');
-  reply.removeHeader('etag');
-  reply.removeHeader('vary');
+  // Headers that described the image that was going to be served do not describe this reply.
+  for (const name of ['etag', 'vary', 'x-artwork-locale', 'x-artwork-size', 'x-cache', 'content-disposition']) {
+    reply.removeHeader(name);
+  }
   if (options.retryAfter !== undefined) reply.header('retry-after', String(options.retryAfter));
   return reply.send(body);
 }
@@ -61,8 +63,11 @@ export const problemPlugin = fp(
   async (app) => {
     app.setErrorHandler((err: FastifyError, request, reply) => {
       if (isMarqueeError(err)) {
-        if (err.status >= 500) request.log.error({ err, code: err.code }, err.message);
-        else request.log.info({ code: err.code }, err.message);
+        const cause = err.cause instanceof Error ? err.cause.message : undefined;
+        // Shedding (a 503 with Retry-After) is the design working under a spike, not a fault: warn, no stack.
+        if (err.status >= 500 && err.retryAfter === undefined) request.log.error({ err, code: err.code }, err.message);
+        else if (err.status >= 500) request.log.warn({ code: err.code, cause }, err.message);
+        else request.log.info({ code: err.code, cause }, err.message);
         return sendProblem(request, reply, err.code, err.message, { retryAfter: err.retryAfter, extra: err.extra });
       }
       if (err.validation) {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { extensionOf } from '@marquee/shared';
+import { MarqueeError } from '@marquee/shared';
 import { parseArtworkFile, formatArtworkFile } from './artwork-url.js';
 import { resolveArtwork } from '../rules/resolve.js';
 import { ResolutionMemo } from '../cache/resolution-memo.js';
@@ -15,21 +15,49 @@ const Params = Type.Object({
 
 const Query = Type.Object({
   // BCP 47 as catalogs use it: language, optional script/region/variant subtags.
-  locale: Type.Optional(Type.String({ pattern: '^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$', maxLength: 35 })),
+  // Empty means the default locale, as if absent.
+  locale: Type.Optional(Type.String({ pattern: '^([A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,4})?$', maxLength: 35 })),
   v: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' })),
 });
 
 /** Snap redirects are as stable as the rules: cache them, but not for a year. */
 const REDIRECT_CACHE_CONTROL = 'public, max-age=3600';
 
+/** The path's last segment exactly as the client sent it (before percent-decoding). */
+function rawLastSegment(url: string): string {
+  const path = url.split('?', 1)[0] ?? '';
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+/** Only the parameters that select the image, in a fixed order: what CDNs key on. */
+function canonicalQuery(query: { locale?: string; v?: string }): string {
+  const search = new URLSearchParams();
+  if (query.locale !== undefined) search.set('locale', query.locale);
+  if (query.v !== undefined) search.set('v', query.v);
+  return search.size > 0 ? `?${search.toString()}` : '';
+}
+
 export const artworkRoutes: FastifyPluginAsync = async (app) => {
   const memo = new ResolutionMemo();
+  // Artwork is read-only: other methods are told so (405 with Allow), not told the route is missing.
+  app.route({
+    method: ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'],
+    url: '/v1/artwork/*',
+    // Refused before any body is parsed: the method is the problem, whatever was sent with it.
+    onRequest: async (request, reply) => {
+      reply.header('allow', 'GET, HEAD');
+      throw new MarqueeError('METHOD_NOT_ALLOWED', `${request.method} is not allowed on artwork; use GET or HEAD.`);
+    },
+    handler: async () => undefined,
+  });
+
   app.withTypeProvider<TypeBoxTypeProvider>().get(
     '/v1/artwork/:type/:titleId/:file',
     { schema: { params: Params, querystring: Query } },
     async (request, reply) => {
       const { type, titleId, file } = request.params as Static<typeof Params>;
       const query = request.query as Static<typeof Query>;
+      if (query.locale === '') delete query.locale;
       const parsed = parseArtworkFile(file);
       const state = app.rulesStore.current();
       // Only `auto` depends on Accept: explicit formats share one entry whatever the client sends.
@@ -53,13 +81,17 @@ export const artworkRoutes: FastifyPluginAsync = async (app) => {
 
       reply.header('x-content-type-options', 'nosniff');
       if (resolution.kind === 'redirect') {
-        const search = new URLSearchParams();
-        if (query.locale !== undefined) search.set('locale', query.locale);
-        if (query.v !== undefined) search.set('v', query.v);
-        const qs = search.size > 0 ? `?${search.toString()}` : '';
         const target = formatArtworkFile(resolution.width, resolution.height, resolution.dpr, parsed.ext);
         reply.header('cache-control', REDIRECT_CACHE_CONTROL);
-        return reply.redirect(`/v1/artwork/${type}/${titleId}/${target}${qs}`, 308);
+        return reply.redirect(`/v1/artwork/${type}/${titleId}/${target}${canonicalQuery(query)}`, 308);
+      }
+
+      // One spelling per image (no `@1x`, `jpeg`, leading zeros or percent-escapes; W-only spelled
+      // WxH): every other spelling is sent to it, so the CDN keeps one entry, not one per spelling.
+      const canonical = formatArtworkFile(Number(resolution.size.split('x')[0]), Number(resolution.size.split('x')[1]), resolution.dpr, parsed.ext);
+      if (rawLastSegment(request.url) !== canonical) {
+        reply.header('cache-control', REDIRECT_CACHE_CONTROL);
+        return reply.redirect(`/v1/artwork/${type}/${titleId}/${canonical}${canonicalQuery(query)}`, 308);
       }
 
       const etag = `"${resolution.key}"`;
@@ -69,7 +101,7 @@ export const artworkRoutes: FastifyPluginAsync = async (app) => {
       reply.header('x-artwork-locale', resolution.locale);
       reply.header('x-artwork-size', `${resolution.spec.width}x${resolution.spec.height}`);
       if (etagMatches(request.headers['if-none-match'], etag)) {
-        reply.header('x-cache', 'revalidated');
+        reply.header('x-cache', 'hit');
         return reply.code(304).send();
       }
 
@@ -83,7 +115,6 @@ export const artworkRoutes: FastifyPluginAsync = async (app) => {
       reply.header('x-cache', cache);
       reply.header('content-type', image.contentType);
       reply.header('content-length', image.body.length);
-      reply.header('content-disposition', `inline; filename="${titleId}-${type}-${resolution.size}.${extensionOf(resolution.format)}"`);
       return reply.send(image.body);
     },
   );

@@ -3,6 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { FITS, FORMATS, MAX_OUTPUT_DIMENSION, MarqueeError, contentTypeOf, parseImageSpec, specKey, type Source } from '@marquee/shared';
 import { verifySignedUrl } from '../signing.js';
+import { etagMatches } from '../images.js';
 
 /** Keys a studio may render: published sources and the staging prefix, never `..` tricks. */
 const SOURCE_KEY = '^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._/-]{0,511}$';
@@ -51,6 +52,11 @@ export const renderRoutes: FastifyPluginAsync = async (app) => {
       });
       const source: Source = { s3: { bucket: app.config.sourcesBucket, key: q.src } };
       const key = specKey(source, spec, q.v);
+      if (etagMatches(request.headers['if-none-match'], `"${key}"`)) {
+        reply.header('etag', `"${key}"`);
+        reply.header('cache-control', PREVIEW_CACHE_CONTROL);
+        return reply.code(304).send();
+      }
       const { image, cache } = await app.images.get({ key, source, spec, format: spec.format, requestId: request.id });
       reply.header('x-cache', cache);
       reply.header('etag', image.etag);

@@ -1,0 +1,58 @@
+import t from 'tap';
+import sharp from 'sharp';
+import { generate } from '../src/index.js';
+import { makeRequest, s3Source, testDeps } from './helpers/deps.js';
+import { photoJpeg } from './helpers/images.js';
+import { startS3 } from './helpers/s3.js';
+
+const s3 = await startS3(t, ['sources']);
+
+/** Counts GetObject replies by status as the SDK sees them. */
+function countReplies(t: { teardown: (fn: () => void) => void }, client: typeof s3.client) {
+  const seen: number[] = [];
+  t.teardown(() => void client.middlewareStack.remove('countReplies'));
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        const out = await next(args);
+        seen.push((out.response as { statusCode?: number }).statusCode ?? 0);
+        return out;
+      } catch (err) {
+        seen.push((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0);
+        throw err;
+      }
+    },
+    { step: 'deserialize', name: 'countReplies' },
+  );
+  return seen;
+}
+
+t.test('a warm environment revalidates a source it holds: 304, same output, never stale', async (t) => {
+  await s3.put('sources', 'cached.jpg', await photoJpeg(800, 600));
+  const deps = testDeps(s3, { sourceCacheBytes: 16 * 1024 * 1024 });
+  const seen = countReplies(t, s3.client);
+  const request = makeRequest(s3Source('sources', 'cached.jpg'), { width: 200, height: 150, format: 'png' });
+  const first = await generate(request, deps);
+  const second = await generate(request, deps);
+  t.same(seen.slice(-2), [200, 304], 'second fetch is a conditional GET answered 304');
+  t.ok(Buffer.from(first.body!, 'base64').equals(Buffer.from(second.body!, 'base64')), 'same bytes from the held source');
+  t.ok(deps.sourceCache!.bytes > 0);
+
+  // The object changes under the same key: the next render must use the new bytes.
+  await s3.put('sources', 'cached.jpg', await sharp({ create: { width: 800, height: 600, channels: 3, background: '#ff0000' } }).jpeg().toBuffer());
+  const third = await generate(request, deps);
+  t.equal(seen.at(-1), 200, 'changed ETag: a full GET');
+  const { dominant } = await sharp(Buffer.from(third.body!, 'base64')).stats();
+  t.ok(dominant.r > 200 && dominant.g < 60, 'the new source was rendered');
+});
+
+t.test('turned off with 0 bytes: every fetch is a full GET', async (t) => {
+  await s3.put('sources', 'uncached.jpg', await photoJpeg(400, 300));
+  const deps = testDeps(s3, { sourceCacheBytes: 0 });
+  t.equal(deps.sourceCache, undefined);
+  const seen = countReplies(t, s3.client);
+  const request = makeRequest(s3Source('sources', 'uncached.jpg'), { width: 100, height: 75 });
+  await generate(request, deps);
+  await generate(request, deps);
+  t.same(seen.slice(-2), [200, 200]);
+});
