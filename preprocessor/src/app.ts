@@ -103,22 +103,28 @@ export async function buildApp(config: PreprocessorConfig, deps: AppDeps = {}): 
   app.decorate('images', images);
   app.decorate('outputCache', outputCache);
   app.decorate('s3', s3);
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback-style hooks: they run on every request, cache hits included, and skip a promise each.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     // Cache hits are the bulk and the least interesting: counted in /metrics, logged at debug.
     const cache = reply.getHeader('x-cache');
-    request.log[cache === 'hit' ? 'debug' : 'info'](
-      {
-        method: request.method,
-        url: logUrl(request.url),
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime * 10) / 10,
-        cache,
-      },
-      'request',
-    );
+    const level = cache === 'hit' ? 'debug' : 'info';
+    if (request.log.level === 'debug' || request.log.level === 'trace' || level === 'info') {
+      request.log[level](
+        {
+          method: request.method,
+          url: logUrl(request.url),
+          status: reply.statusCode,
+          ms: Math.round(reply.elapsedTime * 10) / 10,
+          cache,
+        },
+        'request',
+      );
+    }
+    done();
   });
   app.addHook('onClose', async () => {
     rulesStore.close();

@@ -71,10 +71,21 @@ declare module 'fastify' {
 export const metricsPlugin = fp<{ metrics: Metrics }>(
   async (app, opts) => {
     app.decorate('metrics', opts.metrics);
-    app.addHook('onResponse', async (request, reply) => {
+    // Label children are looked up once per (route, status), not hashed on every request:
+    // this hook runs on every cache hit, the hottest path there is.
+    const counters = new Map<string, { inc: () => void }>();
+    const histograms = new Map<string, { observe: (v: number) => void }>();
+    app.addHook('onResponse', (request, reply, done) => {
       const route = request.routeOptions.url ?? 'unmatched';
-      opts.metrics.requests.inc({ route, status: String(reply.statusCode) });
-      opts.metrics.latency.observe({ route }, reply.elapsedTime / 1000);
+      const status = reply.statusCode;
+      const id = `${status} ${route}`;
+      let counter = counters.get(id);
+      if (!counter) counters.set(id, (counter = opts.metrics.requests.labels(route, String(status))));
+      counter.inc();
+      let histogram = histograms.get(route);
+      if (!histogram) histograms.set(route, (histogram = opts.metrics.latency.labels(route)));
+      histogram.observe(reply.elapsedTime / 1000);
+      done();
     });
     app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => {
       reply.header('content-type', opts.metrics.registry.contentType);
