@@ -2,3 +2,4 @@ export * from './errors.js';
 export * from './schema.js';
 export * from './spec.js';
 export * from './key.js';
+export * from './sniff.js';

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { FITS, FORMATS, MAX_OUTPUT_DIMENSION, MarqueeError, contentTypeOf, parseImageSpec, specKey, type Source } from '@marquee/shared';
+import { MarqueeError, contentTypeOf, parseImageSpec, specKey, type Source } from '@marquee/shared';
+import { RENDER_PARAMS } from '../render-params.js';
 import { verifySignedUrl } from '../signing.js';
 import { etagMatches } from '../images.js';
 
@@ -10,13 +11,7 @@ const SOURCE_KEY = '^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._/-]{0,511}$';
 
 const Query = Type.Object({
   src: Type.String({ pattern: SOURCE_KEY }),
-  w: Type.Integer({ minimum: 1, maximum: MAX_OUTPUT_DIMENSION }),
-  h: Type.Integer({ minimum: 1, maximum: MAX_OUTPUT_DIMENSION }),
-  fit: Type.Optional(Type.Union(FITS.map((f) => Type.Literal(f)))),
-  fmt: Type.Optional(Type.Union(FORMATS.map((f) => Type.Literal(f)))),
-  q: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
-  fx: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
-  fy: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+  ...RENDER_PARAMS,
   v: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' })),
   exp: Type.Optional(Type.String()),
   sig: Type.Optional(Type.String()),

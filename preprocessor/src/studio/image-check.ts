@@ -1,5 +1,5 @@
 import type { Metadata } from 'sharp';
-import { MarqueeError } from '@marquee/shared';
+import { MarqueeError, sniffImageFormat } from '@marquee/shared';
 import { MAX_UPLOAD_PIXELS, type UPLOAD_FORMATS } from './limits.js';
 
 export type UploadFormat = (typeof UPLOAD_FORMATS)[number];
@@ -11,29 +11,11 @@ export interface CheckedImage {
   height: number;
 }
 
-function ascii(buf: Buffer, start: number, end: number): string {
-  return buf.toString('latin1', start, end);
-}
-
-/** ISO-BMFF `ftyp` naming an AVIF brand. */
-function isAvif(buf: Buffer): boolean {
-  if (buf.length < 16 || ascii(buf, 4, 8) !== 'ftyp') return false;
-  const size = Math.min(buf.readUInt32BE(0), buf.length);
-  for (let at = 8; at + 4 <= size; at += 4) {
-    if (at === 12) continue; // minor version, not a brand
-    const brand = ascii(buf, at, at + 4);
-    if (brand === 'avif' || brand === 'avis') return true;
-  }
-  return false;
-}
-
 /** The format the bytes' magic number names: never the file name or the part's Content-Type. */
 export function sniffUpload(buf: Buffer): UploadFormat | undefined {
-  if (buf.length >= 3 && buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff) return 'jpeg';
-  if (buf.length >= 8 && buf.readUInt32BE(0) === 0x89504e47 && buf.readUInt32BE(4) === 0x0d0a1a0a) return 'png';
-  if (buf.length >= 12 && ascii(buf, 0, 4) === 'RIFF' && ascii(buf, 8, 12) === 'WEBP') return 'webp';
-  if (isAvif(buf)) return 'avif';
-  return undefined;
+  const format = sniffImageFormat(buf);
+  // GIF is readable but not a master format: animated, palette-limited.
+  return format === 'gif' ? undefined : format;
 }
 
 type Sharp = (typeof import('sharp'))['default'];

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { FITS, FORMATS, MAX_OUTPUT_DIMENSION, MarqueeError } from '@marquee/shared';
+import { MarqueeError } from '@marquee/shared';
+import { RENDER_PARAMS } from '../render-params.js';
 import { signUrl } from '../signing.js';
 import { publishedSources } from './catalog.js';
 import { MAX_SIGN_BATCH, PREVIEW_TTL_SECONDS } from './limits.js';
@@ -10,13 +11,7 @@ import { isStagingKey } from './upload.js';
 const Render = Type.Object(
   {
     src: Type.String({ minLength: 1, maxLength: 512 }),
-    w: Type.Integer({ minimum: 1, maximum: MAX_OUTPUT_DIMENSION }),
-    h: Type.Integer({ minimum: 1, maximum: MAX_OUTPUT_DIMENSION }),
-    fit: Type.Optional(Type.Union(FITS.map((f) => Type.Literal(f)))),
-    fmt: Type.Optional(Type.Union(FORMATS.map((f) => Type.Literal(f)))),
-    q: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
-    fx: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
-    fy: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    ...RENDER_PARAMS,
   },
   { additionalProperties: false },
 );
