@@ -5,6 +5,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { PreprocessorConfig } from './config.js';
 import { problemPlugin, sendProblem } from './plugins/problem.js';
 import { clientErrorHandler } from './plugins/client-error.js';
+import { lazyChildLoggerFactory } from './plugins/lazy-logger.js';
 import { createMetrics, metricsPlugin, type Metrics } from './plugins/metrics.js';
 import { OutputCache, type CachedImage } from './cache/output-cache.js';
 import { SingleFlight } from './cache/single-flight.js';
@@ -75,6 +76,7 @@ export async function buildApp(config: PreprocessorConfig, deps: AppDeps = {}): 
     },
     // One log line per request (below), not Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyChildLoggerFactory,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });

@@ -25,17 +25,23 @@ export interface ImageServiceDeps {
 
 /** Output cache, then one generation per key in flight, then the Generator. */
 export class ImageService {
-  constructor(private readonly deps: ImageServiceDeps) {}
+  /** Counters bound to their label once: a hit is counted without hashing labels. */
+  private readonly counted: Record<CacheResult, { inc: () => void }>;
+
+  constructor(private readonly deps: ImageServiceDeps) {
+    const { cache } = deps.metrics;
+    this.counted = { hit: cache.labels('hit'), miss: cache.labels('miss'), coalesced: cache.labels('coalesced') };
+  }
 
   async get(job: ImageJob): Promise<{ image: CachedImage; cache: CacheResult }> {
-    const { cache, flights, metrics } = this.deps;
+    const { cache, flights } = this.deps;
     const hit = cache.get(job.key);
     if (hit) {
-      metrics.cache.inc({ result: 'hit' });
+      this.counted.hit.inc();
       return { image: hit, cache: 'hit' };
     }
     const { promise, shared } = flights.run(job.key, () => this.generate(job));
-    metrics.cache.inc({ result: shared ? 'coalesced' : 'miss' });
+    this.counted[shared ? 'coalesced' : 'miss'].inc();
     return { image: await promise, cache: shared ? 'coalesced' : 'miss' };
   }
 
