@@ -17,10 +17,23 @@ export function fitsInline(envelope: object, bytes: number, maxInlineBytes: numb
   return overhead + base64Length(bytes) <= maxInlineBytes;
 }
 
-/** Where an output too large to return inline goes, or undefined when nowhere is configured. */
+/** The only place outputs are written: the configured bucket's `derivatives/` prefix. */
+export const DERIVATIVES_PREFIX = 'derivatives/';
+
+/**
+ * Where an output too large to return inline goes, or undefined when nowhere is configured.
+ * An event may name the object, but only inside the derivatives prefix of the configured
+ * bucket: whoever can invoke the function must not be able to overwrite anything else.
+ */
 export function derivativeTarget(request: GeneratorRequest, deps: Deps): S3Ref | undefined {
-  if (request.output !== undefined) return request.output.s3;
   const bucket = deps.config.derivativesBucket;
+  if (request.output !== undefined) {
+    const { s3 } = request.output;
+    if (s3.bucket !== bucket || !s3.key.startsWith(DERIVATIVES_PREFIX) || s3.key.includes('..')) {
+      throw new MarqueeError('INVALID_SPEC', `output must be under s3://${bucket ?? '<derivatives bucket>'}/${DERIVATIVES_PREFIX}`);
+    }
+    return s3;
+  }
   if (bucket === undefined) return undefined;
   return { bucket, key: `derivatives/${specKey(request.source, request.spec)}.${extensionOf(request.spec.format)}` };
 }

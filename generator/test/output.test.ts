@@ -43,12 +43,21 @@ t.test('too large to inline: written to the derivatives bucket under its spec ke
   t.match(await sharp(stored.body).metadata(), { format: 'png', width: 400, height: 300 });
 });
 
-t.test('the request names the output object', async (t) => {
-  const deps = testDeps(s3, { maxInlineBytes: 2000 });
-  const output = { s3: { bucket: 'elsewhere', key: 'custom/out.webp' } };
+t.test('the request names the output object, inside the derivatives prefix only', async (t) => {
+  const deps = testDeps(s3, { derivativesBucket: 'derivatives', maxInlineBytes: 2000 });
+  const output = { s3: { bucket: 'derivatives', key: 'derivatives/custom/out.webp' } };
   const out = await generate(makeRequest(s3Source('sources', 'master.jpg'), { width: 600, height: 400 }, { output }), deps);
   t.same(out.s3, output.s3);
-  t.equal((await s3.get('elsewhere', 'custom/out.webp')).body.length, out.bytes);
+  t.equal((await s3.get('derivatives', 'derivatives/custom/out.webp')).body.length, out.bytes);
+  // Regression (review finding): any bucket or key the event named was written to.
+  for (const elsewhere of [
+    { bucket: 'elsewhere', key: 'derivatives/out.webp' },
+    { bucket: 'derivatives', key: 'catalog.json' },
+    { bucket: 'derivatives', key: 'derivatives/../catalog.json' },
+  ]) {
+    const request = makeRequest(s3Source('sources', 'master.jpg'), { width: 600, height: 400 }, { output: { s3: elsewhere } });
+    t.equal(await codeOf(generate(request, deps)), 'INVALID_SPEC', `${elsewhere.bucket}/${elsewhere.key}`);
+  }
 });
 
 t.test('too large to inline and nowhere to put it: OUTPUT_TOO_LARGE', async (t) => {

@@ -45,8 +45,10 @@ export interface PreprocessorConfig {
   signingKey: string;
   /** Bearer token for the studio. */
   studioToken: string;
-  /** True when the secrets above were generated for this process (local use only). */
-  generatedSecrets: boolean;
+  /** Which of the secrets above were generated for this process (local use only). */
+  generated: { signingKey: boolean; studioToken: boolean };
+  /** Studio session cookies always `Secure` (set behind a TLS-terminating CDN or load balancer). */
+  studioSecureCookie: boolean;
 }
 
 export type ConfigOverrides = Partial<Omit<PreprocessorConfig, 'generator' | 'cache'>> & {
@@ -79,6 +81,13 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
   return value;
 }
 
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw !== 'true' && raw !== 'false') throw new ConfigError(`${name}: expected true or false, got "${raw}"`);
+  return raw === 'true';
+}
+
 const MiB = 1024 * 1024;
 
 export function loadConfig(overrides: ConfigOverrides = {}, env: Env = process.env): PreprocessorConfig {
@@ -107,13 +116,14 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: Env = process.e
     },
     cache: {
       maxBytes: int(env, 'MARQUEE_CACHE_BYTES', 256 * MiB, 0, 64 * 1024 * MiB),
-      maxEntryBytes: int(env, 'MARQUEE_CACHE_MAX_ENTRY_BYTES', 8 * MiB, 0, 1024 * MiB),
+      maxEntryBytes: int(env, 'MARQUEE_CACHE_MAX_ENTRY_BYTES', 8 * MiB, 1, 1024 * MiB),
     },
     maxEventLoopDelayMs: int(env, 'MARQUEE_MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 60_000),
     // Local defaults are generated per process, never committed; production sets both.
     signingKey: signingKey ?? randomBytes(32).toString('base64url'),
     studioToken: studioToken ?? randomBytes(18).toString('base64url'),
-    generatedSecrets: signingKey === undefined || studioToken === undefined,
+    generated: { signingKey: signingKey === undefined, studioToken: studioToken === undefined },
+    studioSecureCookie: bool(env, 'MARQUEE_STUDIO_SECURE_COOKIE', env.NODE_ENV === 'production'),
   };
   const config: PreprocessorConfig = {
     ...base,
@@ -121,6 +131,10 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: Env = process.e
     generator: { ...base.generator, ...overrides.generator },
     cache: { ...base.cache, ...overrides.cache },
   };
+  // Several instances each generating a key would sign URLs the others refuse: production sets them.
+  if (env.NODE_ENV === 'production' && (config.generated.signingKey || config.generated.studioToken)) {
+    throw new ConfigError('MARQUEE_SIGNING_KEY and MARQUEE_STUDIO_TOKEN must be set when NODE_ENV=production');
+  }
   if (config.signingKey.length < 16) throw new ConfigError('MARQUEE_SIGNING_KEY: at least 16 characters');
   if (config.studioToken.length < 12) throw new ConfigError('MARQUEE_STUDIO_TOKEN: at least 12 characters');
   return config;

@@ -5,11 +5,12 @@ import { loadConfig } from './config.js';
 /** Starts the Preprocessor from the environment and drains it on SIGINT/SIGTERM. */
 const config = loadConfig();
 const app = await buildApp(config);
-if (config.generatedSecrets) {
-  app.log.warn(
-    { studioToken: config.studioToken },
-    'MARQUEE_SIGNING_KEY/MARQUEE_STUDIO_TOKEN not set: generated for this process only (set them in production)',
-  );
+// A generated token is printed so that it can be used; a configured one never is.
+if (config.generated.studioToken) {
+  app.log.warn({ studioToken: config.studioToken }, 'MARQUEE_STUDIO_TOKEN not set: generated for this process only');
+}
+if (config.generated.signingKey) {
+  app.log.warn('MARQUEE_SIGNING_KEY not set: generated for this process only (signed URLs die with it)');
 }
 let closing = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

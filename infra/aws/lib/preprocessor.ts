@@ -96,6 +96,10 @@ export class Preprocessor extends Construct {
           MARQUEE_DERIVATIVES_BUCKET: derivatives.bucketName,
           MARQUEE_RULES: settings.rules,
           MARQUEE_CATALOG: `s3://${sources.bucketName}/${settings.catalogKey}`,
+          // The Preprocessor's deadline follows the function's timeout, plus the invoke round trip.
+          MARQUEE_GENERATOR_TIMEOUT_MS: String(settings.generatorTimeoutSeconds * 1000 + 2000),
+          // Viewers reach the studio over HTTPS at CloudFront; the origin hop is HTTP inside AWS.
+          MARQUEE_STUDIO_SECURE_COOKIE: 'true',
           LOG_LEVEL: settings.logLevel,
         },
         // Resolved by the ECS agent at task start: the values never appear in the template.

@@ -37,6 +37,9 @@ t.test('configured through the environment', async (t) => {
     MARQUEE_RULES: '/app/preprocessor/config/rules.yaml',
     MARQUEE_CATALOG: { 'Fn::Join': ['', ['s3://', refOf(stack, stack.storage.sources), '/catalog.json']] },
     LOG_LEVEL: 'info',
+    // Follows the Generator's 30 s timeout (review finding: it stayed at 25 s whatever the function allowed).
+    MARQUEE_GENERATOR_TIMEOUT_MS: '32000',
+    MARQUEE_STUDIO_SECURE_COOKIE: 'true',
   });
 });
 

@@ -38,6 +38,8 @@ export interface Stack {
   app: FastifyInstance;
   lambda: Awaited<ReturnType<typeof startLocalLambda>>;
   studioToken: string;
+  /** Whether the token was generated for this run (and so may be printed). */
+  studioTokenGenerated: boolean;
   signingKey: string;
   close(): Promise<void>;
 }
@@ -131,6 +133,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       app,
       lambda,
       studioToken: config.studioToken,
+      studioTokenGenerated: config.generated.studioToken,
       signingKey: config.signingKey,
       close,
     };

@@ -118,7 +118,7 @@ export class GeneratorClient {
       const result = await this.invokeWithRetries(request, deadline, signal);
       this.opts.metrics.invocations.inc({ outcome: 'ok' });
       if (result.coldStart) this.opts.metrics.coldStarts.inc();
-      return await this.materialise(result);
+      return await this.materialise(result, deadline);
     } finally {
       this.slots.release();
       this.opts.metrics.inFlight.set(this.slots.inUse);
@@ -194,7 +194,10 @@ export class GeneratorClient {
       this.opts.metrics.generatorErrors.inc({ code: result.error.code });
       // The Generator's message names buckets and keys: it goes to the log, the client gets the public one.
       const { code, message } = result.error;
-      throw new MarqueeError(code, PUBLIC_DETAIL[code] ?? `${ERRORS[code].title}.`, { cause: new Error(message) });
+      // The Preprocessor built the spec and chose the source: the Generator refusing either is a
+      // fault on this side of the API (502), not the client's request (400/403).
+      const served: ErrorCode = code === 'INVALID_SPEC' || code === 'SOURCE_NOT_ALLOWED' ? 'GENERATOR_FAILED' : code;
+      throw new MarqueeError(served, PUBLIC_DETAIL[code] ?? `${ERRORS[served].title}.`, { cause: new Error(`${code}: ${message}`) });
     }
     return result;
   }
@@ -216,19 +219,29 @@ export class GeneratorClient {
     return new MarqueeError('GENERATOR_FAILED', `The Generator call failed (${errorName(err) || 'error'}).`, { cause: err });
   }
 
-  private async materialise(result: GeneratorSuccess): Promise<RenderedImage> {
+  /** The image bytes: inline, or read back from the derivatives bucket within the same deadline. */
+  private async materialise(result: GeneratorSuccess, deadline: number): Promise<RenderedImage> {
     const image = { contentType: result.contentType, width: result.width, height: result.height };
     if (result.body !== undefined) return { ...image, body: Buffer.from(result.body, 'base64') };
     if (!result.s3) throw new MarqueeError('GENERATOR_FAILED', 'The Generator returned neither bytes nor an object.');
-    const out = await this.opts.s3.send(new GetObjectCommand({ Bucket: result.s3.bucket, Key: result.s3.key }));
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of out.Body as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > MAX_DERIVATIVE_BYTES) throw new MarqueeError('OUTPUT_TOO_LARGE', 'The rendered image is too large to serve.');
-      chunks.push(chunk);
+    const signal = AbortSignal.timeout(Math.max(1, deadline - Date.now()));
+    try {
+      const out = await this.opts.s3.send(new GetObjectCommand({ Bucket: result.s3.bucket, Key: result.s3.key }), {
+        abortSignal: signal,
+      });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of out.Body as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > MAX_DERIVATIVE_BYTES) throw new MarqueeError('OUTPUT_TOO_LARGE', 'The rendered image is too large to serve.');
+        chunks.push(chunk);
+      }
+      return { ...image, body: Buffer.concat(chunks) };
+    } catch (err) {
+      if (err instanceof MarqueeError) throw err;
+      if (signal.aborted) throw new MarqueeError('TIMEOUT', 'The image was not ready in time.', { cause: err });
+      throw new MarqueeError('GENERATOR_FAILED', 'The rendered image could not be read back.', { cause: err });
     }
-    return { ...image, body: Buffer.concat(chunks) };
   }
 }
 

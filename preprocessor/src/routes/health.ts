@@ -5,8 +5,10 @@ const READY_CACHE_MS = 5000;
 
 export const healthRoutes: FastifyPluginAsync = async (app) => {
   let lastPing = { at: 0, ok: false };
+  let pinging: Promise<void> | undefined;
 
-  app.get('/healthz', { logLevel: 'warn' }, async (_request, reply) => {
+  // Liveness is never shed: an orchestrator must not kill a busy instance for being busy.
+  app.get('/healthz', { logLevel: 'warn', config: { pressureHandler: () => undefined } }, async (_request, reply) => {
     reply.header('cache-control', 'no-store');
     return { status: 'ok' };
   });
@@ -15,7 +17,16 @@ export const healthRoutes: FastifyPluginAsync = async (app) => {
     reply.header('cache-control', 'no-store');
     const rules = app.rulesStore.status();
     if (Date.now() - lastPing.at > READY_CACHE_MS) {
-      lastPing = { at: Date.now(), ok: await app.generator.ping() };
+      // Probes arriving while a ping is out share it: one DryRun at a time, however many probes.
+      pinging ??= app.generator
+        .ping()
+        .then((ok) => {
+          lastPing = { at: Date.now(), ok };
+        })
+        .finally(() => {
+          pinging = undefined;
+        });
+      await pinging;
     }
     const ready = rules.loaded && lastPing.ok;
     reply.code(ready ? 200 : 503);

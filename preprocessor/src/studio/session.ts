@@ -63,7 +63,7 @@ function isHttps(request: FastifyRequest): boolean {
 
 export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, value: string, maxAge: number): void {
   const attributes = [`Path=${COOKIE_PATH}`, 'HttpOnly', 'SameSite=Strict', `Max-Age=${maxAge}`];
-  if (isHttps(request)) attributes.push('Secure');
+  if (request.server.config.studioSecureCookie || isHttps(request)) attributes.push('Secure');
   reply.header('set-cookie', `${SESSION_COOKIE}=${value}; ${attributes.join('; ')}`);
 }
 
