@@ -5,15 +5,33 @@
 
 /**
  * Viewer request on /v1/artwork/*: the cache key holds `Accept`, so collapse it to what the
- * Preprocessor distinguishes. For `.auto` it mirrors the Preprocessor's negotiation (avif if the
- * header names image/avif, else webp if it names image/webp, else jpeg) and sends exactly that
- * one token; for an explicit extension the Preprocessor ignores `Accept`, so it is removed and
- * the URL alone is the key. Either way `auto` costs at most three cache entries per URL.
+ * Preprocessor distinguishes: which of AVIF and WebP the client accepts (q > 0), nothing else.
+ * Both are kept when both are accepted, because the Preprocessor negotiates against each type's
+ * own format list (a type without AVIF must still get WebP). For an explicit extension the
+ * Preprocessor ignores `Accept`, so it is removed and the URL alone is the key. `auto` costs at
+ * most four cache entries per URL.
  */
-export const ACCEPT_NORMALISER_CODE = `function negotiate(accept) {
-  var a = accept.toLowerCase();
-  if (a.indexOf('image/avif') !== -1) return 'image/avif';
-  if (a.indexOf('image/webp') !== -1) return 'image/webp';
+export const ACCEPT_NORMALISER_CODE = `function accepts(accept, type) {
+  var parts = accept.toLowerCase().split(',');
+  for (var i = 0; i < parts.length; i++) {
+    var params = parts[i].split(';');
+    if (params[0].trim() !== type) continue;
+    var q = 1;
+    for (var j = 1; j < params.length; j++) {
+      var kv = params[j].split('=');
+      if (kv[0].trim() === 'q') q = parseFloat(kv[1]);
+    }
+    if (q > 0) return true;
+  }
+  return false;
+}
+
+function negotiate(accept) {
+  var avif = accepts(accept, 'image/avif');
+  var webp = accepts(accept, 'image/webp');
+  if (avif && webp) return 'image/avif,image/webp';
+  if (avif) return 'image/avif';
+  if (webp) return 'image/webp';
   return 'image/jpeg';
 }
 

@@ -19,15 +19,19 @@ const request = (uri: string, accept?: string): CfRequest => ({
 });
 const AUTO = '/v1/artwork/boxshot/80057281/342x192@2x.auto';
 
-// The same order the Preprocessor negotiates in: avif, webp, jpeg.
+// Only what the Preprocessor distinguishes survives: AVIF and WebP acceptance (q > 0).
 const cases: [name: string, accept: string | undefined, expected: string][] = [
-  ['Chrome', 'image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8', 'image/avif'],
-  ['Firefox', 'image/avif,image/webp,image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5', 'image/avif'],
+  ['Chrome', 'image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8', 'image/avif,image/webp'],
+  ['Firefox', 'image/avif,image/webp,image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5', 'image/avif,image/webp'],
   ['older Safari', 'image/webp,image/png,image/svg+xml,image/*;q=0.8,video/*;q=0.8,*/*;q=0.5', 'image/webp'],
   ['curl', '*/*', 'image/jpeg'],
   ['no header', undefined, 'image/jpeg'],
   ['upper case', 'IMAGE/AVIF', 'image/avif'],
   ['jpeg only', 'image/jpeg', 'image/jpeg'],
+  // Regression (review finding): a refused format (q=0) was still chosen by substring.
+  ['avif refused', 'image/avif;q=0,image/webp', 'image/webp'],
+  ['webp refused, spaces', 'image/avif, image/webp ; q=0', 'image/avif'],
+  ['both refused', 'image/avif;q=0, image/webp;q=0.0, */*', 'image/jpeg'],
 ];
 for (const [name, accept, expected] of cases) {
   t.test(`.auto, ${name}: Accept becomes ${expected}`, async (t) => {
