@@ -171,7 +171,9 @@ t.test(
       await page.click(`#locales button[data-locale="${other}"]`);
       await page.waitForSelector('#proposed[data-state="done"]', { state: 'attached', timeout: TILE_TIMEOUT_MS });
       await page.waitForSelector('#rules[data-state="done"]', { state: 'attached', timeout: TILE_TIMEOUT_MS });
-      const sources = new Set(renderUrls.slice(before).map((url) => url.searchParams.get('src')));
+      const signedSources = new Set(renderUrls.slice(before).map((url) => url.searchParams.get('src')));
+      t.ok(signedSources.size >= 1, 'the locale was rendered');
+      const sources = new Set(await page.$$eval('#proposed .tile, #rules .tile', (els) => els.map((el) => el.getAttribute('data-src'))));
       t.equal(sources.size, 1, 'one source for the locale');
       t.match([...sources][0], new RegExp(other, 'i'), `tiles render the ${other} artwork`);
       const sizes = await page.$$eval('#proposed .tile', (els) =>
@@ -181,6 +183,21 @@ t.test(
         }),
       );
       for (const tile of sizes) t.equal(tile.natural, tile.asked, `${other} ${tile.asked}`);
+      // The same artwork in every locale, side by side (DESIGN: "side by side across locales").
+      await page.waitForSelector('#across-locales[data-state="done"]', { state: 'attached', timeout: TILE_TIMEOUT_MS });
+      const across = await page.$$eval('#across-locales .tile', (els) =>
+        els.map((el) => {
+          const img = el.querySelector('img');
+          return {
+            src: el.getAttribute('data-src') ?? '',
+            asked: `${el.getAttribute('data-w')}x${el.getAttribute('data-h')}`,
+            natural: img ? `${img.naturalWidth}x${img.naturalHeight}` : 'failed',
+          };
+        }),
+      );
+      t.equal(across.length, locales.length, 'one tile per locale');
+      t.equal(new Set(across.map((tile) => tile.src)).size, locales.length, 'each locale its own source');
+      for (const tile of across) t.equal(tile.natural, tile.asked, `${tile.src} ${tile.asked}`);
       await page.screenshot({ path: path.join(ARTIFACTS, 'studio-locale.png'), fullPage: true });
     }
     t.same(pageErrors, [], 'no script errors in the page');

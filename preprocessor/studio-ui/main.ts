@@ -69,6 +69,26 @@ function currentSource(): Source | undefined {
   return { src: entry.source, label: `${title.name} · ${state.type} · ${state.locale}`, focal: entry.focal };
 }
 
+/**
+ * The same artwork in every locale the title has, side by side: the first proposed size (else the
+ * rules' first) in the first ticked format. A focal point set here applies to every locale;
+ * otherwise each uses its own catalog focal point.
+ */
+function acrossLocales(): TileSpec[] {
+  if (state.titleId === UPLOADED) return [];
+  const title = state.catalog.titles.find((t) => t.id === state.titleId);
+  const size = state.sizes[0] ?? rulesSizes()[0];
+  const fmt = state.formats[0];
+  if (!title || !size || !fmt) return [];
+  const chosen = currentSource()?.focal;
+  const focalSet = state.focal !== undefined && (chosen === undefined || state.focal.x !== chosen.x || state.focal.y !== chosen.y);
+  return localesOf(state.titleId, state.type).flatMap((locale) => {
+    const entry = title.artwork[state.type]?.[locale];
+    if (!entry) return [];
+    return [{ row: 'locales' as const, size, fmt, src: entry.source, label: locale, focal: focalSet ? state.focal : entry.focal }];
+  });
+}
+
 function rulesSizes(): Size[] {
   return (currentType()?.sizes ?? []).flatMap((text) => {
     const size = parseSize(text);
@@ -184,7 +204,7 @@ async function drawPreview(source: Source | undefined): Promise<void> {
 // ---- rendering ------------------------------------------------------------------------------
 
 function rows(): Record<Row, HTMLElement> {
-  return { proposed: byId('proposed'), rules: byId('rules') };
+  return { proposed: byId('proposed'), rules: byId('rules'), locales: byId('across-locales') };
 }
 
 function setRowState(value: 'pending' | 'done' | 'error'): void {
@@ -213,6 +233,7 @@ async function refresh(): Promise<void> {
       for (const size of state.sizes) specs.push({ row: 'proposed', size, fmt });
       for (const size of rulesSizes()) specs.push({ row: 'rules', size, fmt });
     }
+    specs.push(...acrossLocales());
   }
   const previous = state.tiles;
   try {
@@ -305,7 +326,7 @@ async function onZip(): Promise<void> {
     state.tiles
       .filter((t) => t.rendered)
       .map(async (t) => ({
-        name: `${t.row}/${sizeLabel(t.size)}.${t.fmt === 'jpeg' ? 'jpg' : t.fmt}`,
+        name: `${t.row}/${t.label ? `${t.label}-` : ''}${sizeLabel(t.size)}.${t.fmt === 'jpeg' ? 'jpg' : t.fmt}`,
         data: new Uint8Array(await t.rendered!.blob.arrayBuffer()),
       })),
   );
@@ -317,6 +338,7 @@ async function onSheet(): Promise<void> {
   const sheet = await contactSheet(source?.label ?? 'Marquee studio', [
     { heading: 'Proposed', tiles: state.tiles.filter((t) => t.row === 'proposed') },
     { heading: `Current rules: ${state.type}`, tiles: state.tiles.filter((t) => t.row === 'rules') },
+    { heading: 'Across locales', tiles: state.tiles.filter((t) => t.row === 'locales') },
   ]);
   download(sheet, `${baseName()}-contact-sheet.png`);
 }
@@ -433,6 +455,7 @@ function layout(): HTMLElement {
       { class: 'results' },
       h('section', {}, h('h2', {}, 'Proposed'), h('div', { id: 'proposed', class: 'tiles', 'data-state': 'pending' })),
       h('section', {}, h('h2', { id: 'rules-heading' }, 'Current rules'), h('div', { id: 'rules', class: 'tiles', 'data-state': 'pending' })),
+      h('section', {}, h('h2', {}, 'Across locales'), h('div', { id: 'across-locales', class: 'tiles', 'data-state': 'pending' })),
     ),
   );
 }

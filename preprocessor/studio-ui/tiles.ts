@@ -2,12 +2,16 @@ import { fetchRender, sign, type Fit, type Focal, type Format, type Rendered, ty
 import { formatBytes, h, replaceChildren } from './dom.js';
 import { sizeLabel, type Size } from './sizes.js';
 
-export type Row = 'proposed' | 'rules';
+export type Row = 'proposed' | 'rules' | 'locales';
 
 export interface TileSpec {
   row: Row;
   size: Size;
   fmt: Format;
+  /** Another source than the job's (the same artwork in another locale), with its label. */
+  src?: string;
+  label?: string;
+  focal?: Focal | undefined;
 }
 
 export interface Tile extends TileSpec {
@@ -31,12 +35,12 @@ function formatOf(contentType: string): string {
   return contentType.replace(/^image\//, '').replace(/;.*$/, '');
 }
 
-function emptyTile(spec: TileSpec): HTMLElement {
+function emptyTile(spec: TileSpec, src: string): HTMLElement {
   return h(
     'figure',
-    { class: 'tile loading', 'data-w': spec.size.w, 'data-h': spec.size.h, 'data-fmt': spec.fmt },
+    { class: 'tile loading', 'data-w': spec.size.w, 'data-h': spec.size.h, 'data-fmt': spec.fmt, 'data-src': src },
     h('div', { class: 'frame' }, h('span', { class: 'spinner' }, 'rendering…')),
-    h('figcaption', {}, `${sizeLabel(spec.size)} · ${spec.fmt}`),
+    h('figcaption', {}, `${spec.label ? `${spec.label} · ` : ''}${sizeLabel(spec.size)} · ${spec.fmt}`),
   );
 }
 
@@ -59,6 +63,7 @@ async function loadTile(tile: Tile, url: string, signal: AbortSignal): Promise<v
       h(
         'figcaption',
         {},
+        tile.label ? h('span', { class: 'locale' }, `${tile.label} · `) : null,
         h('strong', {}, `${img.naturalWidth}×${img.naturalHeight}`),
         ` · ${formatOf(rendered.contentType)} · ${formatBytes(rendered.bytes)}`,
         exact ? null : h('span', { class: 'warn' }, ` (asked ${sizeLabel(tile.size)})`),
@@ -91,19 +96,22 @@ async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<voi
 
 /** Signs every tile in one request, puts placeholders in their rows, then loads them. */
 export async function renderTiles(job: RenderJob, rows: Record<Row, HTMLElement>, signal: AbortSignal): Promise<Tile[]> {
-  const tiles: Tile[] = job.specs.map((spec) => ({ ...spec, el: emptyTile(spec) }));
+  const tiles: Tile[] = job.specs.map((spec) => ({ ...spec, el: emptyTile(spec, spec.src ?? job.src) }));
   for (const row of Object.keys(rows) as Row[]) {
     replaceChildren(rows[row], ...tiles.filter((t) => t.row === row).map((t) => t.el));
   }
   if (tiles.length === 0) return tiles;
-  const requests: RenderRequest[] = tiles.map((t) => ({
-    src: job.src,
-    w: t.size.w,
-    h: t.size.h,
-    fit: job.fit,
-    fmt: t.fmt,
-    ...(job.focal ? { fx: job.focal.x, fy: job.focal.y } : {}),
-  }));
+  const requests: RenderRequest[] = tiles.map((t) => {
+    const focal = t.src === undefined ? job.focal : t.focal;
+    return {
+      src: t.src ?? job.src,
+      w: t.size.w,
+      h: t.size.h,
+      fit: job.fit,
+      fmt: t.fmt,
+      ...(focal ? { fx: focal.x, fy: focal.y } : {}),
+    };
+  });
   const signed = await sign(requests);
   await pool(
     tiles.map((tile, i) => ({ tile, url: signed[i]?.url ?? '' })),
