@@ -89,7 +89,11 @@ t.test(
 
     // Click a focal point on the source preview (upper left, on the white disc).
     // A function, not a string: the page's CSP forbids eval. (This file has no DOM lib, hence the cast.)
-    const preview = await page.waitForSelector('#source-preview[src]', { state: 'attached' });
+    // The preview of the upload itself (not the title shown before it).
+    const preview = await page.waitForSelector('#source-preview[data-source^="staging/"]', {
+      state: 'attached',
+      timeout: TILE_TIMEOUT_MS,
+    });
     await page.waitForFunction(
       (img) => {
         const el = img as unknown as { complete: boolean; naturalWidth: number };

@@ -124,8 +124,26 @@ export interface Rendered {
 }
 
 /** One render through its signed URL. */
+/** Shed renders (503/429 with Retry-After) are tried again this many times: a busy studio is not a broken one. */
+const SHED_RETRIES = 4;
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    }, { once: true });
+  });
+}
+
 export async function fetchRender(url: string, signal: AbortSignal): Promise<Rendered> {
-  const res = await fetch(url, { signal, credentials: 'omit' });
+  let res = await fetch(url, { signal, credentials: 'omit' });
+  for (let attempt = 0; attempt < SHED_RETRIES && (res.status === 503 || res.status === 429); attempt++) {
+    const after = Number(res.headers.get('retry-after'));
+    await sleep((Number.isFinite(after) && after > 0 ? after : 1) * 1000 * (1 + Math.random() / 2), signal);
+    res = await fetch(url, { signal, credentials: 'omit' });
+  }
   if (!res.ok) throw await failure(res);
   const blob = await res.blob();
   const length = Number(res.headers.get('content-length'));

@@ -2,6 +2,7 @@ import './studio.css';
 import {
   FITS,
   FORMATS,
+  fetchRender,
   getCatalog,
   sign,
   signOut,
@@ -49,6 +50,7 @@ let state: State;
 let settle: ReturnType<typeof setTimeout> | undefined;
 let inFlight: AbortController | undefined;
 let shownSource = '';
+let previewObjectUrl: string | undefined;
 
 function currentType(): StudioType | undefined {
   return state.catalog.types.find((t) => t.name === state.type);
@@ -198,7 +200,14 @@ async function drawPreview(source: Source | undefined): Promise<void> {
   if (shownSource === source.src) return;
   shownSource = source.src;
   const [preview] = await sign([{ src: source.src, w: PREVIEW_BOX, h: PREVIEW_BOX, fit: 'inside', fmt: 'jpeg' }]);
-  if (preview && shownSource === source.src) img.src = preview.url;
+  if (!preview || shownSource !== source.src) return;
+  // Fetched, not set as the img's URL: a render shed under load (503) is retried, not shown broken.
+  const rendered = await fetchRender(preview.url, new AbortController().signal);
+  if (shownSource !== source.src) return;
+  if (previewObjectUrl) URL.revokeObjectURL(previewObjectUrl);
+  previewObjectUrl = URL.createObjectURL(rendered.blob);
+  img.src = previewObjectUrl;
+  img.dataset.source = source.src;
 }
 
 // ---- rendering ------------------------------------------------------------------------------
