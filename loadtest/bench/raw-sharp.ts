@@ -2,18 +2,10 @@ import { performance } from 'node:perf_hooks';
 import * as hdr from 'hdr-histogram-js';
 import sharp from 'sharp';
 import type { BenchKey } from './sources.js';
+import type { Figures } from './figures.js';
 
-export interface InProcessResult {
+export interface InProcessResult extends Figures {
   tool: 'in-process';
-  requests: number;
-  durationS: number;
-  rps: number;
-  p50Ms: number;
-  p90Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  non2xx: number;
-  socketErrors: number;
 }
 
 /** The Generator's WebP effort: rules effort 4 on 0..9, scaled onto libwebp's 0..6. */

@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Figures } from './figures.js';
 
 /** The Lua script sits in the source tree; the compiled module finds it from dist/ too. */
 function luaScript(): string {
@@ -22,17 +23,8 @@ export interface WrkOptions {
   timeoutS?: number;
 }
 
-export interface WrkResult {
+export interface WrkResult extends Figures {
   tool: 'wrk';
-  requests: number;
-  durationS: number;
-  rps: number;
-  p50Ms: number;
-  p90Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  non2xx: number;
-  socketErrors: number;
 }
 
 /** Runs wrk (Debian's /usr/bin/wrk) and reads the JSON line its Lua `done` prints. */
