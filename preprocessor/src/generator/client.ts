@@ -100,7 +100,7 @@ export class GeneratorClient {
     return this.slots.inUse;
   }
 
-  async render(request: GeneratorRequest, signal?: AbortSignal): Promise<RenderedImage> {
+  async render(request: GeneratorRequest): Promise<RenderedImage> {
     const deadline = Date.now() + this.opts.timeoutMs;
     const wait = this.slots.acquire(Math.min(this.opts.queueTimeoutMs, this.opts.timeoutMs));
     this.opts.metrics.queued.set(this.slots.queued);
@@ -115,7 +115,7 @@ export class GeneratorClient {
     this.opts.metrics.inFlight.set(this.slots.inUse);
     const started = performance.now();
     try {
-      const result = await this.invokeWithRetries(request, deadline, signal);
+      const result = await this.invokeWithRetries(request, deadline);
       this.opts.metrics.invocations.inc({ outcome: 'ok' });
       if (result.coldStart) this.opts.metrics.coldStarts.inc();
       return await this.materialise(result, deadline);
@@ -143,13 +143,13 @@ export class GeneratorClient {
     this.lambda.destroy();
   }
 
-  private async invokeWithRetries(request: GeneratorRequest, deadline: number, outer?: AbortSignal): Promise<GeneratorSuccess> {
+  private async invokeWithRetries(request: GeneratorRequest, deadline: number): Promise<GeneratorSuccess> {
     const throttleDeadline = Math.min(deadline, Date.now() + this.opts.throttleRetryMs);
     const payload = Buffer.from(JSON.stringify(request));
     for (let attempt = 0; ; attempt++) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) throw new MarqueeError('TIMEOUT', 'The image was not ready in time.');
-      const signal = outer ? AbortSignal.any([outer, AbortSignal.timeout(remaining)]) : AbortSignal.timeout(remaining);
+      const signal = AbortSignal.timeout(remaining);
       try {
         return await this.invokeOnce(payload, signal);
       } catch (err) {

@@ -88,7 +88,8 @@ export const artworkRoutes: FastifyPluginAsync = async (app) => {
 
       // One spelling per image (no `@1x`, `jpeg`, leading zeros or percent-escapes; W-only spelled
       // WxH): every other spelling is sent to it, so the CDN keeps one entry, not one per spelling.
-      const canonical = formatArtworkFile(Number(resolution.size.split('x')[0]), Number(resolution.size.split('x')[1]), resolution.dpr, parsed.ext);
+      const [width, height] = resolution.size.split('x').map(Number);
+      const canonical = formatArtworkFile(width ?? 0, height ?? 0, resolution.dpr, parsed.ext);
       if (rawLastSegment(request.url) !== canonical) {
         reply.header('cache-control', REDIRECT_CACHE_CONTROL);
         return reply.redirect(`/v1/artwork/${type}/${titleId}/${canonical}${canonicalQuery(query)}`, 308);
