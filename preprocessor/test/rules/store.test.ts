@@ -215,6 +215,11 @@ t.test('concurrent reloads are serialised: one change, seen once', async (t) => 
 });
 
 t.test('polling picks up a change by itself, and close() stops it', async (t) => {
+  // The store's poll timer is unref()ed (it must never keep a server alive), so while this test
+  // waits for it nothing else holds the event loop open and Node may exit first. Regression: a
+  // fresh-clone CI run ended here with "test unfinished".
+  const keepAlive = setInterval(() => undefined, 1000);
+  t.teardown(() => clearInterval(keepAlive));
   const { store, rules, catalog } = await setup(t, { pollMs: 1 });
   const changed = new Promise<RulesChange>((resolve) => store.onChange((_next, _prev, c) => resolve(c)));
   await put(catalog, catalogText((d) => (d.titles['80000002'].name = 'Quiet Harbour (Director’s Cut)')));
