@@ -3,3 +3,4 @@ export * from './schema.js';
 export * from './spec.js';
 export * from './key.js';
 export * from './sniff.js';
+export * from './numbers.js';

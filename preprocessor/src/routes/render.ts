@@ -1,17 +1,18 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { MarqueeError, contentTypeOf, parseImageSpec, specKey, type Source } from '@marquee/shared';
-import { RENDER_PARAMS } from '../render-params.js';
+import { MarqueeError, contentTypeOf, parseImageSpec, specKey, type ImageSpec, type Source } from '@marquee/shared';
+import { RENDER_PARAMS_SCHEMA, parseRenderParams } from '../render-params.js';
 import { verifySignedUrl } from '../signing.js';
 import { etagMatches } from '../images.js';
+import { refuseOtherMethods } from '../plugins/methods.js';
 
 /** Keys a studio may render: published sources and the staging prefix, never `..` tricks. */
 const SOURCE_KEY = '^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._/-]{0,511}$';
 
 const Query = Type.Object({
   src: Type.String({ pattern: SOURCE_KEY }),
-  ...RENDER_PARAMS,
+  ...RENDER_PARAMS_SCHEMA,
   v: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' })),
   exp: Type.Optional(Type.String()),
   sig: Type.Optional(Type.String()),
@@ -20,7 +21,17 @@ const Query = Type.Object({
 /** Studio previews are private to whoever holds the signed URL; they expire with it. */
 const PREVIEW_CACHE_CONTROL = 'private, max-age=300';
 
+/** The parameters are checked one by one above; a spec the contract still refuses is the caller's too. */
+function specOf(value: unknown): ImageSpec {
+  try {
+    return parseImageSpec(value);
+  } catch (err) {
+    throw new MarqueeError('INVALID_PARAMETER', err instanceof Error ? err.message : 'invalid parameters', { cause: err });
+  }
+}
+
 export const renderRoutes: FastifyPluginAsync = async (app) => {
+  refuseOtherMethods(app, '/v1/render', 'renders');
   app.withTypeProvider<TypeBoxTypeProvider>().get(
     '/v1/render',
     {
@@ -32,11 +43,8 @@ export const renderRoutes: FastifyPluginAsync = async (app) => {
       },
     },
     async (request, reply) => {
-      const q = request.query as Static<typeof Query>;
-      if ((q.fx === undefined) !== (q.fy === undefined)) {
-        throw new MarqueeError('INVALID_PARAMETER', 'fx and fy: give both or neither');
-      }
-      const spec = parseImageSpec({
+      const q = parseRenderParams(request.query as Static<typeof Query>);
+      const spec = specOf({
         width: q.w,
         height: q.h,
         fit: q.fit ?? 'cover',
@@ -45,8 +53,9 @@ export const renderRoutes: FastifyPluginAsync = async (app) => {
         ...(q.fx !== undefined && q.fy !== undefined ? { focal: { x: q.fx, y: q.fy } } : {}),
         ...(q.fmt === 'avif' ? { effort: 2 } : {}),
       });
-      const source: Source = { s3: { bucket: app.config.sourcesBucket, key: q.src } };
-      const key = specKey(source, spec, q.v);
+      const { src, v } = request.query as Static<typeof Query>;
+      const source: Source = { s3: { bucket: app.config.sourcesBucket, key: src } };
+      const key = specKey(source, spec, v);
       if (etagMatches(request.headers['if-none-match'], `"${key}"`)) {
         reply.header('etag', `"${key}"`);
         reply.header('cache-control', PREVIEW_CACHE_CONTROL);

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { MarqueeError } from '@marquee/shared';
-import { RENDER_PARAMS } from '../render-params.js';
+import { RENDER_PARAMS_SCHEMA, parseRenderParams } from '../render-params.js';
 import { signUrl } from '../signing.js';
 import { publishedSources } from './catalog.js';
 import { MAX_SIGN_BATCH, PREVIEW_TTL_SECONDS } from './limits.js';
@@ -11,7 +11,7 @@ import { isStagingKey } from './upload.js';
 const Render = Type.Object(
   {
     src: Type.String({ minLength: 1, maxLength: 512 }),
-    ...RENDER_PARAMS,
+    ...RENDER_PARAMS_SCHEMA,
   },
   { additionalProperties: false },
 );
@@ -36,16 +36,14 @@ function renderParams(r: RenderRequest, index: number, published: Map<string, st
   if (version === undefined && !isStagingKey(r.src)) {
     throw new MarqueeError('SOURCE_NOT_ALLOWED', `renders[${index}].src: not a catalog source or a staging upload`);
   }
-  if ((r.fx === undefined) !== (r.fy === undefined)) {
-    throw new MarqueeError('INVALID_PARAMETER', `renders[${index}]: give fx and fy together, or neither`);
-  }
-  const params: Record<string, string | number> = { src: r.src, w: r.w, h: r.h };
-  if (r.fit) params.fit = r.fit;
-  if (r.fmt) params.fmt = r.fmt;
-  if (r.q !== undefined) params.q = r.q;
-  if (r.fx !== undefined && r.fy !== undefined) {
-    params.fx = round4(r.fx);
-    params.fy = round4(r.fy);
+  const p = parseRenderParams(r, `renders[${index}].`);
+  const params: Record<string, string | number> = { src: r.src, w: p.w, h: p.h };
+  if (p.fit) params.fit = p.fit;
+  if (p.fmt) params.fmt = p.fmt;
+  if (p.q !== undefined) params.q = p.q;
+  if (p.fx !== undefined && p.fy !== undefined) {
+    params.fx = round4(p.fx);
+    params.fy = round4(p.fy);
   }
   if (version !== undefined && VERSION.test(version)) params.v = version;
   return params;

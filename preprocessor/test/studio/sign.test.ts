@@ -80,3 +80,48 @@ t.test('/v1/render checks the signature: valid passes, tampered, unsigned and ex
     t.equal(r.json().code, 'BAD_SIGNATURE', name);
   }
 });
+
+t.test('numbers are read one way only: a signed URL with a lenient spelling is a 400 naming the parameter', async (t) => {
+  const cases: Array<[string, Record<string, string>]> = [
+    ['w', { w: ' 100' }],
+    ['w', { w: '0x10' }],
+    ['w', { w: 'Infinity' }],
+    ['w', { w: '1e2' }],
+    ['w', { w: '+100' }],
+    ['w', { w: '0100' }],
+    ['w', { w: '100.0' }],
+    ['h', { h: '-5' }],
+    ['h', { h: '8193' }],
+    ['q', { q: '0' }],
+    ['q', { q: '50 ' }],
+    ['fx', { fx: '.5', fy: '0.5' }],
+    ['fy', { fx: '0.5', fy: '1.5' }],
+    ['fy', { fx: '0.5', fy: 'NaN' }],
+  ];
+  for (const [name, override] of cases) {
+    const url = signUrl('/v1/render', { src: PUBLISHED_KEY, w: '342', h: '513', ...override }, SIGNING_KEY, 60);
+    const res = await app.inject({ method: 'GET', url });
+    const label = JSON.stringify(override);
+    t.equal(res.statusCode, 400, label);
+    t.equal(res.json().code, 'INVALID_PARAMETER', label);
+    t.match(res.json().detail, new RegExp(`^${name}: expected`), `${label} names ${name} and what it expects`);
+  }
+});
+
+t.test('the signer reads numbers the same way: strings are strict, JSON numbers must be in range', async (t) => {
+  const cases = [
+    { w: '0x10', h: 10 },
+    { w: ' 100', h: 10 },
+    { w: 10.5, h: 10 },
+    { w: 10, h: 10, q: '1e2' },
+    { w: 10, h: 10, fx: 2, fy: 0.5 },
+  ];
+  for (const c of cases) {
+    const res = await sign([{ src: PUBLISHED_KEY, ...c }]);
+    t.equal(res.statusCode, 400, JSON.stringify(c));
+    t.match(res.json().detail, /^renders\[0\]\.\w+: expected/, JSON.stringify(c));
+  }
+  const ok = await sign([{ src: PUBLISHED_KEY, w: '342', h: 513, q: 80 }]);
+  t.equal(ok.statusCode, 200, 'plain decimal strings and JSON integers are both fine');
+  t.equal(new URL(ok.json().renders[0].url, 'http://x').searchParams.get('w'), '342');
+});
