@@ -69,6 +69,12 @@ export const ImageSpecSchema = Type.Object(
     overlays: Type.Optional(Type.Array(OverlaySchema, { maxItems: MAX_OVERLAYS })),
     /** Encoder effort 0 (fastest) .. 9 (smallest); mapped onto each encoder's own range. */
     effort: Type.Optional(Type.Integer({ minimum: 0, maximum: 9 })),
+    /**
+     * Whether the source may be scaled up (absent: it may). `false`: when the fit would enlarge
+     * the source, the same picture is rendered at the source's own resolution instead: every
+     * output dimension divided by the enlargement factor, the aspect kept.
+     */
+    enlarge: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
