@@ -4,6 +4,7 @@ import underPressure from '@fastify/under-pressure';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { PreprocessorConfig } from './config.js';
 import { problemPlugin, sendProblem } from './plugins/problem.js';
+import { routeEveryMethod } from './plugins/methods.js';
 import { clientErrorHandler } from './plugins/client-error.js';
 import { lazyChildLoggerFactory } from './plugins/lazy-logger.js';
 import { createMetrics, metricsPlugin, type Metrics } from './plugins/metrics.js';
@@ -81,6 +82,7 @@ export async function buildApp(config: PreprocessorConfig, deps: AppDeps = {}): 
     forceCloseConnections: 'idle',
   });
 
+  routeEveryMethod(app);
   const s3 = deps.s3 ?? s3ClientFor(config);
   const rulesStore = await RulesStore.create({
     rules: config.rules,

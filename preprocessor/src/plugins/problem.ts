@@ -55,6 +55,9 @@ export function sendProblem(
     reply.removeHeader(name);
   }
   if (options.retryAfter !== undefined) reply.header('retry-after', String(options.retryAfter));
+  // A refusal before the body was read (405, 404, 401 …): close rather than let Node drain what
+  // the client declared, which may be 100 MB that nobody will look at.
+  if (!request.raw.complete) reply.header('connection', 'close');
   return reply.send(body);
 }
 

@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { MarqueeError } from '@marquee/shared';
 import { parseArtworkFile, formatArtworkFile } from './artwork-url.js';
 import { resolveArtwork } from '../rules/resolve.js';
+import { refuseOtherMethods } from '../plugins/methods.js';
 import { ResolutionMemo } from '../cache/resolution-memo.js';
 import { etagMatches } from '../images.js';
 
@@ -40,16 +41,7 @@ function canonicalQuery(query: { locale?: string; v?: string }): string {
 export const artworkRoutes: FastifyPluginAsync = async (app) => {
   const memo = new ResolutionMemo();
   // Artwork is read-only: other methods are told so (405 with Allow), not told the route is missing.
-  app.route({
-    method: ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'],
-    url: '/v1/artwork/*',
-    // Refused before any body is parsed: the method is the problem, whatever was sent with it.
-    onRequest: async (request, reply) => {
-      reply.header('allow', 'GET, HEAD');
-      throw new MarqueeError('METHOD_NOT_ALLOWED', `${request.method} is not allowed on artwork; use GET or HEAD.`);
-    },
-    handler: async () => undefined,
-  });
+  refuseOtherMethods(app, '/v1/artwork/*', 'artwork');
 
   app.withTypeProvider<TypeBoxTypeProvider>().get(
     '/v1/artwork/:type/:titleId/:file',
