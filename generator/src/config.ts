@@ -4,6 +4,8 @@
  * with a message naming the variable, what was expected and what came.
  */
 
+import { allowlistEntry } from './source/guard.js';
+
 /** Lambda's synchronous response payload limit (6 MB as AWS counts it). */
 export const LAMBDA_RESPONSE_LIMIT = 6_291_456;
 /**
@@ -37,7 +39,12 @@ export interface GeneratorConfig {
   /** Buckets sources may be read from; undefined = any bucket IAM allows. */
   sourceBuckets: ReadonlySet<string> | undefined;
   derivativesBucket: string | undefined;
-  /** Hostnames HTTP(S) sources may name; empty = HTTP sources refused. */
+  /**
+   * Host and port pairs HTTP(S) sources may name; empty = HTTP sources refused.
+   * `img.example.com` allows only the scheme's default port (80 for http, 443 for https);
+   * `img.example.com:8443` allows port 8443 (either scheme); IPv6 literals are bracketed,
+   * `[2001:db8::1]:8443`. Entries are normalised by `allowlistEntry`, options included.
+   */
   httpAllowedHosts: ReadonlySet<string>;
   maxSourceBytes: number;
   sourceCacheBytes: number;
@@ -47,6 +54,11 @@ export interface GeneratorConfig {
   /** Largest result returned inline; an option only (tests lower it), never an env var. */
   maxInlineBytes: number;
   logLevel: LogLevel;
+  /**
+   * The Lambda function's name (`AWS_LAMBDA_FUNCTION_NAME`, set by the runtime): the dimension
+   * of the failure metrics in the log line. Undefined off Lambda, and then no metric is emitted.
+   */
+  functionName: string | undefined;
 }
 
 export type ConfigOptions = Partial<GeneratorConfig>;
@@ -85,13 +97,19 @@ function bucketList(env: Env, name: string): Set<string> | undefined {
   return new Set(names);
 }
 
-function hostList(env: Env, name: string): Set<string> {
-  const names = list(env, name) ?? [];
-  for (const h of names) {
-    // Compared with WHATWG URL.hostname, which is lower-case and brackets IPv6 literals.
-    if (!/^(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9.-]*[a-z0-9])?)$/.test(h)) invalid(name, 'hostnames', h);
+/** Host allowlist entries, normalised; a bad entry names the expected form. */
+function hostSet(name: string, entries: Iterable<string>): Set<string> {
+  const out = new Set<string>();
+  for (const text of entries) {
+    const entry = allowlistEntry(text);
+    if (entry === undefined) invalid(name, 'host or host:port entries ([v6]:port for IPv6)', text);
+    out.add(entry);
   }
-  return new Set(names);
+  return out;
+}
+
+function hostList(env: Env, name: string): Set<string> {
+  return hostSet(name, list(env, name) ?? []);
 }
 
 function endpoint(env: Env, name: string): string | undefined {
@@ -129,7 +147,10 @@ export function loadConfig(options: ConfigOptions = {}, env: Env = process.env):
     sourceBuckets: 'sourceBuckets' in options ? options.sourceBuckets : bucketList(env, 'MARQUEE_SOURCE_BUCKETS'),
     derivativesBucket:
       'derivativesBucket' in options ? options.derivativesBucket : bucket(env, 'MARQUEE_DERIVATIVES_BUCKET'),
-    httpAllowedHosts: options.httpAllowedHosts ?? hostList(env, 'MARQUEE_HTTP_ALLOWED_HOSTS'),
+    httpAllowedHosts:
+      options.httpAllowedHosts === undefined
+        ? hostList(env, 'MARQUEE_HTTP_ALLOWED_HOSTS')
+        : hostSet('httpAllowedHosts', options.httpAllowedHosts),
     maxSourceBytes: options.maxSourceBytes ?? positiveInt(env, 'MARQUEE_MAX_SOURCE_BYTES', DEFAULT_MAX_SOURCE_BYTES),
     sourceCacheBytes:
       options.sourceCacheBytes ?? nonNegativeInt(env, 'MARQUEE_SOURCE_CACHE_BYTES', DEFAULT_SOURCE_CACHE_BYTES),
@@ -139,6 +160,7 @@ export function loadConfig(options: ConfigOptions = {}, env: Env = process.env):
       options.renderTimeoutMs ?? positiveInt(env, 'MARQUEE_RENDER_TIMEOUT_MS', DEFAULT_RENDER_TIMEOUT_MS),
     maxInlineBytes: options.maxInlineBytes ?? DEFAULT_MAX_INLINE_BYTES,
     logLevel: options.logLevel ?? logLevel(env, 'LOG_LEVEL'),
+    functionName: 'functionName' in options ? options.functionName : env.AWS_LAMBDA_FUNCTION_NAME?.trim() || undefined,
   };
   if (config.renderTimeoutMs > 3_600_000) invalid('MARQUEE_RENDER_TIMEOUT_MS', 'at most 3600000 (libvips limit)', String(config.renderTimeoutMs));
   if (config.maxInlineBytes <= 0) invalid('maxInlineBytes', 'a positive integer', String(config.maxInlineBytes));

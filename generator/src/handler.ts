@@ -8,6 +8,7 @@ import {
 import { loadConfig } from './config.js';
 import { createDeps, type Deps } from './deps.js';
 import { generate } from './generate.js';
+import { failureMetric } from './log.js';
 
 /** The part of Lambda's context object the handler reads. */
 export interface LambdaContext {
@@ -28,7 +29,8 @@ function requestId(event: unknown): string | undefined {
 /**
  * The Lambda transport around `generate`: decode the event, run, encode the
  * result. It never throws: a coded error becomes `{ ok: false }`, anything
- * else becomes INTERNAL, and every invocation logs exactly one line.
+ * else becomes INTERNAL, and every invocation logs exactly one line (a failure's
+ * line also counts it as a CloudWatch metric).
  */
 export function createHandler(deps: Deps): Handler {
   return async (event, context) => {
@@ -57,7 +59,15 @@ export function createHandler(deps: Deps): Handler {
     } catch (err) {
       const e = isMarqueeError(err) ? err : new MarqueeError('INTERNAL', 'internal error', { cause: err });
       // The public message is the log message; the underlying error, when there is one, rides along.
-      const line = { ...base, code: e.code, status: e.status, ms: Math.round(performance.now() - started) };
+      // A coded failure is a returned value, invisible to Lambda's `Errors` metric: the line
+      // itself carries it as an EMF metric (see failureMetric), so an alarm can see it.
+      const line = {
+        ...base,
+        code: e.code,
+        status: e.status,
+        ms: Math.round(performance.now() - started),
+        ...failureMetric(deps.config.functionName, e.code, e.status),
+      };
       // A stack helps with our failures (5xx), not with a caller's bad input: 4xx carry only the cause's text.
       if (e.status >= 500) deps.logger.error({ ...line, err: e.cause }, e.message);
       else deps.logger.info({ ...line, cause: e.cause instanceof Error ? e.cause.message : undefined }, e.message);

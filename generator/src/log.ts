@@ -10,3 +10,40 @@ export type { Logger };
 export function createLogger(level: LogLevel): Logger {
   return pino({ level, base: { svc: 'generator' }, timestamp: pino.stdTimeFunctions.isoTime });
 }
+
+/** CloudWatch namespace of the Generator's own metrics; infra/aws/lib/generator.ts alarms on it. */
+export const METRIC_NAMESPACE = 'Marquee';
+/** Coded 5xx-class failures (ours or a source's): the ones Lambda's `Errors` never counts. */
+export const FAILURE_METRIC = 'GeneratorFailures';
+/** Coded 4xx failures (the caller's request or source): counted, not alarmed on. */
+export const CLIENT_ERROR_METRIC = 'ClientErrors';
+
+/**
+ * Members that make a failure's log line a CloudWatch Embedded Metric Format document:
+ * CloudWatch Logs extracts the metric from the line itself, so the hot path makes no
+ * SDK call. EMF reads the metric value and the dimension values from top-level members,
+ * which is where pino writes the merged object's keys; `code` is the line's own member.
+ * Two dimension sets: `FunctionName` alone (what the alarm sums) and per `code`.
+ * Only failure lines carry it: a success line has none, so CloudWatch ingests no
+ * extra bytes for the common case and the alarm reads no data as not breaching.
+ * Off Lambda (no function name) there is nothing to extract it, and none is added.
+ */
+export function failureMetric(functionName: string | undefined, code: string, status: number, now = Date.now()): Record<string, unknown> {
+  if (functionName === undefined) return {};
+  const metric = status >= 500 ? FAILURE_METRIC : CLIENT_ERROR_METRIC;
+  return {
+    _aws: {
+      Timestamp: now,
+      CloudWatchMetrics: [
+        {
+          Namespace: METRIC_NAMESPACE,
+          Dimensions: [['FunctionName'], ['FunctionName', 'code']],
+          Metrics: [{ Name: metric, Unit: 'Count' }],
+        },
+      ],
+    },
+    FunctionName: functionName,
+    code,
+    [metric]: 1,
+  };
+}

@@ -62,3 +62,42 @@ export function ipLiteral(hostname: string): { address: string; family: 4 | 6 } 
   const family = isIP(bare);
   return family === 4 || family === 6 ? { address: bare, family } : undefined;
 }
+
+/** The port a URL with an empty `port` uses; HTTP sources are http(s) only. */
+const DEFAULT_PORTS: Readonly<Record<string, string>> = { 'http:': '80', 'https:': '443' };
+
+/** `host` or `host:port`; an IPv6 literal is bracketed (`[2001:db8::1]:8443`), as in a URL. */
+const ALLOWLIST_ENTRY = /^(\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(?::(\d{1,5}))?$/;
+
+/**
+ * One host allowlist entry in the form `hostAllowed` compares: the host as WHATWG URL
+ * spells it (lower-case, IPv6 compressed, IPv4 dotted), then `:port` when one was named.
+ * Undefined when the text is not an entry. Normalising here is what lets
+ * `[2001:DB8:0::1]` or `2130706433` match the URL a caller sends.
+ */
+export function allowlistEntry(text: string): string | undefined {
+  const match = ALLOWLIST_ENTRY.exec(text.trim().toLowerCase());
+  if (match === null) return undefined;
+  const [, host = '', port] = match;
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65_535)) return undefined;
+  let hostname: string;
+  try {
+    hostname = new URL(`http://${host}/`).hostname;
+  } catch {
+    return undefined;
+  }
+  return port === undefined ? hostname : `${hostname}:${Number(port)}`;
+}
+
+/**
+ * True when the allowlist names the URL's host AND port. A bare entry allows only the
+ * scheme's default port (80/443): an allowed host is not an invitation to its SSH or
+ * admin port. `host:port` allows that port under either scheme. WHATWG URL leaves
+ * `port` empty exactly when it is the scheme's default (`https://x:443/` → ''), so an
+ * explicit default port is the default, and `http://x:443/` is port 443, not the default.
+ */
+export function hostAllowed(url: URL, allowed: ReadonlySet<string>): boolean {
+  if (url.port === '' && allowed.has(url.hostname)) return true;
+  const port = url.port === '' ? DEFAULT_PORTS[url.protocol] : url.port;
+  return port !== undefined && allowed.has(`${url.hostname}:${port}`);
+}

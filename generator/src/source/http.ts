@@ -2,13 +2,14 @@ import { lookup as dnsLookup } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import type { Dispatcher } from 'undici';
 import { MarqueeError } from '@marquee/shared';
-import { ipLiteral, type AddressPolicy } from './guard.js';
+import { hostAllowed, ipLiteral, type AddressPolicy } from './guard.js';
 import { declaredLength, readCapped, tooLarge } from './limit.js';
 
 /** Redirect hops followed by hand, each re-checked: enough for a CDN's canonical-URL bounce. */
 export const MAX_REDIRECTS = 3;
 
 export interface HttpSourceOptions {
+  /** `host` (the scheme's default port only) or `host:port` entries, as `allowlistEntry` writes them. */
   allowedHosts: ReadonlySet<string>;
   policy: AddressPolicy;
   maxBytes: number;
@@ -70,7 +71,10 @@ export function lazyHttpAgent(policy: AddressPolicy, timeoutMs: number): () => P
   };
 }
 
-/** Throws unless the URL is http(s) on an allowlisted host and, if an IP literal, an allowed address. */
+/**
+ * Throws unless the URL is http(s) on an allowlisted host and port and, if an IP literal,
+ * an allowed address. Pure: it runs before any DNS lookup or connection, on every hop.
+ */
 export function checkUrl(url: URL, options: Pick<HttpSourceOptions, 'allowedHosts' | 'policy'>): void {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new MarqueeError('SOURCE_NOT_ALLOWED', `source scheme not allowed: ${url.protocol}`);
@@ -78,8 +82,9 @@ export function checkUrl(url: URL, options: Pick<HttpSourceOptions, 'allowedHost
   if (url.username !== '' || url.password !== '') {
     throw new MarqueeError('SOURCE_NOT_ALLOWED', 'source URL must not carry credentials');
   }
-  if (!options.allowedHosts.has(url.hostname)) {
-    throw new MarqueeError('SOURCE_NOT_ALLOWED', `source host not allowed: ${url.hostname}`);
+  if (!hostAllowed(url, options.allowedHosts)) {
+    // `host` carries the port when it is not the default: the part that did not match shows.
+    throw new MarqueeError('SOURCE_NOT_ALLOWED', `source host not allowed: ${url.host}`);
   }
   // net.connect skips `lookup` for IP literals, so they are checked here.
   const literal = ipLiteral(url.hostname);

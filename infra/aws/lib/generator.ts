@@ -18,6 +18,16 @@ const DURATION_ALARM_SHARE = 0.8;
 const ERRORS_ALARM_THRESHOLD = 5;
 /** Throttles in five minutes: one burst of a spike is normal, sustained throttling is not. */
 const THROTTLES_ALARM_THRESHOLD = 10;
+/** Handled 5xx failures in five minutes: the same bar as `Errors`, a few are one bad source, a burst is not. */
+const FAILURES_ALARM_THRESHOLD = 5;
+
+/**
+ * The metric the Generator writes into its own failure log lines (Embedded Metric Format,
+ * generator/src/log.ts): coded 5xx failures are returned, not thrown, so Lambda's `Errors`
+ * never counts them. Namespace, name and dimension must match that file.
+ */
+export const GENERATOR_METRICS_NAMESPACE = 'Marquee';
+export const GENERATOR_FAILURES_METRIC = 'GeneratorFailures';
 
 export interface GeneratorProps {
   readonly settings: MarqueeSettings;
@@ -25,13 +35,20 @@ export interface GeneratorProps {
   readonly derivatives: s3.IBucket;
 }
 
-/** The sharp Lambda, its `live` alias (weighted for canaries) and its alarms. */
+/** The sharp Lambda, its `live` alias (weighted for canaries), its failure metric and its alarms. */
 export class Generator extends Construct {
   readonly function: lambda.Function;
   readonly live: lambda.Alias;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
-  readonly alarms: { readonly errors: cloudwatch.Alarm; readonly throttles: cloudwatch.Alarm; readonly duration: cloudwatch.Alarm };
+  /** Coded 5xx failures the function handled and returned, summed over all its versions. */
+  readonly failures: cloudwatch.Metric;
+  readonly alarms: {
+    readonly errors: cloudwatch.Alarm;
+    readonly failures: cloudwatch.Alarm;
+    readonly throttles: cloudwatch.Alarm;
+    readonly duration: cloudwatch.Alarm;
+  };
 
   constructor(scope: Construct, id: string, props: GeneratorProps) {
     super(scope, id);
@@ -107,10 +124,27 @@ export class Generator extends Construct {
 
     const timeoutMs = settings.generatorTimeoutSeconds * 1000;
     const fiveMinutes = Duration.minutes(5);
+    // Dimensioned by function name (the runtime's AWS_LAMBDA_FUNCTION_NAME), not by alias:
+    // the line cannot know which alias invoked it, so canary and stable versions count together.
+    this.failures = new cloudwatch.Metric({
+      namespace: GENERATOR_METRICS_NAMESPACE,
+      metricName: GENERATOR_FAILURES_METRIC,
+      dimensionsMap: { FunctionName: this.function.functionName },
+      statistic: 'Sum',
+      period: fiveMinutes,
+    });
     this.alarms = {
       errors: this.live.metricErrors({ period: fiveMinutes, statistic: 'Sum' }).createAlarm(this, 'ErrorsAlarm', {
         alarmDescription: 'Generator (live) invocation errors',
         threshold: ERRORS_ALARM_THRESHOLD,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      // Only failure lines carry the metric: no data is the healthy state, not a breach.
+      failures: this.failures.createAlarm(this, 'FailuresAlarm', {
+        alarmDescription: 'Generator handled 5xx failures (coded, returned, invisible to Errors)',
+        threshold: FAILURES_ALARM_THRESHOLD,
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,

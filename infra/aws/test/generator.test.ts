@@ -75,7 +75,7 @@ t.test('old versions are retained so that stableVersion can name them', async (t
 
 t.test('alarms on the live alias: errors, throttles, p99 duration', async (t) => {
   const template = release.template;
-  template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+  template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
   const onLive = Match.arrayWith([
     { Name: 'Resource', Value: { 'Fn::Join': ['', [{ Ref: Match.stringLikeRegexp('^GeneratorFunction') }, ':live']] } },
   ]);
