@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { GENERATOR_METRICS } from '@marquee/shared';
 import type { LogLevel } from './config.js';
 
 export type { Logger };
@@ -10,13 +11,6 @@ export type { Logger };
 export function createLogger(level: LogLevel): Logger {
   return pino({ level, base: { svc: 'generator' }, timestamp: pino.stdTimeFunctions.isoTime });
 }
-
-/** CloudWatch namespace of the Generator's own metrics; infra/aws/lib/generator.ts alarms on it. */
-export const METRIC_NAMESPACE = 'Marquee';
-/** Coded 5xx-class failures (ours or a source's): the ones Lambda's `Errors` never counts. */
-export const FAILURE_METRIC = 'GeneratorFailures';
-/** Coded 4xx failures (the caller's request or source): counted, not alarmed on. */
-export const CLIENT_ERROR_METRIC = 'ClientErrors';
 
 /**
  * Members that make a failure's log line a CloudWatch Embedded Metric Format document:
@@ -30,19 +24,20 @@ export const CLIENT_ERROR_METRIC = 'ClientErrors';
  */
 export function failureMetric(functionName: string | undefined, code: string, status: number, now = Date.now()): Record<string, unknown> {
   if (functionName === undefined) return {};
-  const metric = status >= 500 ? FAILURE_METRIC : CLIENT_ERROR_METRIC;
+  const { namespace, failures, clientErrors, functionDimension } = GENERATOR_METRICS;
+  const metric = status >= 500 ? failures : clientErrors;
   return {
     _aws: {
       Timestamp: now,
       CloudWatchMetrics: [
         {
-          Namespace: METRIC_NAMESPACE,
-          Dimensions: [['FunctionName'], ['FunctionName', 'code']],
+          Namespace: namespace,
+          Dimensions: [[functionDimension], [functionDimension, 'code']],
           Metrics: [{ Name: metric, Unit: 'Count' }],
         },
       ],
     },
-    FunctionName: functionName,
+    [functionDimension]: functionName,
     code,
     [metric]: 1,
   };

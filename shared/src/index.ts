@@ -4,3 +4,4 @@ export * from './spec.js';
 export * from './key.js';
 export * from './sniff.js';
 export * from './numbers.js';
+export * from './metrics.js';

@@ -8,6 +8,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { MarqueeSettings } from './config.js';
 import { PREFIX } from './storage.js';
+import { GENERATOR_METRICS } from '@marquee/shared';
 
 /** The alias every caller uses; versions behind it move, the name does not. */
 export const LIVE_ALIAS = 'live';
@@ -21,13 +22,6 @@ const THROTTLES_ALARM_THRESHOLD = 10;
 /** Handled 5xx failures in five minutes: the same bar as `Errors`, a few are one bad source, a burst is not. */
 const FAILURES_ALARM_THRESHOLD = 5;
 
-/**
- * The metric the Generator writes into its own failure log lines (Embedded Metric Format,
- * generator/src/log.ts): coded 5xx failures are returned, not thrown, so Lambda's `Errors`
- * never counts them. Namespace, name and dimension must match that file.
- */
-export const GENERATOR_METRICS_NAMESPACE = 'Marquee';
-export const GENERATOR_FAILURES_METRIC = 'GeneratorFailures';
 
 export interface GeneratorProps {
   readonly settings: MarqueeSettings;
@@ -127,9 +121,9 @@ export class Generator extends Construct {
     // Dimensioned by function name (the runtime's AWS_LAMBDA_FUNCTION_NAME), not by alias:
     // the line cannot know which alias invoked it, so canary and stable versions count together.
     this.failures = new cloudwatch.Metric({
-      namespace: GENERATOR_METRICS_NAMESPACE,
-      metricName: GENERATOR_FAILURES_METRIC,
-      dimensionsMap: { FunctionName: this.function.functionName },
+      namespace: GENERATOR_METRICS.namespace,
+      metricName: GENERATOR_METRICS.failures,
+      dimensionsMap: { [GENERATOR_METRICS.functionDimension]: this.function.functionName },
       statistic: 'Sum',
       period: fiveMinutes,
     });
