@@ -1,11 +1,13 @@
-// The Preprocessor when the Generator is down, throttled or slow: clear 5xx problem+json with
+// The Preprocessor when the Generator is down, throttled, slow or killed for its memory: clear 5xx problem+json with
 // Retry-After where a retry can help, and the server keeps serving.
 import t from 'tap';
+import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
+import { PassThrough } from 'node:stream';
 import { buildApp, loadConfig } from '@marquee/preprocessor';
 import { startLocalLambda } from '../local/lambda/index.js';
 
@@ -137,4 +139,31 @@ t.test('a queued render waits no longer than the queue timeout', async (t) => {
   t.equal(late.statusCode, 503);
   t.equal(late.json().code, 'OVERLOADED');
   t.equal((await first).statusCode, 200);
+});
+
+t.test('a Generator killed for its memory: 502 problem+json, and the next render gets a fresh environment', { skip: existsSync('/proc/self/status') ? false : 'needs /proc' }, async (t) => {
+  const lambda = await startLocalLambda({
+    concurrency: 1,
+    stdout: new PassThrough().resume(),
+    stderr: new PassThrough().resume(),
+    functions: {
+      'marquee-generator': {
+        handler: fileURLToPath(new URL('./fixtures/e2e-oom-generator.mjs', import.meta.url)),
+        env: { OOM_TITLE: '80000001' },
+        memoryMb: 192,
+      },
+    },
+  });
+  t.teardown(() => lambda.close());
+  const a = await app(lambda.url, { timeoutMs: 8000 });
+  const res = await a.inject(url('80000001'));
+  t.equal(res.statusCode, 502);
+  t.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8');
+  t.match(res.json(), { status: 502, code: 'GENERATOR_FAILED', detail: /Runtime\.OutOfMemory/ });
+  t.equal(res.headers['cache-control'], 'no-store');
+  t.notOk(res.headers['retry-after'], 'the same render would fail again: no invitation to retry');
+  t.match(lambda.stats(), { outOfMemory: 1, environments: 0 });
+  const next = await a.inject(url('80000002'));
+  t.equal(next.statusCode, 200, 'the endpoint and the Preprocessor keep serving');
+  t.match(lambda.stats(), { coldStarts: 2, outOfMemory: 1 });
 });

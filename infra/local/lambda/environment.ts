@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Writable } from 'node:stream';
 import { INIT_TIMEOUT_MS, LOG_TAIL_BYTES } from './limits.js';
+import { MEMORY_SAMPLE_MS, residentKb, toMb } from './memory.js';
 import { isChildMessage, type ChildMessage, type FunctionErrorBody } from './protocol.js';
 
 /** What an environment needs to start: resolved by the pool from the function's options. */
@@ -16,11 +17,18 @@ export interface EnvironmentConfig {
   stderr: Writable;
 }
 
-/** How one invocation ended. `kind` says which counter it moves and whether the environment survives. */
-export type Outcome =
-  | { kind: 'ok'; payload: string; logTail: string }
-  | { kind: 'error'; error: FunctionErrorBody; logTail: string }
-  | { kind: 'timeout' | 'crash' | 'init'; error: FunctionErrorBody; logTail: string };
+/**
+ * How one invocation ended. `kind` says which counter it moves and whether the environment survives.
+ * `maxMemoryMb` is the largest resident set sampled during it (Lambda's `Max Memory Used`), where
+ * the platform lets the endpoint see it.
+ */
+export type Outcome = (
+  | { kind: 'ok'; payload: string }
+  | { kind: 'error'; error: FunctionErrorBody }
+  | { kind: 'timeout' | 'crash' | 'init'; error: FunctionErrorBody }
+  /** Killed for passing its memory: `rssMb` is the resident set that was seen, `limitMb` the configured memory. */
+  | { kind: 'oom'; error: FunctionErrorBody; rssMb: number; limitMb: number }
+) & { logTail: string; maxMemoryMb?: number };
 
 /**
  * Under tsx (tests, `node --import tsx`) this module is TypeScript and so is
@@ -60,6 +68,10 @@ export class Environment {
   private current: ((outcome: Outcome) => void) | undefined;
   private currentRequestId = '';
   private tail = '';
+  private memoryWatch: NodeJS.Timeout | undefined;
+  private peakKb = 0;
+  /** The resident set that got this environment killed; set once, as it dies. */
+  private overLimitKb: number | undefined;
   dead = false;
   busy = false;
   idleTimer: NodeJS.Timeout | undefined;
@@ -91,10 +103,27 @@ export class Environment {
     this.child.on('error', () => undefined);
   }
 
-  /** Runs one invocation; never rejects. */
+  /**
+   * Runs one invocation; never rejects. Its memory is watched throughout, a
+   * cold start's init included, since Lambda's limit covers both; an
+   * environment over the limit is killed and the invocation answered as
+   * Lambda answers it, whatever else it came to meanwhile.
+   */
   async invoke(requestId: string, payload: string, invokedFunctionArn: string): Promise<Outcome> {
     this.tail = '';
     this.currentRequestId = requestId;
+    this.startMemoryWatch();
+    let outcome: Outcome;
+    try {
+      outcome = await this.run(requestId, payload, invokedFunctionArn);
+    } finally {
+      this.stopMemoryWatch();
+    }
+    if (this.overLimitKb !== undefined) return this.outOfMemory(requestId, this.overLimitKb);
+    return this.peakKb > 0 ? { ...outcome, maxMemoryMb: toMb(this.peakKb) } : outcome;
+  }
+
+  private async run(requestId: string, payload: string, invokedFunctionArn: string): Promise<Outcome> {
     const initError = await this.withTimer(this.ready, INIT_TIMEOUT_MS);
     if (initError === 'timeout') return this.timedOut(requestId, INIT_TIMEOUT_MS);
     if (initError !== undefined) {
@@ -122,6 +151,58 @@ export class Environment {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
     return this.exited;
+  }
+
+  /**
+   * Samples the resident set on an unref'd interval, so an idle endpoint
+   * pays nothing and a pending sample never holds the process open.
+   */
+  private startMemoryWatch(): void {
+    this.peakKb = 0;
+    this.sampleMemory();
+    this.memoryWatch = setInterval(() => this.sampleMemory(), MEMORY_SAMPLE_MS).unref();
+  }
+
+  /** One last sample: it gives a short invocation its `Max Memory Used`, and catches memory it kept past the limit. */
+  private stopMemoryWatch(): void {
+    clearInterval(this.memoryWatch);
+    this.memoryWatch = undefined;
+    this.sampleMemory();
+  }
+
+  /**
+   * Lambda's memory is a hard limit on everything the environment holds, not
+   * just the V8 heap that `--max-old-space-size` bounds: native memory (sharp's
+   * libvips) counts too, and passing it gets the runtime SIGKILLed.
+   */
+  private sampleMemory(): void {
+    const pid = this.child.pid;
+    if (pid === undefined || this.dead) return;
+    const kb = residentKb(pid);
+    if (kb === undefined) return;
+    this.peakKb = Math.max(this.peakKb, kb);
+    if (kb > this.config.memoryMb * 1024) {
+      this.overLimitKb = kb;
+      void this.kill();
+    }
+  }
+
+  /**
+   * Lambda's answer to a runtime killed for memory, as a Node.js 22 function
+   * gets it (adobe/helix-html2md-service#1001, nodejs22.x):
+   * `{"errorType":"Runtime.OutOfMemory","errorMessage":"RequestId: <id> Error: Runtime exited with error: signal: killed"}`.
+   * Older reports show `Runtime.ExitError` with the same message; the payload type is what callers branch on.
+   */
+  private outOfMemory(requestId: string, rssKb: number): Outcome {
+    const errorMessage = `RequestId: ${requestId} Error: ${exitReason(null, 'SIGKILL')}`;
+    return {
+      kind: 'oom',
+      error: { errorType: 'Runtime.OutOfMemory', errorMessage },
+      logTail: this.tail,
+      rssMb: toMb(rssKb),
+      limitMb: this.config.memoryMb,
+      maxMemoryMb: toMb(this.peakKb),
+    };
   }
 
   private timedOut(requestId: string, ms: number): Outcome {

@@ -12,7 +12,10 @@ export interface LocalFunctionOptions {
   exportName?: string;
   /** Extra environment for the function, over the Lambda-like variables (`undefined` values are dropped). */
   env?: Record<string, string | undefined>;
-  /** Memory in MB: the child's `--max-old-space-size` and `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`. Default 1024. */
+  /**
+   * Memory in MB: `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, the child's `--max-old-space-size`, and (on Linux)
+   * the resident set past which the environment is killed, as Lambda kills it. Default 1024.
+   */
   memoryMb?: number;
   /** Per-invocation timeout. Default 30 000 ms. */
   timeoutMs?: number;

@@ -8,8 +8,11 @@ export interface LambdaCounters {
   coldStarts: number;
   throttles: number;
   timeouts: number;
+  /** Environments lost mid-invocation: the runtime exited, or was killed for its memory. */
   crashes: number;
-  /** Invocations that ended in a function error of any kind (handler error, timeout, crash, init). */
+  /** Of the crashes, those killed for passing the function's configured memory. */
+  outOfMemory: number;
+  /** Invocations that ended in a function error of any kind (handler error, timeout, crash, out of memory, init). */
   errors: number;
   /** Environments alive now (busy or warm). */
   environments: number;
@@ -38,7 +41,7 @@ export interface Invocation {
 export class FunctionPool {
   private readonly environments = new Set<Environment>();
   private readonly queue: Invocation[] = [];
-  private readonly counts = { invocations: 0, coldStarts: 0, throttles: 0, timeouts: 0, crashes: 0, errors: 0 };
+  private readonly counts = { invocations: 0, coldStarts: 0, throttles: 0, timeouts: 0, crashes: 0, outOfMemory: 0, errors: 0 };
   private closed = false;
 
   constructor(private readonly config: PoolConfig) {}
@@ -124,6 +127,10 @@ export class FunctionPool {
     } else if (outcome.kind === 'crash') {
       this.counts.crashes++;
       this.config.logger.warn({ ...fields, reason: outcome.error.errorMessage }, 'environment crashed');
+    } else if (outcome.kind === 'oom') {
+      this.counts.crashes++;
+      this.counts.outOfMemory++;
+      this.config.logger.warn({ ...fields, rssMb: outcome.rssMb, limitMb: outcome.limitMb }, 'environment over its memory: killed');
     } else if (outcome.kind === 'init') {
       this.config.logger.warn({ ...fields, reason: outcome.error.errorMessage }, 'environment failed to initialise');
     }
@@ -161,5 +168,6 @@ export class FunctionPool {
 function limitResponse(outcome: Outcome): Outcome {
   if (outcome.kind !== 'ok' || Buffer.byteLength(outcome.payload) <= MAX_SYNC_RESPONSE_BYTES) return outcome;
   const errorMessage = `Response payload size exceeded maximum allowed payload size (${MAX_SYNC_RESPONSE_BYTES} bytes).`;
-  return { kind: 'error', error: { errorType: 'Function.ResponseSizeTooLarge', errorMessage }, logTail: outcome.logTail };
+  const error = { errorType: 'Function.ResponseSizeTooLarge', errorMessage };
+  return { kind: 'error', error, logTail: outcome.logTail, maxMemoryMb: outcome.maxMemoryMb };
 }

@@ -5,7 +5,9 @@
  *
  * Crashes are deliberately not caught: an uncaught exception, an unhandled
  * rejection, `process.exit` or an out-of-memory abort ends this process, and
- * the endpoint answers `Runtime.ExitError`, as Lambda does.
+ * the endpoint answers `Runtime.ExitError`, as Lambda does. Memory past the
+ * function's limit is the endpoint's to police (it SIGKILLs this process and
+ * answers `Runtime.OutOfMemory`): nothing here can see native allocations.
  */
 import { basename, isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { FunctionPool, type LambdaCounters } from './pool.js';
 import type { Outcome } from './environment.js';
+import { canWatchMemory } from './memory.js';
 import { DEFAULTS, defaultLogger, resolveFunctions, type LocalLambdaOptions, type ResolvedFunction } from './options.js';
 import { LOCAL_ACCOUNT_ID, LOG_TAIL_BYTES, MAX_EVENT_REQUEST_BYTES, MAX_SYNC_REQUEST_BYTES } from './limits.js';
 
@@ -80,7 +81,8 @@ function throttled(res: ServerResponse, requestId: string): void {
 function logResult(outcome: Outcome, requestId: string, durationMs: number, fn: ResolvedFunction): string {
   const report =
     `START RequestId: ${requestId} Version: ${EXECUTED_VERSION}\n${outcome.logTail}END RequestId: ${requestId}\n` +
-    `REPORT RequestId: ${requestId}\tDuration: ${durationMs.toFixed(2)} ms\tMemory Size: ${fn.memoryMb} MB\n`;
+    `REPORT RequestId: ${requestId}\tDuration: ${durationMs.toFixed(2)} ms\tMemory Size: ${fn.memoryMb} MB` +
+    `${outcome.maxMemoryMb === undefined ? '' : `\tMax Memory Used: ${outcome.maxMemoryMb} MB`}\n`;
   return Buffer.from(Buffer.from(report).subarray(-LOG_TAIL_BYTES)).toString('base64');
 }
 
@@ -125,6 +127,7 @@ export async function startLocalLambda(options: LocalLambdaOptions): Promise<Loc
   const logger = options.logger ?? defaultLogger();
   const region = options.region ?? DEFAULTS.region;
   const functions = new Map(resolveFunctions(options).map((fn) => [fn.name, fn]));
+  if (!canWatchMemory()) logger.warn('no /proc here: function memory bounds only the V8 heap, not the whole environment');
   const pools = new Map<string, FunctionPool>();
   for (const fn of functions.values()) {
     pools.set(
@@ -208,7 +211,7 @@ export async function startLocalLambda(options: LocalLambdaOptions): Promise<Loc
     }
     const outcome = await running;
     const durationMs = performance.now() - started;
-    logger.debug({ fn: fn.name, requestId, durationMs, outcome: outcome.kind }, 'invocation done');
+    logger.debug({ fn: fn.name, requestId, durationMs, outcome: outcome.kind, maxMemoryMb: outcome.maxMemoryMb }, 'invocation done');
     invokeReply(res, outcome, requestId, call.tail ? logResult(outcome, requestId, durationMs, fn) : undefined);
   }
 
@@ -239,7 +242,7 @@ export async function startLocalLambda(options: LocalLambdaOptions): Promise<Loc
     url: `http://${host}:${port}`,
     port,
     stats() {
-      const total: LambdaStats = { invocations: 0, coldStarts: 0, throttles: 0, timeouts: 0, crashes: 0, errors: 0, environments: 0, busy: 0, functions: {} };
+      const total: LambdaStats = { invocations: 0, coldStarts: 0, throttles: 0, timeouts: 0, crashes: 0, outOfMemory: 0, errors: 0, environments: 0, busy: 0, functions: {} };
       for (const [name, pool] of pools) {
         const counters = pool.stats();
         total.functions[name] = counters;
