@@ -3,7 +3,9 @@ import sharp from 'sharp';
 import { MarqueeError, type ImageSpec } from '@marquee/shared';
 import { generate, type Generated } from '../src/index.js';
 import { makeRequest, s3Source, testDeps } from './helpers/deps.js';
-import { magicFormat, photo, photoJpeg, photoWithRedSquare, pixelAt, pixelFloodPng, redPixels } from './helpers/images.js';
+import { probe } from '../src/steps/detect.js';
+import { ATTENTION_PIXELS, attentionView, intermediatePixels, needsAttention, pixelBound, plan } from '../src/steps/geometry.js';
+import { magicFormat, photo, photoJpeg, photoWithRedSquare, pixelAt, pixelFloodPng, redPixels, stripWithRedBand } from './helpers/images.js';
 import { startS3 } from './helpers/s3.js';
 
 const BUCKET = 'sources';
@@ -160,4 +162,101 @@ t.test('image errors', async (t) => {
   // An overlay goes through the same checks.
   const overlays = [{ source: s3Source(BUCKET, 'flood.png'), gravity: 'north' as const, scale: 0.5 }];
   t.equal(await code('master.jpg', { overlays }), 'SOURCE_TOO_LARGE', 'pixel-flood overlay');
+});
+
+t.test('extreme aspects: every fit renders at the output size from a plan bounded by source + output', async (t) => {
+  // Before the fix a 300x300 cover of a 20000x10 strip enlarged it to 600000x300 first: seconds and gigabytes.
+  const sources = [
+    { key: 'strip-20000x10.jpg', bytes: await photoJpeg(20000, 10), inside: { width: 300, height: 1 } },
+    { key: 'strip-10x20000.jpg', bytes: await photoJpeg(10, 20000), inside: { width: 1, height: 300 } },
+    { key: 'strip-40000x10.png', bytes: await photo(40000, 10).png().toBuffer(), inside: { width: 300, height: 1 } },
+    { key: 'strip-10x40000.png', bytes: await photo(10, 40000).png().toBuffer(), inside: { width: 1, height: 300 } },
+  ];
+  const specs: Array<Partial<ImageSpec>> = [
+    { fit: 'cover', focal: { x: 0.3, y: 0.7 }, format: 'webp' },
+    { fit: 'cover', format: 'jpeg' },
+    { fit: 'contain', format: 'png', background: '#ff0000' },
+    { fit: 'fill', format: 'avif', effort: 0 },
+    { fit: 'inside', format: 'png' },
+  ];
+  const peakBefore = process.resourceUsage().maxRSS;
+  for (const source of sources) {
+    await s3.put(BUCKET, source.key, source.bytes);
+    const probed = await probe(source.bytes, deps.config.maxInputPixels);
+    for (const partial of specs) {
+      const spec = { width: 300, height: 300, quality: 80, format: 'webp', ...partial } as ImageSpec;
+      const what = `${source.key} ${spec.fit}${spec.focal === undefined ? '' : ' focal'}`;
+      const g = plan(probed, spec, undefined);
+      t.ok(intermediatePixels(g) <= pixelBound(probed, spec), `${what}: intermediate ${intermediatePixels(g)} <= source + output`);
+      t.ok(intermediatePixels(g) <= 300 * 300, `${what}: nothing larger than the output`);
+      if (needsAttention(spec, g)) {
+        const { view } = attentionView(probed, g);
+        t.ok(view.width * view.height <= Math.min(ATTENTION_PIXELS, probed.width * probed.height), `${what}: attention view bounded`);
+      }
+      const { out, body } = await run(source.key, spec);
+      const size = spec.fit === 'inside' ? source.inside : { width: 300, height: 300 };
+      t.match(out, size, `${what}: result size`);
+      t.match(await sharp(body).metadata(), size, `${what}: encoded size`);
+      t.equal(magicFormat(body), spec.format, `${what}: format`);
+    }
+  }
+  const grewMb = (process.resourceUsage().maxRSS - peakBefore) / 1024;
+  t.ok(grewMb < 300, `peak RSS grew ${Math.round(grewMb)} MB (< 300)`);
+});
+
+t.test('extreme aspects: the window lands where the focal point or attention puts it', async (t) => {
+  // A grey-noise strip with one red band, away from the centre.
+  await s3.put(BUCKET, 'band-wide.png', await stripWithRedBand(20000, 10, 14000, 16000));
+  await s3.put(BUCKET, 'band-tall.png', await stripWithRedBand(10, 20000, 3000, 5000));
+  const isRed = (px: number[]) => (px[0] ?? 0) > 200 && (px[1] ?? 255) < 60;
+  for (const [key, focal, away] of [
+    ['band-wide.png', { x: 0.75, y: 0.5 }, { x: 0.25, y: 0.5 }],
+    ['band-tall.png', { x: 0.5, y: 0.2 }, { x: 0.5, y: 0.8 }],
+  ] as const) {
+    const on = await run(key, { width: 300, height: 300, format: 'png', focal });
+    t.ok(isRed(await pixelAt(on.body, 150, 150)), `${key}: focal on the band keeps it`);
+    t.equal(await redPixels((await run(key, { width: 300, height: 300, format: 'png', focal: away })).body), 0, `${key}: focal away loses it`);
+    const attention = await run(key, { width: 300, height: 300, format: 'png' });
+    t.match(attention.out, { width: 300, height: 300 });
+    t.ok(isRed(await pixelAt(attention.body, 150, 150)), `${key}: attention finds the band`);
+  }
+});
+
+t.test('an enlarging cut is taken after EXIF orientation', async (t) => {
+  // Stored 400x200, orientation 6: displays 200x400 with the stored left half (red) on top.
+  const red = await sharp({ create: { width: 200, height: 200, channels: 3, background: '#ff0000' } }).png().toBuffer();
+  const img = await photo(400, 200).composite([{ input: red, left: 0, top: 0 }]).jpeg({ quality: 90 }).withMetadata({ orientation: 6 }).toBuffer();
+  await s3.put(BUCKET, 'exif6-cut.jpg', img);
+  // 400x400 cover: a 200x200 window enlarged 2x, cut before the resize.
+  const top = await run('exif6-cut.jpg', { width: 400, height: 400, format: 'png', focal: { x: 0.5, y: 0 } });
+  const bottom = await run('exif6-cut.jpg', { width: 400, height: 400, format: 'png', focal: { x: 0.5, y: 1 } });
+  t.match(top.out, { width: 400, height: 400 });
+  t.ok((await redPixels(top.body)) > 150_000, 'the top of the displayed image is red');
+  t.equal(await redPixels(bottom.body), 0, 'the bottom is not');
+});
+
+t.test('enlarge: false renders the same picture at the source resolution', async (t) => {
+  await s3.put(BUCKET, 'small.png', await photo(100, 150).png().toBuffer());
+  await s3.put(BUCKET, 'wide.png', await photo(300, 100).png().toBuffer());
+  const cover = await run('small.png', { width: 342, height: 513, format: 'png', enlarge: false });
+  t.match(cover.out, { width: 100, height: 150 }, 'cover: 342x513 of a 100x150 source is the source at 1:1');
+  t.match(await sharp(cover.body).metadata(), { width: 100, height: 150 });
+  t.match((await run('small.png', { width: 342, height: 513, format: 'png' })).out, { width: 342, height: 513 }, 'absent: enlarged');
+  t.match((await run('small.png', { width: 50, height: 75, format: 'png', enlarge: false })).out, { width: 50, height: 75 }, 'shrinking is unaffected');
+  // 300x100 in 600x600 contain would scale 2x: the frame halves with it, 300x300 letterboxed.
+  const contain = await run('wide.png', { fit: 'contain', width: 600, height: 600, format: 'png', background: '#ff0000', enlarge: false });
+  t.match(contain.out, { width: 300, height: 300 }, 'contain: the frame shrinks by the enlargement');
+  t.same((await pixelAt(contain.body, 150, 5)).slice(0, 3), [255, 0, 0], 'letterbox above the picture');
+  t.not((await pixelAt(contain.body, 150, 150)).slice(0, 3).join(), '255,0,0', 'the picture, unscaled, in the middle');
+  const fill = await run('small.png', { fit: 'fill', width: 300, height: 150, format: 'png', enlarge: false });
+  t.match(fill.out, { width: 100, height: 50 }, 'fill: no axis enlarged, the same stretch');
+  // Overlays are sized from the frame actually rendered.
+  const badge = await sharp({ create: { width: 200, height: 100, channels: 4, background: { r: 0, g: 255, b: 0, alpha: 1 } } }).png().toBuffer();
+  await s3.put(BUCKET, 'badge-small.png', badge);
+  const overlays = [{ source: s3Source(BUCKET, 'badge-small.png'), gravity: 'southeast' as const, scale: 0.5 }];
+  const badged = await run('small.png', { width: 342, height: 513, format: 'png', enlarge: false, overlays });
+  t.match(badged.out, { width: 100, height: 150 });
+  t.same(await pixelAt(badged.body, 99, 149), [0, 255, 0], 'badge at the corner of the smaller frame');
+  t.same(await pixelAt(badged.body, 51, 126), [0, 255, 0], 'badge is half the frame wide (50x25)');
+  t.not((await pixelAt(badged.body, 48, 123)).join(), '0,255,0', 'and no larger');
 });

@@ -1,9 +1,9 @@
-import { MarqueeError, type ImageSpec, type Overlay } from '@marquee/shared';
+import { MarqueeError, type Focal, type ImageSpec, type Overlay } from '@marquee/shared';
 import type { OverlayOptions } from 'sharp';
 import { backgroundFor, flattenColour, type Rgba } from './colour.js';
 import type { Probe } from './detect.js';
 import { encode } from './encode.js';
-import { plan } from './geometry.js';
+import { attentionFocal, attentionView, intermediatePixels, needsAttention, pixelBound, plan, type Geometry, type Size } from './geometry.js';
 import { sharp, type Sharp, type OutputInfo } from './sharp.js';
 
 export interface RenderLimits {
@@ -74,6 +74,37 @@ function hasAlpha(source: Probe, spec: ImageSpec, bg: Rgba): boolean {
   return source.hasAlpha || (spec.fit === 'contain' && bg.alpha < 1);
 }
 
+/**
+ * Defence in depth: refuses a plan whose intermediate image would exceed the
+ * source plus the output. `plan` never makes one; if it ever did, the render
+ * would cost what the input implies rather than what the output needs.
+ */
+export function checkPlan(source: Size, spec: Size, geometry: Geometry): void {
+  const pixels = intermediatePixels(geometry);
+  const bound = pixelBound(source, spec);
+  if (pixels > bound) {
+    throw new MarqueeError('INTERNAL', `render plan for a ${source.width}x${source.height} source holds ${pixels} pixels, more than ${bound}`);
+  }
+}
+
+/**
+ * Runs libvips' attention strategy on a small view of the source (at most
+ * ATTENTION_PIXELS) rather than on the source enlarged to cover the output,
+ * which for an extreme aspect is hundreds of megapixels. The view is made first
+ * so the attention crop is a pure crop of it and its offset maps back exactly.
+ */
+async function findAttention(buf: Buffer, source: Size, geometry: Geometry, limits: RenderLimits): Promise<Focal> {
+  const v = attentionView(source, geometry);
+  const view = await open(buf, limits).resize({ ...v.view, fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
+  const { info } = await sharp(view.data, { raw: { width: view.info.width, height: view.info.height, channels: view.info.channels } })
+    .timeout({ seconds: Math.ceil(limits.renderTimeoutMs / 1000) })
+    .resize({ ...v.box, fit: 'cover', position: sharp.strategy.attention })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  // libvips reports the crop as the shift of the image's origin: the crop's left/top, negated.
+  return attentionFocal(v, Math.abs(info.cropOffsetLeft ?? 0), Math.abs(info.cropOffsetTop ?? 0));
+}
+
 /** Orient, crop/resize, flatten, composite overlays, convert to sRGB, encode. */
 export function render(
   buf: Buffer,
@@ -84,9 +115,14 @@ export function render(
 ): Promise<{ data: Buffer; info: OutputInfo }> {
   return run('source', limits, async () => {
     const bg = backgroundFor(spec);
-    const geometry = plan(source, spec, bg);
-    let image = open(buf, limits).resize(geometry.resize);
-    if (geometry.extract !== undefined) image = image.extract(geometry.extract);
+    let geometry = plan(source, spec, bg);
+    if (needsAttention(spec, geometry)) geometry = plan(source, spec, bg, await findAttention(buf, source, geometry, limits));
+    checkPlan(source, spec, geometry);
+    let image = open(buf, limits);
+    // `extract` before `resize` is sharp's pre-resize extract (after EXIF orientation), after it the post-resize one.
+    if (geometry.pre !== undefined) image = image.extract(geometry.pre);
+    image = image.resize(geometry.resize);
+    if (geometry.post !== undefined) image = image.extract(geometry.post);
     if (spec.format === 'jpeg') image = image.flatten({ background: flattenColour(bg) });
     if (overlays.length > 0) {
       const layers: OverlayOptions[] = overlays.map((o) => ({ input: o.input, raw: o.raw, gravity: o.gravity }));

@@ -39,6 +39,23 @@ export async function photoWithRedSquare(width: number, height: number, cx: numb
     .toBuffer();
 }
 
+/**
+ * A photo with a pure red band across its short side, from `from` to `to` (in
+ * pixels along the long side): the one salient thing in an extreme strip.
+ */
+export async function stripWithRedBand(width: number, height: number, from: number, to: number): Promise<Buffer> {
+  const along = width >= height;
+  const band = await sharp({
+    create: { width: along ? to - from : width, height: along ? height : to - from, channels: 3, background: { r: 255, g: 0, b: 0 } },
+  })
+    .png()
+    .toBuffer();
+  return photo(width, height)
+    .composite([{ input: band, left: along ? from : 0, top: along ? 0 : from }])
+    .png()
+    .toBuffer();
+}
+
 /** Counts pixels that are clearly red (RGB raw of the decoded image). */
 export async function redPixels(image: Buffer): Promise<number> {
   const { data, info } = await sharp(image).removeAlpha().raw().toBuffer({ resolveWithObject: true });
