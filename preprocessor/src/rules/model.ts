@@ -1,5 +1,5 @@
 import type { Fit, Format } from '@marquee/shared';
-import type { CachePolicy, CropPolicy, OverlayRule, Rules, SizeClass, SizePolicy, TypeRules } from './schema.js';
+import type { CachePolicy, CropPolicy, Ladder, OverlayRule, Rules, SizeClass, SizePolicy, TypeRules } from './schema.js';
 
 /** A logical size, parsed once. */
 export interface Size {
@@ -19,6 +19,20 @@ export interface TypeModel {
   formats: Format[];
   overlays: OverlayRule[];
   cache: CachePolicy;
+  /** Whether the source may be scaled up; when not, the spec says `enlarge: false`. */
+  enlarge: boolean;
+  /**
+   * The logical sizes that render, per DPR of the rules: the listed sizes that
+   * fit the max at that DPR (`snap`, `strict`), or the ladder (`any`). Every
+   * other request is redirected to one of them or refused.
+   */
+  sizesAt: ReadonlyMap<number, readonly Size[]>;
+  /**
+   * Distinct output pixel sizes over `sizesAt`: the most renders one title's
+   * artwork of this type can cause per locale and format, whatever URLs are
+   * requested.
+   */
+  renders: number;
 }
 
 export interface Tuning {
@@ -29,6 +43,10 @@ export interface Tuning {
 export const DEFAULT_SIZE_POLICY: SizePolicy = 'snap';
 export const DEFAULT_FIT: Fit = 'cover';
 export const DEFAULT_CROP: CropPolicy = 'focal';
+/** The most renders a ladder may allow per title, locale and format (the loader refuses more). */
+export const MAX_LADDER_RENDERS = 100;
+/** Artwork is made at the size it is shown: scaling it up adds bytes, not detail. */
+export const DEFAULT_ENLARGE = false;
 
 export function parseSize(text: string): Size {
   const [w, h] = text.split('x');
@@ -67,6 +85,7 @@ export function typeNames(rules: Rules): string[] {
 }
 
 function buildModel(rules: Rules, name: string, t: TypeRules): TypeModel {
+  const sizesAt = renderableSizes(rules, t);
   return {
     name,
     rules: t,
@@ -78,7 +97,65 @@ function buildModel(rules: Rules, name: string, t: TypeRules): TypeModel {
     formats: [...t.formats],
     overlays: t.overlays ?? [],
     cache: t.cache ?? rules.cache,
+    enlarge: t.enlarge ?? DEFAULT_ENLARGE,
+    sizesAt,
+    renders: countRenders(sizesAt),
   };
+}
+
+/** Whether logical `size` at `dpr` is within the type's max (output pixels). */
+export function fitsMax(t: TypeRules, size: Size, dpr: number): boolean {
+  return size.width * dpr <= t.maxWidth && size.height * dpr <= t.maxHeight;
+}
+
+/**
+ * The sizes that render at each DPR of the rules. An `any` type without a
+ * ladder (the loader refuses one) renders only its listed sizes, like `snap`.
+ */
+export function renderableSizes(rules: Rules, t: TypeRules): Map<number, Size[]> {
+  const aspect = parseAspect(t.aspect);
+  const listed = t.sizes.map(parseSize);
+  const ladder = (t.sizePolicy ?? DEFAULT_SIZE_POLICY) === 'any' ? t.ladder : undefined;
+  return new Map(
+    rules.dpr.map((dpr) => {
+      const fitting = listed.filter((s) => fitsMax(t, s, dpr));
+      return [dpr, ladder ? ladderAt(t, ladder, aspect, fitting, dpr) : fitting];
+    }),
+  );
+}
+
+/**
+ * The ladder at `dpr`, ascending: `minWidth`, then each `ratio` times the one
+ * before, below the widest size that fits the max at this DPR; then that
+ * widest size, so every request within the max has a ladder size at or above
+ * it. Heights are the aspect's. The listed sizes that fit are on the ladder
+ * too (they are what the studio proposes, and they render as listed: `171`
+ * on 2:3 stays `171x256`).
+ */
+function ladderAt(t: TypeRules, ladder: Ladder, aspect: Size, listed: readonly Size[], dpr: number): Size[] {
+  const top = widestFitting(t, aspect, dpr);
+  const byWidth = new Map<number, Size>();
+  const add = (width: number) => byWidth.set(width, { width, height: heightOn(aspect, width) });
+  for (let k = 0, w = ladder.minWidth; w < top; k += 1, w = Math.round(ladder.minWidth * ladder.ratio ** k)) add(w);
+  if (top > 0) add(top);
+  for (const s of listed) byWidth.set(s.width, s);
+  return [...byWidth.values()].sort((a, b) => a.width - b.width);
+}
+
+/** The largest width whose aspect size fits the max at `dpr` (0 if none does). */
+function widestFitting(t: TypeRules, aspect: Size, dpr: number): number {
+  const maxHeight = Math.floor(t.maxHeight / dpr);
+  // heightOn rounds, so widths a little past maxHeight × aspect may still fit: start there, step down.
+  let width = Math.min(Math.floor(t.maxWidth / dpr), Math.ceil(((maxHeight + 0.5) * aspect.width) / aspect.height));
+  while (width > 0 && heightOn(aspect, width) > maxHeight) width -= 1;
+  return width;
+}
+
+/** Distinct output pixel sizes: `600x200@2x` and `1200x400` are one render. */
+export function countRenders(sizesAt: ReadonlyMap<number, readonly Size[]>): number {
+  const pixels = new Set<string>();
+  for (const [dpr, sizes] of sizesAt) for (const s of sizes) pixels.add(`${s.width * dpr}x${s.height * dpr}`);
+  return pixels.size;
 }
 
 /** The size class of an output `width` pixels wide: the first whose maxWidth holds it, else the last. */

@@ -170,6 +170,8 @@ function buildSpec(
   const focal = focalOf(type, entry);
   if (focal) spec.focal = focal;
   if (type.rules.background !== undefined) spec.background = type.rules.background;
+  // Only when refused: absent is the spec's own "may enlarge", so those keys stay as they were.
+  if (!type.enlarge) spec.enlarge = false;
   const overlays = overlaysFor(state.sourcesBucket, type, title, width);
   if (overlays.length > 0) spec.overlays = overlays;
   return spec;
@@ -211,6 +213,10 @@ export interface TypeSummary {
   formats: Format[];
   fit: TypeModel['fit'];
   dpr: number[];
+  /** Whether the source may be scaled up; if not, larger sizes get the source's own resolution. */
+  enlarge: boolean;
+  /** The most distinct renders per title, locale and format, whatever URLs are asked for. */
+  renders: number;
 }
 
 /** The rules' artwork types with their sizes and formats, in document order. */
@@ -228,6 +234,8 @@ export function listTypes(rules: Rules): TypeSummary[] {
       formats: [...t.formats],
       fit: t.fit,
       dpr: [...rules.dpr],
+      enlarge: t.enlarge,
+      renders: t.renders,
     };
   });
 }

@@ -120,6 +120,20 @@ export const CachePolicySchema = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * The widths an `any` type renders: `minWidth`, then each `ratio` times the
+ * one before (rounded to whole pixels), up to the largest width that fits the
+ * max. Bounds the renders an unsigned URL can cause (see `model.ts`).
+ */
+export const LadderSchema = Type.Object(
+  {
+    minWidth: Pixels,
+    // Below 1.05 the ladder is no longer small; above 2 a request may get over four times its pixels.
+    ratio: Type.Number({ minimum: 1.05, maximum: 2, errorMessage: 'expected a ratio 1.05..2' }),
+  },
+  { additionalProperties: false },
+);
+
 export const TypeRulesSchema = Type.Object(
   {
     /** Human note, shown on the studio page. */
@@ -128,6 +142,8 @@ export const TypeRulesSchema = Type.Object(
     /** Allowed logical sizes, `WxH`. */
     sizes: Type.Array(SizeSchema, { minItems: 1, errorMessage: 'expected a non-empty list of WxH sizes' }),
     sizePolicy: Type.Optional(SizePolicySchema),
+    /** Required with `sizePolicy: any`, ignored otherwise. */
+    ladder: Type.Optional(LadderSchema),
     /** Output pixel bounds, applied after DPR. */
     maxWidth: Pixels,
     maxHeight: Pixels,
@@ -142,6 +158,8 @@ export const TypeRulesSchema = Type.Object(
       }),
     ),
     crop: Type.Optional(CropPolicySchema),
+    /** Whether the source may be scaled up; absent means it may not. */
+    enlarge: Type.Optional(Type.Boolean({ errorMessage: 'expected true or false' })),
     overlays: Type.Optional(Type.Array(OverlayRuleSchema)),
     /** Replaces the global `cache` for this type. */
     cache: Type.Optional(CachePolicySchema),
@@ -209,6 +227,7 @@ export type CropPolicy = (typeof CROP_POLICIES)[number];
 export type Encoding = Static<typeof EncodingSchema>;
 export type EncodingMap = Static<typeof EncodingMapSchema>;
 export type SizeClass = Static<typeof SizeClassSchema>;
+export type Ladder = Static<typeof LadderSchema>;
 export type OverlayRule = Static<typeof OverlayRuleSchema>;
 export type CachePolicy = Static<typeof CachePolicySchema>;
 export type TypeRules = Static<typeof TypeRulesSchema>;

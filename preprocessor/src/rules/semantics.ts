@@ -1,7 +1,7 @@
 import { MAX_OVERLAYS } from '@marquee/shared';
 import { RulesError } from './errors.js';
 import { isLocaleTag } from './locale.js';
-import { parseAspect, parseSize, tuningOf } from './model.js';
+import { countRenders, DEFAULT_SIZE_POLICY, MAX_LADDER_RENDERS, parseAspect, parseSize, renderableSizes, tuningOf } from './model.js';
 import type { Catalog, EncodingMap, Rules, TypeRules } from './schema.js';
 
 /** Artwork type names appear in URLs: one lower-case path segment. */
@@ -105,6 +105,8 @@ function checkType(rules: Rules, t: TypeRules, path: string, classes: Set<string
     }
   });
 
+  if ((t.sizePolicy ?? DEFAULT_SIZE_POLICY) === 'any') checkLadder(rules, t, path, fail);
+
   checkUnique(t.formats, `${path}/formats`, fail);
   checkEncoding(t.encoding, `${path}/encoding`, classes, fail);
   t.formats.forEach((format, i) => {
@@ -120,6 +122,17 @@ function checkType(rules: Rules, t: TypeRules, path: string, classes: Set<string
       fail(`${path}/overlays/${i}/source`, `expected a key in the sources bucket like badges/top10.png, got ${JSON.stringify(o.source)}`);
     }
   });
+}
+
+/** `any` must say which sizes exist, and few enough of them: every one is a render an unsigned URL can cause. */
+function checkLadder(rules: Rules, t: TypeRules, path: string, fail: Fail): void {
+  if (!t.ladder) {
+    fail(`${path}/ladder`, 'is required with sizePolicy: any (it bounds the sizes URLs can ask for), e.g. { minWidth: 100, ratio: 1.25 }');
+  }
+  const renders = countRenders(renderableSizes(rules, t));
+  if (renders > MAX_LADDER_RENDERS) {
+    fail(`${path}/ladder`, `allows ${renders} renders per title, locale and format, over the limit of ${MAX_LADDER_RENDERS}: raise minWidth or ratio`);
+  }
 }
 
 /** Checks on the catalog beyond its schema. */

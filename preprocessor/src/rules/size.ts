@@ -1,5 +1,5 @@
 import { MarqueeError } from '@marquee/shared';
-import { formatSize, heightOn, type Size, type TypeModel } from './model.js';
+import { fitsMax, formatSize, heightOn, type Size, type TypeModel } from './model.js';
 
 /** What the size policy decided for a request. */
 export type SizeDecision = { kind: 'render'; size: Size } | { kind: 'redirect'; size: Size };
@@ -14,28 +14,43 @@ export type SizeDecision = { kind: 'render'; size: Size } | { kind: 'redirect'; 
  *   allowed size at or above it in both dimensions, else to the largest. Only
  *   sizes that fit the max at this DPR are candidates.
  * - `strict`: only the allowed sizes.
- * - `any`: any size within the max.
+ * - `any`: any size within the max (over it: refused), snapped as `snap`
+ *   does onto the type's ladder instead of its listed sizes, so unsigned URLs
+ *   cannot cause more than `TypeModel.renders` renders. Ladder sizes are on
+ *   the aspect; a box off it is snapped by the picture it holds (`pictureIn`).
+ *   The ladder's top at each DPR is the widest size on the aspect that fits,
+ *   so a request on the aspect within the max is never snapped down.
  */
 export function decideSize(type: TypeModel, width: number, height: number | undefined, dpr: number): SizeDecision {
   const requested: Size = { width, height: height ?? heightFor(type, width) };
-  const fits = (s: Size) => s.width * dpr <= type.rules.maxWidth && s.height * dpr <= type.rules.maxHeight;
   const same = (s: Size) => s.width === requested.width && s.height === requested.height;
 
-  switch (type.sizePolicy) {
-    case 'any':
-      if (!fits(requested)) throw tooLarge(type, requested, dpr);
-      return { kind: 'render', size: requested };
-    case 'strict':
-      if (!type.sizes.some(same)) throw notAllowed(type, requested);
-      if (!fits(requested)) throw tooLarge(type, requested, dpr);
-      return { kind: 'render', size: requested };
-    case 'snap': {
-      const candidates = type.sizes.filter(fits);
-      if (candidates.length === 0) throw tooLarge(type, requested, dpr);
-      if (height !== undefined && candidates.some(same)) return { kind: 'render', size: requested };
-      return { kind: 'redirect', size: snap(candidates, requested) };
-    }
+  if (type.sizePolicy === 'strict') {
+    if (!type.sizes.some(same)) throw notAllowed(type, requested);
+    if (!fitsMax(type.rules, requested, dpr)) throw tooLarge(type, requested, dpr);
+    return { kind: 'render', size: requested };
   }
+  // Over the max is the client's mistake under `any`, as it was before ladders: refused, not shrunk.
+  if (type.sizePolicy === 'any' && !fitsMax(type.rules, requested, dpr)) throw tooLarge(type, requested, dpr);
+  const candidates = type.sizesAt.get(dpr) ?? [];
+  if (candidates.length === 0) throw tooLarge(type, requested, dpr);
+  if (height !== undefined && candidates.some(same)) return { kind: 'render', size: requested };
+  // A W-only URL asks for that width: its height is ours, rounded, not a box to fit into.
+  const target = type.sizePolicy === 'any' && height !== undefined ? pictureIn(type, requested) : requested;
+  return { kind: 'redirect', size: snap(candidates, target) };
+}
+
+/**
+ * What a box shows of the artwork. `contain` and `inside` draw the whole
+ * picture inside it (a 300x300 box holds 300x100 of a 3:1 logo, the rest is
+ * padding), so a ladder size holding that picture shows the same; `cover`
+ * and `fill` fill the box.
+ */
+function pictureIn(type: TypeModel, box: Size): Size {
+  if (type.fit !== 'contain' && type.fit !== 'inside') return box;
+  const { width: aw, height: ah } = type.aspect;
+  if (box.width * ah <= box.height * aw) return { width: box.width, height: Math.min(box.height, heightOn(type.aspect, box.width)) };
+  return { width: Math.max(1, Math.round((box.height * aw) / ah)), height: box.height };
 }
 
 /**

@@ -22,6 +22,8 @@ t.test('the shipped rules.yaml and the seed-format catalog load', async (t) => {
   t.same(rules.dpr, [1, 2, 3]);
   t.same(rules.types.boxshot?.overlays?.map((o) => o.source), ['badges/top10.png', 'badges/new.png']);
   t.same(rules.types.logo?.formats, ['avif', 'webp', 'png']);
+  t.same(rules.types.logo?.ladder, { minWidth: 75, ratio: 1.26 });
+  for (const [name, type] of Object.entries(rules.types)) t.equal(type.enlarge, false, `${name} says it may not be enlarged`);
   // AVIF at sharp's default effort costs over a second per 720p image: the defaults must keep it low.
   t.ok((rules.encoding?.avif?.effort ?? 9) <= 3, 'AVIF effort is low');
 
@@ -36,6 +38,12 @@ const ruleCases: Array<[string, (doc: Record<string, any>) => void, string, RegE
   ['wrong type for a number', (d) => (d.types.boxshot.maxWidth = 'big'), '/types/boxshot/maxWidth', /expected an integer.*got "big"/],
   ['fractional pixels', (d) => (d.types.logo.maxHeight = 400.5), '/types/logo/maxHeight', /integer/],
   ['unknown size policy', (d) => (d.types.logo.sizePolicy = 'anything'), '/types/logo/sizePolicy', /one of snap, strict, any/],
+  ['any without a ladder', (d) => delete d.types.logo.ladder, '/types/logo/ladder', /is required with sizePolicy: any/],
+  ['ladder ratio of 1', (d) => (d.types.logo.ladder.ratio = 1), '/types/logo/ladder/ratio', /expected a ratio 1.05..2, got 1/],
+  ['ladder of zero width', (d) => (d.types.logo.ladder.minWidth = 0), '/types/logo/ladder/minWidth', /pixels 1\.\./],
+  ['unknown ladder field', (d) => (d.types.logo.ladder.step = 10), '/types/logo/ladder/step', /unknown field/],
+  ['ladder of too many sizes', (d) => (d.types.logo.ladder = { minWidth: 1, ratio: 1.05 }), '/types/logo/ladder', /allows \d+ renders per title, locale and format, over the limit of 100/],
+  ['enlarge not a boolean', (d) => (d.types.boxshot.enlarge = 'no'), '/types/boxshot/enlarge', /expected true or false, got "no"/],
   ['unknown crop policy', (d) => (d.types.boxshot.crop = 'faces'), '/types/boxshot/crop', /one of focal, attention, centre/],
   ['unknown format', (d) => (d.types.boxshot.formats = ['avif', 'gif']), '/types/boxshot/formats/1', /one of avif, webp, jpeg, png/],
   ['empty formats', (d) => (d.types.boxshot.formats = []), '/types/boxshot/formats', /non-empty/],

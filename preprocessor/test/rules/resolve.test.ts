@@ -122,29 +122,77 @@ t.test('size policy strict', async (t) => {
   t.equal(failure(req({ type: 'poster', width: 684, height: 1026, dpr: 3 }), stateWith({ poster: { ...posterType, sizePolicy: 'strict', maxWidth: 1368, maxHeight: 2052 } })).code, 'SIZE_NOT_ALLOWED', 'allowed size over the max at 3x');
 });
 
-t.test('size policy any (logo: 3:1, max 1200x400, contain)', async (t) => {
+t.test('size policy any: snapped onto the ladder (logo: 3:1, max 1200x400, contain)', async (t) => {
+  // The default logo ladder at 1x: 75x25, 95x32, 119x40, 150x50, 189x63, 238x79, 300x100,
+  // 378x126, 476x159, 600x200, 756x252, 953x318, 1200x400; at 2x up to 600x200; at 3x up to
+  // 378x126, then 400x133 (the widest that fits 1200x400 at 3x).
   const logo = (overrides: Partial<ArtworkRequest>) => req({ type: 'logo', ext: 'png', ...overrides });
-  const cases: Array<[string, Partial<ArtworkRequest>, string, [number, number]]> = [
-    ['any size within max', { width: 500, height: 300 }, '500x300', [500, 300]],
-    ['W only: height from the aspect', { width: 450, height: undefined }, '450x150', [450, 150]],
-    ['W only: rounded', { width: 301, height: undefined }, '301x100', [301, 100]],
-    ['the max itself', { width: 1200, height: 400 }, '1200x400', [1200, 400]],
-    ['DPR within max', { width: 600, height: 200, dpr: 2 }, '600x200', [1200, 400]],
+  const cases: Array<[string, Partial<ArtworkRequest>, Resolution['kind'], string]> = [
+    ['a ladder size renders', { width: 378, height: 126 }, 'render', '378x126'],
+    ['the max itself', { width: 1200, height: 400 }, 'render', '1200x400'],
+    ['a listed size is on the ladder', { width: 300, height: 100 }, 'render', '300x100'],
+    ['DPR within max', { width: 600, height: 200, dpr: 2 }, 'render', '600x200'],
+    ['the widest size at 3x', { width: 400, height: 133, dpr: 3 }, 'render', '400x133'],
+    ['between ladder sizes: the next one up', { width: 302, height: 101 }, 'redirect', '378x126'],
+    ['the issue\'s 301x101', { width: 301, height: 101 }, 'redirect', '378x126'],
+    ['just past a ladder size', { width: 379, height: 127 }, 'redirect', '476x159'],
+    ['below minWidth', { width: 1, height: 1 }, 'redirect', '75x25'],
+    ['W only on the ladder: spelled WxH', { width: 300, height: undefined }, 'redirect', '300x100'],
+    ['W only between sizes', { width: 450, height: undefined }, 'redirect', '476x159'],
+    ['W only, the max', { width: 1200, height: undefined }, 'redirect', '1200x400'],
+    // contain draws the logo inside the box: the box is snapped by the picture it holds.
+    ['taller box: the picture is as wide as the box', { width: 300, height: 300 }, 'redirect', '300x100'],
+    ['wider box: the picture is as tall as the box', { width: 1200, height: 50 }, 'redirect', '150x50'],
+    ['500x300 holds 500x167', { width: 500, height: 300 }, 'redirect', '600x200'],
+    ['a pixel wider than a ladder size holds the same picture', { width: 301, height: 100 }, 'redirect', '300x100'],
+    ['2x: the next size up that fits', { width: 550, height: 183, dpr: 2 }, 'redirect', '600x200'],
+    ['3x: up to the widest that fits', { width: 390, height: 130, dpr: 3 }, 'redirect', '400x133'],
   ];
-  for (const [name, overrides, size, [w, h]] of cases) {
-    const out = render(logo(overrides));
-    t.equal(out.size, size, name);
-    t.same([out.spec.width, out.spec.height], [w, h], `${name}: pixels`);
+  for (const [name, overrides, kind, size] of cases) {
+    const out = resolveArtwork(state, logo(overrides));
+    t.equal(out.kind, kind, name);
+    const got = out.kind === 'render' ? out.size : `${out.width}x${out.height}`;
+    t.equal(got, size, `${name}: size`);
+    if (out.kind === 'redirect') {
+      t.equal(out.dpr, overrides.dpr ?? 1, `${name}: keeps the DPR`);
+      t.equal(render(logo({ width: out.width, height: out.height, dpr: out.dpr })).size, size, `${name}: the target renders`);
+    }
   }
+  const atTwo = render(logo({ width: 600, height: 200, dpr: 2 }));
+  t.same([atTwo.spec.width, atTwo.spec.height], [1200, 400], '600x200@2x is 1200x400 pixels');
+
   for (const [name, overrides] of [
     ['wider than max', { width: 1300, height: 400 }],
     ['taller than max', { width: 300, height: 500 }],
     ['max exceeded by DPR', { width: 600, height: 200, dpr: 3 }],
+    ['W only, max exceeded by DPR', { width: 401, height: undefined, dpr: 3 }],
   ] as const) {
     const err = failure(logo(overrides));
     t.equal(err.code, 'SIZE_NOT_ALLOWED', name);
     t.same(err.extra, { maxWidth: 1200, maxHeight: 400 }, `${name}: names the max`);
     t.match(err.message, /1200x400/);
+  }
+});
+
+t.test('size policy any on a cover type: the ladder size covering the box', async (t) => {
+  // 2:3 from 100 wide by 1.5: 100x150, 150x225, 225x338, 338x507, 506x759, then 684x1026 (the
+  // widest within 684x1026 at 1x), and the listed sizes 171x256, 342x513.
+  const s = stateWith({
+    poster: { ...posterType, sizes: ['171x256', '342x513'], sizePolicy: 'any', ladder: { minWidth: 100, ratio: 1.5 }, maxWidth: 684, maxHeight: 1026 },
+  });
+  const poster = (overrides: Partial<ArtworkRequest>) => resolveArtwork(s, req({ type: 'poster', ...overrides }));
+  const cases: Array<[string, Partial<ArtworkRequest>, Resolution['kind'], string]> = [
+    ['on the ladder', { width: 225, height: 338 }, 'render', '225x338'],
+    ['a listed size', { width: 171, height: 256 }, 'render', '171x256'],
+    ['wider than the aspect: covered in both dimensions', { width: 300, height: 100 }, 'redirect', '338x507'],
+    ['taller than the aspect', { width: 100, height: 400 }, 'redirect', '338x507'],
+    ['just past a ladder size', { width: 339, height: 508 }, 'redirect', '342x513'],
+    ['the widest', { width: 600, height: 1000 }, 'redirect', '684x1026'],
+  ];
+  for (const [name, overrides, kind, size] of cases) {
+    const out = poster(overrides);
+    t.equal(out.kind, kind, name);
+    t.equal(out.kind === 'render' ? out.size : `${out.width}x${out.height}`, size, `${name}: size`);
   }
 });
 
@@ -262,6 +310,29 @@ t.test('crop policy and fit', async (t) => {
   t.equal(render(req()).spec.background, undefined);
 });
 
+t.test('enlarge: refused unless the type allows it; only a refusal enters the spec', async (t) => {
+  // Each of these is larger than its source (boxshot 1000x1500, billboard 1920x1080, logo 1200x400 at most).
+  const cases: Array<[string, Partial<ArtworkRequest>, [number, number]]> = [
+    ['boxshot', { type: 'boxshot', width: 684, height: 1026, dpr: 2 }, [1368, 2052]],
+    ['billboard', { type: 'billboard', width: 1920, height: 1080, dpr: 2 }, [3840, 2160]],
+    ['logo', { type: 'logo', ext: 'png', width: 1200, height: 400 }, [1200, 400]],
+  ];
+  for (const [name, overrides, pixels] of cases) {
+    const out = render(req(overrides));
+    t.equal(out.spec.enlarge, false, `${name}: the default rules refuse it`);
+    // The Generator renders the source's resolution; the spec (and X-Artwork-Size) name the size asked.
+    t.same([out.spec.width, out.spec.height], pixels, `${name}: the size asked`);
+  }
+
+  const s = stateWith({ grows: { ...posterType, enlarge: true }, kept: { ...posterType, enlarge: false }, unsaid: posterType });
+  const spec = (type: string) => render(req({ type }), s).spec;
+  t.notOk('enlarge' in spec('grows'), 'allowed: no field, so the keys of such types stay as they were');
+  t.equal(spec('kept').enlarge, false);
+  t.equal(spec('unsaid').enlarge, false, 'not said in the rules: may not');
+  const { enlarge: _, ...rest } = spec('kept');
+  t.same(rest, spec('grows'), 'otherwise the same spec');
+});
+
 t.test('overlays by title flag and minimum output width', async (t) => {
   const badge = (key: string, gravity: string, scale: number) => ({ source: { s3: { bucket: SOURCES_BUCKET, key } }, gravity, scale });
   const top10 = badge('badges/top10.png', 'northeast', 0.22);
@@ -312,6 +383,7 @@ t.test('the render result and its key', async (t) => {
       format: 'jpeg',
       quality: 80,
       focal: { x: 0.5, y: 0.32 },
+      enlarge: false,
       overlays: [{ source: { s3: { bucket: SOURCES_BUCKET, key: 'badges/top10.png' } }, gravity: 'northeast', scale: 0.22 }],
     },
     key: out.key,
@@ -364,6 +436,8 @@ t.test('listTypes for the studio page', async (t) => {
     maxHeight: 3078,
     fit: 'cover',
     dpr: [1, 2, 3],
+    enlarge: false,
+    renders: 8,
   });
-  t.match(types[2], { type: 'logo', sizePolicy: 'any', formats: ['avif', 'webp', 'png'], fit: 'contain' });
+  t.match(types[2], { type: 'logo', sizePolicy: 'any', formats: ['avif', 'webp', 'png'], fit: 'contain', enlarge: false, renders: 26 });
 });
