@@ -1,3 +1,4 @@
+import type { Context, Handler } from 'aws-lambda';
 import {
   MarqueeError,
   failure,
@@ -10,12 +11,18 @@ import { createDeps, type Deps } from './deps.js';
 import { generate } from './generate.js';
 import { failureMetric } from './log.js';
 
-/** The part of Lambda's context object the handler reads. */
-export interface LambdaContext {
-  awsRequestId?: string;
-}
+/**
+ * The Lambda entry point's type. The event is `unknown`, not a GeneratorRequest: Lambda hands
+ * over whatever JSON the invoker sent, and only `parseGeneratorRequest` makes it a request.
+ */
+export type GeneratorHandler = Handler<unknown, GeneratorResult>;
 
-export type Handler = (event: unknown, context?: LambdaContext) => Promise<GeneratorResult>;
+/**
+ * What `createHandler` makes: a GeneratorHandler that answers with its promise (never the
+ * callback) and reads only `awsRequestId` from the context, so tests and benches call it
+ * with the event alone.
+ */
+export type InvokeGenerator = (event: unknown, context?: Pick<Context, 'awsRequestId'>) => Promise<GeneratorResult>;
 
 /** Process-wide: only the first invocation in this environment is a cold start. */
 let invocations = 0;
@@ -32,7 +39,7 @@ function requestId(event: unknown): string | undefined {
  * else becomes INTERNAL, and every invocation logs exactly one line (a failure's
  * line also counts it as a CloudWatch metric).
  */
-export function createHandler(deps: Deps): Handler {
+export function createHandler(deps: Deps): InvokeGenerator {
   return async (event, context) => {
     const coldStart = invocations++ === 0;
     const started = performance.now();
@@ -81,4 +88,4 @@ const config = loadConfig();
 const deps = createDeps(config);
 
 /** The Lambda entry point. */
-export const handler: Handler = createHandler(deps);
+export const handler: GeneratorHandler = createHandler(deps);

@@ -1,37 +1,33 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import underPressure from '@fastify/under-pressure';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { PreprocessorConfig } from './config.js';
 import { problemPlugin, sendProblem } from './plugins/problem.js';
 import { routeEveryMethod } from './plugins/methods.js';
 import { clientErrorHandler } from './plugins/client-error.js';
 import { lazyChildLoggerFactory } from './plugins/lazy-logger.js';
 import { createMetrics, metricsPlugin, type Metrics } from './plugins/metrics.js';
-import { OutputCache, type CachedImage } from './cache/output-cache.js';
-import { SingleFlight } from './cache/single-flight.js';
-import { GeneratorClient } from './generator/client.js';
-import { ImageService } from './images.js';
-import { RulesStore } from './rules/store.js';
+import { generatorPlugin, imagesPlugin, rulesPlugin, s3Plugin } from './plugins/services.js';
 import { artworkRoutes } from './routes/artwork.js';
 import { healthRoutes } from './routes/health.js';
 import { renderRoutes } from './routes/render.js';
 import { studioPlugin } from './studio/index.js';
 
+export { s3ClientFor } from './plugins/services.js';
+
 declare module 'fastify' {
   interface FastifyInstance {
     config: PreprocessorConfig;
-    rulesStore: RulesStore;
-    generator: GeneratorClient;
-    images: ImageService;
-    outputCache: OutputCache;
-    s3: S3Client;
   }
 }
 
 export interface AppDeps {
   /** Defaults to a client for the configured region and endpoint. */
   s3?: S3Client;
+  /** Defaults to a Lambda client for the configured endpoint; tests pass a double. */
+  lambda?: LambdaClient;
   /** Pino options or an instance; tests pass `false` or a level. */
   logger?: FastifyServerOptions['logger'];
 }
@@ -44,13 +40,6 @@ function logUrl(url: string): string {
 
 /** Request ids from upstream (the CDN, a load balancer) are kept when they look like ids. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-export function s3ClientFor(config: PreprocessorConfig): S3Client {
-  return new S3Client({
-    region: config.region,
-    ...(config.s3Endpoint ? { endpoint: config.s3Endpoint, forcePathStyle: true } : {}),
-  });
-}
 
 /** Builds the Preprocessor without listening: main.ts listens, tests inject or listen on port 0. */
 export async function buildApp(config: PreprocessorConfig, deps: AppDeps = {}): Promise<FastifyInstance> {
@@ -80,33 +69,13 @@ export async function buildApp(config: PreprocessorConfig, deps: AppDeps = {}): 
     childLoggerFactory: lazyChildLoggerFactory,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // The rules plugin loads its documents (maybe from S3) at start. No plugin timeout cuts that
+    // short (avvio's default is 10 s), as none did when the load ran outside any plugin.
+    pluginTimeout: 0,
   });
 
   routeEveryMethod(app);
-  const s3 = deps.s3 ?? s3ClientFor(config);
-  const rulesStore = await RulesStore.create({
-    rules: config.rules,
-    catalog: config.catalog,
-    s3Client: s3,
-    pollMs: config.reloadMs,
-    logger: app.log,
-  });
-  const generator = new GeneratorClient({ ...config.generator, region: config.region, s3, metrics });
-  const outputCache = new OutputCache(config.cache.maxBytes, config.cache.maxEntryBytes);
-  const images = new ImageService({
-    cache: outputCache,
-    flights: new SingleFlight<CachedImage>(),
-    generator,
-    metrics,
-    derivativesBucket: config.derivativesBucket,
-  });
-
   app.decorate('config', config);
-  app.decorate('rulesStore', rulesStore);
-  app.decorate('generator', generator);
-  app.decorate('images', images);
-  app.decorate('outputCache', outputCache);
-  app.decorate('s3', s3);
   // Callback-style hooks: they run on every request, cache hits included, and skip a promise each.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
@@ -130,14 +99,13 @@ export async function buildApp(config: PreprocessorConfig, deps: AppDeps = {}): 
     }
     done();
   });
-  app.addHook('onClose', async () => {
-    rulesStore.close();
-    generator.destroy();
-    if (!deps.s3) s3.destroy();
-  });
 
   await app.register(problemPlugin);
   await app.register(metricsPlugin, { metrics });
+  await app.register(s3Plugin, { client: deps.s3 });
+  await app.register(rulesPlugin);
+  await app.register(generatorPlugin, { lambda: deps.lambda });
+  await app.register(imagesPlugin);
   await app.register(underPressure, {
     maxEventLoopDelay: config.maxEventLoopDelayMs,
     retryAfter: 1,

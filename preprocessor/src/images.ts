@@ -58,9 +58,19 @@ export class ImageService {
     });
     const image: CachedImage = { ...rendered, etag: `"${job.key}"` };
     this.deps.cache.set(job.key, image);
+    this.countCached();
+    return image;
+  }
+
+  /** Forgets every cached output, the gauges with it (clearing the cache itself would leave them stale). */
+  clear(): void {
+    this.deps.cache.clear();
+    this.countCached();
+  }
+
+  private countCached(): void {
     this.deps.metrics.cacheBytes.set(this.deps.cache.bytes);
     this.deps.metrics.cacheEntries.set(this.deps.cache.entries);
-    return image;
   }
 }
 

@@ -93,5 +93,5 @@ export const metricsPlugin = fp<{ metrics: Metrics }>(
       return opts.metrics.registry.metrics();
     });
   },
-  { name: 'marquee-metrics' },
+  { fastify: '5.x', name: 'marquee-metrics' },
 );

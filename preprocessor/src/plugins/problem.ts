@@ -90,5 +90,5 @@ export const problemPlugin = fp(
       sendProblem(request, reply, 'NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]?.slice(0, 200)}`),
     );
   },
-  { name: 'marquee-problem' },
+  { fastify: '5.x', name: 'marquee-problem' },
 );

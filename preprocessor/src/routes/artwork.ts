@@ -1,7 +1,5 @@
-import type { FastifyPluginAsync } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { MarqueeError } from '@marquee/shared';
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { parseArtworkFile, formatArtworkFile } from './artwork-url.js';
 import { resolveArtwork } from '../rules/resolve.js';
 import { refuseOtherMethods } from '../plugins/methods.js';
@@ -38,17 +36,17 @@ function canonicalQuery(query: { locale?: string; v?: string }): string {
   return search.size > 0 ? `?${search.toString()}` : '';
 }
 
-export const artworkRoutes: FastifyPluginAsync = async (app) => {
+export const artworkRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const memo = new ResolutionMemo();
   // Artwork is read-only: other methods are told so (405 with Allow), not told the route is missing.
   refuseOtherMethods(app, '/v1/artwork/*', 'artwork');
 
-  app.withTypeProvider<TypeBoxTypeProvider>().get(
+  app.get(
     '/v1/artwork/:type/:titleId/:file',
     { schema: { params: Params, querystring: Query } },
     async (request, reply) => {
-      const { type, titleId, file } = request.params as Static<typeof Params>;
-      const query = request.query as Static<typeof Query>;
+      const { type, titleId, file } = request.params;
+      const { query } = request;
       if (query.locale === '') delete query.locale;
       const parsed = parseArtworkFile(file);
       const state = app.rulesStore.current();

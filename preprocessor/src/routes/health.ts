@@ -1,9 +1,9 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 
 /** A reachability answer is reused this long: /readyz is polled by load balancers every few seconds. */
 const READY_CACHE_MS = 5000;
 
-export const healthRoutes: FastifyPluginAsync = async (app) => {
+export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   let lastPing = { at: 0, ok: false };
   let pinging: Promise<void> | undefined;
 

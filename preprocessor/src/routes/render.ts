@@ -1,6 +1,5 @@
-import type { FastifyPluginAsync } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { MarqueeError, contentTypeOf, parseImageSpec, specKey, type ImageSpec, type Source } from '@marquee/shared';
 import { RENDER_PARAMS_SCHEMA, parseRenderParams } from '../render-params.js';
 import { verifySignedUrl } from '../signing.js';
@@ -30,9 +29,9 @@ function specOf(value: unknown): ImageSpec {
   }
 }
 
-export const renderRoutes: FastifyPluginAsync = async (app) => {
+export const renderRoutes: FastifyPluginAsyncTypebox = async (app) => {
   refuseOtherMethods(app, '/v1/render', 'renders');
-  app.withTypeProvider<TypeBoxTypeProvider>().get(
+  app.get(
     '/v1/render',
     {
       schema: { querystring: Query },
@@ -43,7 +42,7 @@ export const renderRoutes: FastifyPluginAsync = async (app) => {
       },
     },
     async (request, reply) => {
-      const q = parseRenderParams(request.query as Static<typeof Query>);
+      const q = parseRenderParams(request.query);
       const spec = specOf({
         width: q.w,
         height: q.h,
@@ -53,7 +52,7 @@ export const renderRoutes: FastifyPluginAsync = async (app) => {
         ...(q.fx !== undefined && q.fy !== undefined ? { focal: { x: q.fx, y: q.fy } } : {}),
         ...(q.fmt === 'avif' ? { effort: 2 } : {}),
       });
-      const { src, v } = request.query as Static<typeof Query>;
+      const { src, v } = request.query;
       const source: Source = { s3: { bucket: app.config.sourcesBucket, key: src } };
       const key = specKey(source, spec, v);
       if (etagMatches(request.headers['if-none-match'], `"${key}"`)) {

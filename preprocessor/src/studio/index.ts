@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin';
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import cookie from '@fastify/cookie';
 import { Type } from '@sinclair/typebox';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { MarqueeError } from '@marquee/shared';
 import { ASSET_TYPES, assetLoader, type AssetName } from './assets.js';
 import { studioCatalog } from './catalog.js';
@@ -14,44 +14,37 @@ import { uploadRoutes } from './upload.js';
 const SessionBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 512 }) });
 const AssetParams = Type.Object({ name: Type.Union([Type.Literal('app.js'), Type.Literal('app.css')]) });
 
-/** The studio's own routes, each behind the session check. */
-function authenticatedRoutes(key: Buffer): FastifyPluginAsync {
-  return async (app) => {
-    app.addHook('onRequest', async (request, reply) => {
-      if (isAuthenticated(request, key, app.config.studioToken)) return;
-      reply.header('www-authenticate', 'Bearer realm="marquee-studio"');
-      throw new MarqueeError('UNAUTHORIZED', 'Sign in to the studio (session cookie or bearer token).');
-    });
-
-    const assets = assetLoader();
-    app.withTypeProvider<TypeBoxTypeProvider>().get(
-      '/studio/assets/:name',
-      { schema: { params: AssetParams } },
-      async (request, reply) => {
-        const name: AssetName = request.params.name;
-        const body = (await assets())[name];
-        return reply.type(ASSET_TYPES[name]).header('x-content-type-options', 'nosniff').send(body);
-      },
-    );
-
-    app.get('/studio/api/catalog', async () => {
-      const { rules, catalog } = app.rulesStore.current();
-      return studioCatalog(rules, catalog);
-    });
-
-    await app.register(signRoutes);
-    await app.register(uploadRoutes);
-  };
+/** The key that signs and checks session cookies (see `sessionKey`). */
+interface SessionOptions {
+  key: Buffer;
 }
 
-function sessionRoutes(app: FastifyInstance, key: Buffer): void {
-  // The sign-in form posts urlencoded; only here, and only a few bytes of it.
-  app.addContentTypeParser(
-    'application/x-www-form-urlencoded',
-    { parseAs: 'string', bodyLimit: MAX_FORM_BYTES },
-    (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(String(body)))),
-  );
+/** The studio's own routes, each behind the session check. */
+const authenticatedRoutes: FastifyPluginAsyncTypebox<SessionOptions> = async (app, { key }) => {
+  app.addHook('onRequest', async (request, reply) => {
+    if (isAuthenticated(request, key, app.config.studioToken)) return;
+    reply.header('www-authenticate', 'Bearer realm="marquee-studio"');
+    throw new MarqueeError('UNAUTHORIZED', 'Sign in to the studio (session cookie or bearer token).');
+  });
 
+  const assets = assetLoader();
+  app.get('/studio/assets/:name', { schema: { params: AssetParams } }, async (request, reply) => {
+    const name: AssetName = request.params.name;
+    const body = (await assets())[name];
+    return reply.type(ASSET_TYPES[name]).header('x-content-type-options', 'nosniff').send(body);
+  });
+
+  app.get('/studio/api/catalog', async () => {
+    const { rules, catalog } = app.rulesStore.current();
+    return studioCatalog(rules, catalog);
+  });
+
+  await app.register(signRoutes);
+  await app.register(uploadRoutes);
+};
+
+/** The page, sign-in and sign-out: open to anyone, the session check is theirs to make. */
+const sessionRoutes: FastifyPluginAsyncTypebox<SessionOptions> = async (app, { key }) => {
   app.get('/studio', async (request, reply) => {
     if (!isAuthenticated(request, key, app.config.studioToken)) {
       return reply.code(401).header('content-security-policy', PROMPT_CSP).type('text/html; charset=utf-8').send(promptPage());
@@ -59,37 +52,33 @@ function sessionRoutes(app: FastifyInstance, key: Buffer): void {
     return reply.header('content-security-policy', APP_CSP).type('text/html; charset=utf-8').send(appPage());
   });
 
-  app.withTypeProvider<TypeBoxTypeProvider>().post(
-    '/studio/session',
-    { schema: { body: SessionBody } },
-    async (request, reply) => {
-      const fromForm = request.headers['content-type']?.startsWith('application/x-www-form-urlencoded') === true;
-      if (!secretEquals(request.body.token, app.config.studioToken)) {
-        request.log.info({ code: 'UNAUTHORIZED' }, 'studio sign-in refused');
-        if (!fromForm) throw new MarqueeError('UNAUTHORIZED', 'That studio token is not valid.');
-        return reply
-          .code(401)
-          .header('content-security-policy', PROMPT_CSP)
-          .type('text/html; charset=utf-8')
-          .send(promptPage('wrong-token'));
-      }
-      const session = mintSession(key);
-      setSessionCookie(request, reply, session.value, SESSION_TTL_SECONDS);
-      if (fromForm) return reply.code(303).header('location', '/studio').send();
-      return reply.code(200).send({ expiresAt: new Date(session.exp * 1000).toISOString() });
-    },
-  );
+  app.post('/studio/session', { schema: { body: SessionBody } }, async (request, reply) => {
+    const fromForm = request.headers['content-type']?.startsWith('application/x-www-form-urlencoded') === true;
+    if (!secretEquals(request.body.token, app.config.studioToken)) {
+      request.log.info({ code: 'UNAUTHORIZED' }, 'studio sign-in refused');
+      if (!fromForm) throw new MarqueeError('UNAUTHORIZED', 'That studio token is not valid.');
+      return reply
+        .code(401)
+        .header('content-security-policy', PROMPT_CSP)
+        .type('text/html; charset=utf-8')
+        .send(promptPage('wrong-token'));
+    }
+    const session = mintSession(key);
+    setSessionCookie(request, reply, session.value, SESSION_TTL_SECONDS);
+    if (fromForm) return reply.code(303).header('location', '/studio').send();
+    return reply.code(200).send({ expiresAt: new Date(session.exp * 1000).toISOString() });
+  });
 
   app.delete('/studio/session', async (request, reply) => {
     clearSessionCookie(request, reply);
     return reply.code(204).send();
   });
-}
+};
 
 /**
  * The studio: `GET /studio` (sign-in page, then the app), `POST|DELETE /studio/session`,
- * and the authenticated `/studio/assets/*` and `/studio/api/*`. Encapsulated: its body
- * parsers and multipart support apply to its own routes only.
+ * and the authenticated `/studio/assets/*` and `/studio/api/*`. Encapsulated: its cookie
+ * and body parsers and multipart support apply to its own routes only.
  */
 export const studioPlugin = fp(
   async (app) => {
@@ -99,8 +88,22 @@ export const studioPlugin = fp(
       reply.header('cache-control', 'no-store');
       return payload;
     });
-    sessionRoutes(app, key);
-    await app.register(authenticatedRoutes(key));
+    // Parsing only, and only here: artwork requests never pay for a Cookie header. The session
+    // value carries its own MAC (see session.ts), so no cookie secret is configured.
+    await app.register(cookie);
+    // The sign-in form posts urlencoded; only the studio parses it, and only a few bytes of it.
+    app.addContentTypeParser(
+      'application/x-www-form-urlencoded',
+      { parseAs: 'string', bodyLimit: MAX_FORM_BYTES },
+      (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(String(body)))),
+    );
+    await app.register(sessionRoutes, { key });
+    await app.register(authenticatedRoutes, { key });
   },
-  { name: 'marquee-studio', encapsulate: true, dependencies: ['marquee-problem'] },
+  {
+    fastify: '5.x',
+    name: 'marquee-studio',
+    encapsulate: true,
+    dependencies: ['marquee-problem', 'marquee-rules', 'marquee-s3'],
+  },
 );

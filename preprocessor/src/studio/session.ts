@@ -1,5 +1,6 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { CookieSerializeOptions } from '@fastify/cookie';
 import { SESSION_TTL_SECONDS } from './limits.js';
 
 export const SESSION_COOKIE = 'marquee_studio';
@@ -44,31 +45,34 @@ export function verifySession(key: Buffer, value: string | undefined, now = Date
   return Number(exp) * 1000 > now;
 }
 
-/** One cookie's value from a Cookie header (RFC 6265 `name=value; name=value`). */
-export function readCookie(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const pair of header.split(';')) {
-    const eq = pair.indexOf('=');
-    if (eq < 0) continue;
-    if (pair.slice(0, eq).trim() === name) return pair.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1');
-  }
-  return undefined;
-}
-
 /** Secure when the client reached us over TLS (directly or, as a proxy says, at the edge). */
 function isHttps(request: FastifyRequest): boolean {
   // Trusting the header here only ever makes the cookie stricter, never looser.
   return request.protocol === 'https' || request.headers['x-forwarded-proto'] === 'https';
 }
 
-export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, value: string, maxAge: number): void {
-  const attributes = [`Path=${COOKIE_PATH}`, 'HttpOnly', 'SameSite=Strict', `Max-Age=${maxAge}`];
-  if (request.server.config.studioSecureCookie || isHttps(request)) attributes.push('Secure');
-  reply.header('set-cookie', `${SESSION_COOKIE}=${value}; ${attributes.join('; ')}`);
+/**
+ * The session cookie's attributes: no script reads it, no cross-site request carries it, and it
+ * is sent to the studio only. Our own MAC signs the value (with its expiry), so the cookie
+ * plugin's `signed` is not used.
+ */
+function sessionCookieOptions(request: FastifyRequest, maxAge: number): CookieSerializeOptions {
+  return {
+    path: COOKIE_PATH,
+    httpOnly: true,
+    sameSite: 'strict',
+    maxAge,
+    secure: request.server.config.studioSecureCookie || isHttps(request),
+  };
 }
 
+export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, value: string, maxAge: number): void {
+  reply.setCookie(SESSION_COOKIE, value, sessionCookieOptions(request, maxAge));
+}
+
+/** Same name, path and attributes as the session, empty and already expired: the browser drops it. */
 export function clearSessionCookie(request: FastifyRequest, reply: FastifyReply): void {
-  setSessionCookie(request, reply, '', 0);
+  reply.clearCookie(SESSION_COOKIE, sessionCookieOptions(request, 0));
 }
 
 /** A bearer token from the Authorization header, if any. */
@@ -83,5 +87,5 @@ export function bearerToken(request: FastifyRequest): string | undefined {
 export function isAuthenticated(request: FastifyRequest, key: Buffer, studioToken: string): boolean {
   const bearer = bearerToken(request);
   if (bearer !== undefined) return secretEquals(bearer, studioToken);
-  return verifySession(key, readCookie(request.headers.cookie, SESSION_COOKIE));
+  return verifySession(key, request.cookies[SESSION_COOKIE]);
 }

@@ -1,6 +1,5 @@
-import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { MarqueeError } from '@marquee/shared';
 import { RENDER_PARAMS_SCHEMA, parseRenderParams } from '../render-params.js';
 import { signUrl } from '../signing.js';
@@ -50,8 +49,8 @@ function renderParams(r: RenderRequest, index: number, published: Map<string, st
 }
 
 /** POST /studio/api/sign: signed, expiring `/v1/render` URLs for catalog sources and staged uploads. */
-export const signRoutes: FastifyPluginAsync = async (app) => {
-  app.withTypeProvider<TypeBoxTypeProvider>().post('/studio/api/sign', { schema: { body: Body } }, async (request) => {
+export const signRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.post('/studio/api/sign', { schema: { body: Body } }, async (request) => {
     const { catalog } = app.rulesStore.current();
     const published = publishedSources(catalog);
     const now = Date.now();

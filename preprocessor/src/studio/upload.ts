@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import multipart from '@fastify/multipart';
 import { PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
 import { MarqueeError, contentTypeOf, extensionOf } from '@marquee/shared';
@@ -38,7 +38,7 @@ export interface StagedUpload extends CheckedImage {
   contentType: string;
 }
 
-export const uploadRoutes: FastifyPluginAsync = async (app) => {
+export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(multipart, {
     // Busboy strips directories by default; we want to see them, to refuse them.
     preservePath: true,

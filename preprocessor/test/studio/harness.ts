@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import sharp from 'sharp';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
@@ -54,7 +55,7 @@ const catalog = {
  * source, the repo's rules.yaml and a one-title catalog. The Generator endpoint is a closed
  * port, so a render that passes the signature check ends in a 5xx, never a 403.
  */
-export async function startHarness(): Promise<Harness> {
+export async function startHarness(deps: { lambda?: LambdaClient } = {}): Promise<Harness> {
   const dir = await mkdtemp(path.join(tmpdir(), 'marquee-studio-'));
   // s3rver ships no types; the constructor is all we use.
   const { default: S3rver } = (await import('s3rver' as string)) as { default: S3rverCtor };
@@ -94,7 +95,7 @@ export async function startHarness(): Promise<Harness> {
     },
     {},
   );
-  const app = await buildApp(config, { logger: false, s3 });
+  const app = await buildApp(config, { logger: false, s3, ...deps });
   await app.ready();
   return {
     app,

@@ -1,0 +1,182 @@
+import t from 'tap';
+import sharp from 'sharp';
+import type { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { contentTypeOf, type GeneratorRequest, type GeneratorResult } from '@marquee/shared';
+import { startHarness } from './studio/harness.js';
+
+/**
+ * `/v1/artwork` through `app.inject()`, with a Lambda client double in place of the Invoke API
+ * (the end-to-end tests in infra/test run the real one). The double renders a real image of
+ * the spec's size and format, so what a client sees is checked on real bytes.
+ */
+type Behaviour = (request: GeneratorRequest) => GeneratorResult | { functionError: string } | Promise<GeneratorResult>;
+
+const invocations: GeneratorRequest[] = [];
+let behaviour: Behaviour = render;
+
+async function render(request: GeneratorRequest): Promise<GeneratorResult> {
+  const { width, height, format } = request.spec;
+  const body = await sharp({ create: { width, height, channels: 3, background: '#336699' } })
+    .toFormat(format, format === 'avif' ? { effort: 0 } : {})
+    .toBuffer();
+  return {
+    ok: true,
+    contentType: contentTypeOf(format),
+    width,
+    height,
+    bytes: body.length,
+    body: body.toString('base64'),
+    timings: { fetchMs: 0, renderMs: 0 },
+    coldStart: false,
+  };
+}
+
+const lambda = {
+  async send(command: InvokeCommand) {
+    const request = JSON.parse(Buffer.from(command.input.Payload as Uint8Array).toString('utf8')) as GeneratorRequest;
+    invocations.push(request);
+    const out = await behaviour(request);
+    if ('functionError' in out) {
+      return { StatusCode: 200, FunctionError: 'Unhandled', Payload: Buffer.from(JSON.stringify({ errorType: out.functionError })) };
+    }
+    return { StatusCode: 200, Payload: Buffer.from(JSON.stringify(out)) };
+  },
+  destroy() {},
+} as unknown as LambdaClient;
+
+const h = await startHarness({ lambda });
+t.teardown(() => h.close());
+const { app } = h;
+t.beforeEach(() => {
+  invocations.length = 0;
+  behaviour = render;
+  app.images.clear();
+});
+
+const get = (url: string, headers: Record<string, string> = {}) => app.inject({ method: 'GET', url, headers });
+
+t.test('a render: the bytes, their size and format, and the headers a CDN keys on', async (t) => {
+  const res = await get('/v1/artwork/boxshot/t1/342x513.jpg');
+  t.equal(res.statusCode, 200);
+  t.equal(res.headers['content-type'], 'image/jpeg');
+  t.equal(Number(res.headers['content-length']), res.rawPayload.length);
+  const meta = await sharp(res.rawPayload).metadata();
+  t.match(meta, { format: 'jpeg', width: 342, height: 513 });
+  t.match(res.headers.etag, /^"[0-9a-f]{32}"$/);
+  t.match(res.headers['cache-control'], /public, max-age=\d+/);
+  t.equal(res.headers['x-cache'], 'miss');
+  t.equal(res.headers['x-artwork-size'], '342x513');
+  t.equal(res.headers['x-artwork-locale'], 'en');
+  t.equal(res.headers['x-content-type-options'], 'nosniff');
+  t.notOk(res.headers.vary, 'an explicit format does not vary');
+  t.equal(invocations.length, 1);
+  t.equal(invocations[0]?.id, res.headers['x-request-id'], 'the request id crosses to the Generator');
+
+  const again = await get('/v1/artwork/boxshot/t1/342x513.jpg');
+  t.equal(again.headers['x-cache'], 'hit');
+  t.same(again.rawPayload, res.rawPayload);
+  t.equal(invocations.length, 1, 'a hit does not invoke');
+
+  const head = await app.inject({ method: 'HEAD', url: '/v1/artwork/boxshot/t1/342x513.jpg' });
+  t.equal(head.statusCode, 200);
+  t.equal(head.headers['content-length'], res.headers['content-length']);
+  t.equal(head.rawPayload.length, 0);
+});
+
+t.test('If-None-Match with the ETag is a 304 without rendering', async (t) => {
+  const first = await get('/v1/artwork/boxshot/t1/342x513.webp');
+  app.images.clear();
+  invocations.length = 0;
+  const res = await get('/v1/artwork/boxshot/t1/342x513.webp', { 'if-none-match': `W/${first.headers.etag}, "other"` });
+  t.equal(res.statusCode, 304);
+  t.equal(res.headers.etag, first.headers.etag);
+  t.equal(res.rawPayload.length, 0);
+  t.equal(invocations.length, 0);
+  const star = await get('/v1/artwork/boxshot/t1/342x513.webp', { 'if-none-match': '*' });
+  t.equal(star.statusCode, 200, '* is answered in full');
+});
+
+t.test('.auto picks from Accept and says Vary: Accept', async (t) => {
+  const cases: Array<[string, string]> = [
+    ['image/avif,image/webp,*/*', 'image/avif'],
+    ['image/webp,*/*', 'image/webp'],
+    ['image/avif;q=0,image/webp', 'image/webp'],
+    ['*/*', 'image/jpeg'],
+  ];
+  for (const [accept, type] of cases) {
+    const res = await get('/v1/artwork/boxshot/t1/342x513.auto', { accept });
+    t.equal(res.statusCode, 200, accept);
+    t.equal(res.headers['content-type'], type, accept);
+    t.equal(res.headers.vary, 'Accept', accept);
+    t.equal((await sharp(res.rawPayload).metadata()).width, 342);
+  }
+});
+
+t.test('one spelling per image: the others are 308s to it, keeping only locale and v', async (t) => {
+  const cases: Array<[string, string]> = [
+    ['/v1/artwork/boxshot/t1/342.jpg', '/v1/artwork/boxshot/t1/342x513.jpg'],
+    ['/v1/artwork/boxshot/t1/342x513@1x.jpg', '/v1/artwork/boxshot/t1/342x513.jpg'],
+    ['/v1/artwork/boxshot/t1/342x513.jpeg', '/v1/artwork/boxshot/t1/342x513.jpg'],
+    ['/v1/artwork/boxshot/t1/0342x0513.jpg', '/v1/artwork/boxshot/t1/342x513.jpg'],
+    ['/v1/artwork/boxshot/t1/%33%34%32x513.jpg', '/v1/artwork/boxshot/t1/342x513.jpg'],
+    ['/v1/artwork/boxshot/t1/300x450.webp?locale=fr&utm=x&v=1', '/v1/artwork/boxshot/t1/342x513.webp?locale=fr&v=1'],
+  ];
+  for (const [from, to] of cases) {
+    const res = await get(from);
+    t.equal(res.statusCode, 308, from);
+    t.equal(res.headers.location, to, from);
+  }
+  t.equal(invocations.length, 0, 'a redirect renders nothing');
+});
+
+t.test('problems: status, code and a problem+json body, never cached long', async (t) => {
+  const cases: Array<[string, number, string]> = [
+    ['/v1/artwork/poster/t1/342x513.jpg', 404, 'UNKNOWN_TYPE'],
+    ['/v1/artwork/boxshot/t999/342x513.jpg', 404, 'UNKNOWN_TITLE'],
+    ['/v1/artwork/billboard/t1/480x270.jpg', 404, 'ARTWORK_NOT_FOUND'],
+    ['/v1/artwork/boxshot/t1/342x513.gif', 400, 'INVALID_PARAMETER'],
+    ['/v1/artwork/boxshot/t1/342x513.png', 400, 'FORMAT_NOT_ALLOWED'],
+    ['/v1/artwork/boxshot/t1/342x513@9x.jpg', 400, 'INVALID_PARAMETER'],
+    ['/v1/artwork/boxshot/t1/342x513.jpg?locale=not_a_locale', 400, 'INVALID_PARAMETER'],
+  ];
+  for (const [url, status, code] of cases) {
+    const res = await get(url);
+    t.equal(res.statusCode, status, url);
+    t.match(res.headers['content-type'], /^application\/problem\+json/, url);
+    t.match(res.json(), { status, code, type: `urn:marquee:problem:${code.toLowerCase().replaceAll('_', '-')}` }, url);
+    t.equal(res.headers['cache-control'], status === 404 ? 'public, max-age=60' : 'no-store', url);
+    t.notOk(res.headers.etag, url);
+  }
+  t.equal(invocations.length, 0);
+});
+
+t.test("the Generator's failures: its code when it is the client's business, 502 when it is ours", async (t) => {
+  behaviour = () => ({ ok: false, error: { code: 'SOURCE_NOT_FOUND', status: 404, message: 'NoSuchKey: bucket/titles/t1' } });
+  const missing = await get('/v1/artwork/boxshot/t1/342x513.jpg');
+  t.equal(missing.statusCode, 404);
+  t.equal(missing.json().code, 'SOURCE_NOT_FOUND');
+  t.notMatch(missing.body, /bucket|titles\//, 'no bucket or key names in public errors');
+
+  behaviour = () => ({ ok: false, error: { code: 'INVALID_SPEC', status: 400, message: 'bad spec' } });
+  const refused = await get('/v1/artwork/boxshot/t1/342x513.jpg');
+  t.equal(refused.statusCode, 502);
+  t.equal(refused.json().code, 'GENERATOR_FAILED');
+
+  behaviour = () => ({ functionError: 'Runtime.OutOfMemory' });
+  const crashed = await get('/v1/artwork/boxshot/t1/342x513.jpg');
+  t.equal(crashed.statusCode, 502);
+  t.equal(crashed.json().code, 'GENERATOR_FAILED');
+
+  behaviour = render;
+  const ok = await get('/v1/artwork/boxshot/t1/342x513.jpg');
+  t.equal(ok.statusCode, 200, 'failures are not cached');
+});
+
+t.test('other methods: 405 with Allow', async (t) => {
+  for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const) {
+    const res = await app.inject({ method, url: '/v1/artwork/boxshot/t1/342x513.jpg', payload: method === 'OPTIONS' ? undefined : 'x' });
+    t.equal(res.statusCode, 405, method);
+    t.equal(res.headers.allow, 'GET, HEAD', method);
+    t.equal(res.json().code, 'METHOD_NOT_ALLOWED', method);
+  }
+});
