@@ -4,6 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpus } from 'node:os';
+import { exitOnConfigError } from '@marquee/shared';
 import { reportsDir } from '../runner/paths.js';
 import { runBench, type ArmGroup, type BenchConfig, type BenchReport } from './run.js';
 import { markdown } from './table.js';
@@ -68,6 +69,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
   benchMain(process.argv.slice(2), 'bench').then(
     () => process.exit(0),
     (err: unknown) => {
+      // A bad variable (the embedded stack reads MARQUEE_* from this environment): its lines, exit 1.
+      exitOnConfigError(err);
       process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
       process.exit(1);
     },

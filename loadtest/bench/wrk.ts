@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { childEnv } from '@marquee/shared';
 import type { Figures } from './figures.js';
 
 /** The Lua script sits in the source tree; the compiled module finds it from dist/ too. */
@@ -44,7 +45,7 @@ export async function runWrk(o: WrkOptions): Promise<WrkResult> {
       `${o.origin}/`,
     ];
     const output = await new Promise<string>((resolve, reject) => {
-      const child = spawn('wrk', args, { env: { ...process.env, WRK_PATHS: file }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('wrk', args, { env: childEnv({ WRK_PATHS: file }), stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       child.stderr.on('data', (d: Buffer) => (out += d.toString()));

@@ -3,6 +3,7 @@
 // Without --url it starts the embedded stack in a child process and runs at a scale that fits 2 cores.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { exitOnConfigError } from '@marquee/shared';
 import { SCENARIOS, isScenarioName, scaleScenario, totalDurationS, type ScenarioOverrides } from '../scenarios/definitions.js';
 import { writeReports, textSummary } from './report.js';
 import { reportsDir } from './paths.js';
@@ -109,6 +110,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
   main().then(
     (code) => process.exit(code),
     (err: unknown) => {
+      // A bad variable (the embedded stack reads MARQUEE_* from this environment): its lines, exit 1.
+      exitOnConfigError(err);
       process.stderr.write(`${(err as Error).message}\n`);
       process.exit(2);
     },

@@ -3,19 +3,31 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { EmbeddedStack, StackModule, ChildMessage, ParentMessage, StackChildOptions } from './stack-protocol.js';
+import { ConfigError } from '@marquee/shared';
+import { stackChildSettings, type StackChildSettings } from './env.js';
+import type { EmbeddedStack, StackModule, ChildMessage, ParentMessage } from './stack-protocol.js';
 
-/** A module specifier in a variable: the infra package is reached only through its entry point, at run time. */
-const INFRA_LOCAL = '@marquee/infra/local';
+/** A start-up failure for the parent: a bad configuration as its lines (no stack), anything else with its stack. */
+function failure(err: unknown): ChildMessage {
+  if (err instanceof ConfigError) return { type: 'error', message: err.message, problems: [...err.problems] };
+  return { type: 'error', message: (err as Error).stack ?? String(err) };
+}
 
 async function main(): Promise<void> {
-  const options = JSON.parse(process.env.MARQUEE_STACK_OPTIONS ?? '{}') as StackChildOptions;
-  const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'marquee-loadtest-')));
   const send = (m: ChildMessage) => process.send?.(m);
+  let settings: StackChildSettings;
+  try {
+    settings = stackChildSettings();
+  } catch (err) {
+    send(failure(err));
+    process.exit(1);
+  }
+  const { options } = settings;
+  const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'marquee-loadtest-')));
   let stack: EmbeddedStack;
   try {
-    // MARQUEE_STACK_MODULE: another module exporting startStack (a development override; read here, at the process edge).
-    const specifier = process.env.MARQUEE_STACK_MODULE ?? INFRA_LOCAL;
+    // MARQUEE_STACK_MODULE: another module exporting startStack (a development override).
+    const specifier = settings.module;
     const mod = (await import(specifier)) as Partial<StackModule>;
     if (typeof mod.startStack !== 'function') throw new Error(`${specifier} does not export startStack`);
     stack = await mod.startStack({
@@ -26,7 +38,8 @@ async function main(): Promise<void> {
       ...(options.preprocessor !== undefined ? { preprocessor: options.preprocessor } : {}),
     });
   } catch (err) {
-    send({ type: 'error', message: (err as Error).stack ?? String(err) });
+    // The stack's Preprocessor reads this process's environment: a bad MARQUEE_* variable lands here.
+    send(failure(err));
     process.exit(1);
   }
   const close = async () => {

@@ -44,4 +44,5 @@ export type ParentMessage = { type: 'stats'; id: number } | { type: 'close' };
 export type ChildMessage =
   | { type: 'ready'; url: string; s3Endpoint: string; lambdaEndpoint: string; dataDir: string }
   | { type: 'stats'; id: number; lambda: LambdaStats }
-  | { type: 'error'; message: string };
+  /** `problems`: the lines of a ConfigError (a bad variable), rethrown as one by the parent. */
+  | { type: 'error'; message: string; problems?: string[] };

@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { ConfigError, childEnv } from '@marquee/shared';
 import type { ChildMessage, LambdaStats, ParentMessage, StackChildOptions } from './stack-protocol.js';
 
 /** How long the stack may take to start (s3rver, seeding, the Lambda pool, the Preprocessor). */
@@ -26,7 +27,7 @@ export async function startEmbeddedStack(options: StackChildOptions = {}): Promi
   const { file, execArgv } = childEntry();
   const child: ChildProcess = fork(file, [], {
     execArgv,
-    env: { ...process.env, MARQUEE_STACK_OPTIONS: JSON.stringify(options) },
+    env: childEnv({ MARQUEE_STACK_OPTIONS: JSON.stringify(options) }),
     // The Generator environments log every invocation: keep only the tail, for start-up failures.
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
@@ -45,7 +46,8 @@ export async function startEmbeddedStack(options: StackChildOptions = {}): Promi
         resolve(m);
       } else if (m.type === 'error') {
         clearTimeout(timer);
-        reject(new Error(`embedded stack failed to start: ${m.message}`));
+        // A bad configuration stays a ConfigError, so the CLI prints its lines and exits 1.
+        reject(m.problems ? new ConfigError(m.problems) : new Error(`embedded stack failed to start: ${m.message}`));
       }
     });
     child.once('exit', (code) => {

@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { BucketVar, ConfigError, HttpUrlVar, LogLevelVar, Type, parseEnv, unknownVariables, type Env } from '@marquee/shared';
+
+export { ConfigError };
 
 /**
  * The Preprocessor's one typed config: explicit option, then environment, then default.
- * A bad value stops start-up with a message naming the variable. Nothing else reads process.env.
+ * The variables are declared once in `PreprocessorEnv` and read by `@marquee/shared`'s env
+ * module: every bad value is reported at once, one line naming each variable.
  */
 export interface PreprocessorConfig {
   host: string;
@@ -56,86 +60,95 @@ export type ConfigOverrides = Partial<Omit<PreprocessorConfig, 'generator' | 'ca
   cache?: Partial<PreprocessorConfig['cache']>;
 };
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
-
-type Env = Record<string, string | undefined>;
-
-function str(env: Env, name: string, fallback: string): string {
-  const value = env[name];
-  return value === undefined || value === '' ? fallback : value;
-}
-
-function optional(env: Env, name: string): string | undefined {
-  const value = env[name];
-  return value === undefined || value === '' ? undefined : value;
-}
-
-function int(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name}: expected a whole number, got "${raw}"`);
-  const value = Number(raw);
-  if (value < min || value > max) throw new ConfigError(`${name}: expected ${min}..${max}, got ${value}`);
-  return value;
-}
-
-function bool(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (raw !== 'true' && raw !== 'false') throw new ConfigError(`${name}: expected true or false, got "${raw}"`);
-  return raw === 'true';
-}
-
 const MiB = 1024 * 1024;
 
-export function loadConfig(overrides: ConfigOverrides = {}, env: Env = process.env): PreprocessorConfig {
-  const signingKey = optional(env, 'MARQUEE_SIGNING_KEY');
-  const studioToken = optional(env, 'MARQUEE_STUDIO_TOKEN');
+/** Every variable the Preprocessor reads (the README's table says the same). */
+export const PreprocessorEnv = Type.Object({
+  HOST: Type.String({ default: '127.0.0.1', description: 'where it listens (0.0.0.0 in a container)' }),
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'where it listens' }),
+  LOG_LEVEL: LogLevelVar({ default: 'info' }),
+  NODE_ENV: Type.Optional(Type.String({ description: '`production`: secrets required, studio cookies Secure' })),
+  MARQUEE_RULES: Type.String({
+    default: new URL('../config/rules.yaml', import.meta.url).pathname,
+    description: 'rules YAML: a path or s3://bucket/key',
+  }),
+  MARQUEE_CATALOG: Type.String({ default: 's3://marquee-sources/catalog.json', description: 'catalog JSON: a path or s3://bucket/key' }),
+  MARQUEE_RELOAD_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 5000, description: 'how often rules and catalog are checked' }),
+  MARQUEE_SOURCES_BUCKET: BucketVar({ default: 'marquee-sources', description: 'where sources live' }),
+  MARQUEE_DERIVATIVES_BUCKET: Type.Optional(BucketVar({ description: 'where outputs over 6 MB go' })),
+  AWS_REGION: Type.String({ default: 'us-east-1' }),
+  MARQUEE_S3_ENDPOINT: Type.Optional(HttpUrlVar({ description: 'a custom S3 endpoint (local S3)' })),
+  MARQUEE_GENERATOR_FUNCTION: Type.String({ default: 'marquee-generator', description: 'the Lambda to invoke' }),
+  MARQUEE_GENERATOR_QUALIFIER: Type.Optional(Type.String({ description: 'its alias or version (`live` on AWS)' })),
+  MARQUEE_LAMBDA_ENDPOINT: Type.Optional(HttpUrlVar({ description: 'a custom Lambda endpoint (the local one)' })),
+  MARQUEE_GENERATOR_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 900_000, default: 25_000, description: 'deadline per image' }),
+  MARQUEE_MAX_INFLIGHT: Type.Integer({ minimum: 1, maximum: 10_000, default: 32, description: 'Generator invocations in flight' }),
+  MARQUEE_MAX_QUEUE: Type.Integer({ minimum: 0, maximum: 100_000, default: 64, description: 'renders waiting for a slot' }),
+  MARQUEE_QUEUE_TIMEOUT_MS: Type.Integer({ minimum: 0, maximum: 900_000, default: 3000, description: 'longest wait for a slot' }),
+  MARQUEE_THROTTLE_RETRY_MS: Type.Integer({ minimum: 0, maximum: 900_000, default: 2000, description: 'longest retrying of throttling' }),
+  MARQUEE_CACHE_BYTES: Type.Integer({ minimum: 0, maximum: 64 * 1024 * MiB, default: 256 * MiB, description: 'output cache bound' }),
+  MARQUEE_CACHE_MAX_ENTRY_BYTES: Type.Integer({ minimum: 1, maximum: 1024 * MiB, default: 8 * MiB, description: 'largest image cached' }),
+  MARQUEE_MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 1000, description: 'event-loop delay past which requests are shed' }),
+  MARQUEE_SIGNING_KEY: Type.Optional(Type.String({ minLength: 16, secret: true, description: 'HMAC key for /v1/render URLs' })),
+  MARQUEE_STUDIO_TOKEN: Type.Optional(Type.String({ minLength: 12, secret: true, description: 'bearer token for the studio' })),
+  MARQUEE_STUDIO_SECURE_COOKIE: Type.Optional(Type.Boolean({ description: 'studio cookies always Secure (default: in production)' })),
+});
+
+/** `MARQUEE_*` variables set but not the Preprocessor's: likely typos, worth a warning at start-up. */
+export function unknownEnv(env?: Env): string[] {
+  return unknownVariables(PreprocessorEnv, env);
+}
+
+export function loadConfig(overrides: ConfigOverrides = {}, env?: Env): PreprocessorConfig {
+  const { values: v, problems, refused } = parseEnv(PreprocessorEnv, env);
+  const production = v.NODE_ENV === 'production';
+  const signingKey = overrides.signingKey ?? v.MARQUEE_SIGNING_KEY;
+  const studioToken = overrides.studioToken ?? v.MARQUEE_STUDIO_TOKEN;
+  // Several instances each generating a key would sign URLs the others refuse: production sets them.
+  for (const [name, value] of [['MARQUEE_SIGNING_KEY', signingKey], ['MARQUEE_STUDIO_TOKEN', studioToken]] as const) {
+    if (production && value === undefined && !refused.has(name)) problems.push(`${name} must be set when NODE_ENV=production`);
+  }
+  // The variables were checked by their schema; an option is held to the same bounds.
+  if (overrides.signingKey !== undefined && overrides.signingKey.length < 16) problems.push('signingKey must be at least 16 characters');
+  if (overrides.studioToken !== undefined && overrides.studioToken.length < 12) problems.push('studioToken must be at least 12 characters');
+  if (problems.length > 0) throw new ConfigError(problems);
+
   const base: PreprocessorConfig = {
-    host: str(env, 'HOST', '127.0.0.1'),
-    port: int(env, 'PORT', 8080, 0, 65535),
-    logLevel: str(env, 'LOG_LEVEL', 'info'),
-    rules: str(env, 'MARQUEE_RULES', new URL('../config/rules.yaml', import.meta.url).pathname),
-    catalog: str(env, 'MARQUEE_CATALOG', 's3://marquee-sources/catalog.json'),
-    reloadMs: int(env, 'MARQUEE_RELOAD_MS', 5000, 100, 3_600_000),
-    sourcesBucket: str(env, 'MARQUEE_SOURCES_BUCKET', 'marquee-sources'),
-    derivativesBucket: optional(env, 'MARQUEE_DERIVATIVES_BUCKET'),
-    region: str(env, 'AWS_REGION', 'us-east-1'),
-    s3Endpoint: optional(env, 'MARQUEE_S3_ENDPOINT'),
+    host: v.HOST,
+    port: v.PORT,
+    logLevel: v.LOG_LEVEL,
+    rules: v.MARQUEE_RULES,
+    catalog: v.MARQUEE_CATALOG,
+    reloadMs: v.MARQUEE_RELOAD_MS,
+    sourcesBucket: v.MARQUEE_SOURCES_BUCKET,
+    derivativesBucket: v.MARQUEE_DERIVATIVES_BUCKET,
+    region: v.AWS_REGION,
+    s3Endpoint: v.MARQUEE_S3_ENDPOINT,
     generator: {
-      functionName: str(env, 'MARQUEE_GENERATOR_FUNCTION', 'marquee-generator'),
-      qualifier: optional(env, 'MARQUEE_GENERATOR_QUALIFIER'),
-      endpoint: optional(env, 'MARQUEE_LAMBDA_ENDPOINT'),
-      timeoutMs: int(env, 'MARQUEE_GENERATOR_TIMEOUT_MS', 25_000, 100, 900_000),
-      maxInFlight: int(env, 'MARQUEE_MAX_INFLIGHT', 32, 1, 10_000),
-      maxQueue: int(env, 'MARQUEE_MAX_QUEUE', 64, 0, 100_000),
-      queueTimeoutMs: int(env, 'MARQUEE_QUEUE_TIMEOUT_MS', 3000, 0, 900_000),
-      throttleRetryMs: int(env, 'MARQUEE_THROTTLE_RETRY_MS', 2000, 0, 900_000),
+      functionName: v.MARQUEE_GENERATOR_FUNCTION,
+      qualifier: v.MARQUEE_GENERATOR_QUALIFIER,
+      endpoint: v.MARQUEE_LAMBDA_ENDPOINT,
+      timeoutMs: v.MARQUEE_GENERATOR_TIMEOUT_MS,
+      maxInFlight: v.MARQUEE_MAX_INFLIGHT,
+      maxQueue: v.MARQUEE_MAX_QUEUE,
+      queueTimeoutMs: v.MARQUEE_QUEUE_TIMEOUT_MS,
+      throttleRetryMs: v.MARQUEE_THROTTLE_RETRY_MS,
     },
     cache: {
-      maxBytes: int(env, 'MARQUEE_CACHE_BYTES', 256 * MiB, 0, 64 * 1024 * MiB),
-      maxEntryBytes: int(env, 'MARQUEE_CACHE_MAX_ENTRY_BYTES', 8 * MiB, 1, 1024 * MiB),
+      maxBytes: v.MARQUEE_CACHE_BYTES,
+      maxEntryBytes: v.MARQUEE_CACHE_MAX_ENTRY_BYTES,
     },
-    maxEventLoopDelayMs: int(env, 'MARQUEE_MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 60_000),
+    maxEventLoopDelayMs: v.MARQUEE_MAX_EVENT_LOOP_DELAY_MS,
     // Local defaults are generated per process, never committed; production sets both.
     signingKey: signingKey ?? randomBytes(32).toString('base64url'),
     studioToken: studioToken ?? randomBytes(18).toString('base64url'),
     generated: { signingKey: signingKey === undefined, studioToken: studioToken === undefined },
-    studioSecureCookie: bool(env, 'MARQUEE_STUDIO_SECURE_COOKIE', env.NODE_ENV === 'production'),
+    studioSecureCookie: v.MARQUEE_STUDIO_SECURE_COOKIE ?? production,
   };
-  const config: PreprocessorConfig = {
+  return {
     ...base,
     ...overrides,
     generator: { ...base.generator, ...overrides.generator },
     cache: { ...base.cache, ...overrides.cache },
   };
-  // Several instances each generating a key would sign URLs the others refuse: production sets them.
-  if (env.NODE_ENV === 'production' && (config.generated.signingKey || config.generated.studioToken)) {
-    throw new ConfigError('MARQUEE_SIGNING_KEY and MARQUEE_STUDIO_TOKEN must be set when NODE_ENV=production');
-  }
-  if (config.signingKey.length < 16) throw new ConfigError('MARQUEE_SIGNING_KEY: at least 16 characters');
-  if (config.studioToken.length < 12) throw new ConfigError('MARQUEE_STUDIO_TOKEN: at least 12 characters');
-  return config;
 }

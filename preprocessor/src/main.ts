@@ -1,10 +1,17 @@
 #!/usr/bin/env node
+import { configOrExit } from '@marquee/shared';
 import { buildApp } from './app.js';
-import { loadConfig } from './config.js';
+import { loadConfig, unknownEnv } from './config.js';
 
-/** Starts the Preprocessor from the environment and drains it on SIGINT/SIGTERM. */
-const config = loadConfig();
+/**
+ * Starts the Preprocessor from the environment and drains it on SIGINT/SIGTERM.
+ * A bad variable prints one line per problem and exits 1, before anything listens.
+ */
+const config = configOrExit(() => loadConfig());
 const app = await buildApp(config);
+// A typo (`MARQUEE_MAX_INFLIGT`) would otherwise leave a default in force without a word.
+const unknown = unknownEnv();
+if (unknown.length > 0) app.log.warn({ variables: unknown }, 'MARQUEE_* variables the Preprocessor does not read (typos?)');
 // A generated token is printed so that it can be used; a configured one never is.
 if (config.generated.studioToken) {
   app.log.warn({ studioToken: config.studioToken }, 'MARQUEE_STUDIO_TOKEN not set: generated for this process only');

@@ -5,3 +5,4 @@ export * from './key.js';
 export * from './sniff.js';
 export * from './numbers.js';
 export * from './metrics.js';
+export * from './env.js';
