@@ -146,7 +146,7 @@ if (existsSync(lambdaCli)) {
       new InvokeCommand({ FunctionName: 'marquee-generator', Payload: Buffer.from(JSON.stringify(event(`l${n++}`))) }),
     );
     if (out.FunctionError) throw new Error(`function error: ${Buffer.from(out.Payload ?? []).toString()}`);
-    check(JSON.parse(Buffer.from(out.Payload ?? []).toString()));
+    check(JSON.parse(Buffer.from(out.Payload ?? []).toString()) as { ok: boolean });
   };
   rows.push(['handler via local Lambda endpoint (attention)', await throughput(invoke), rawAttention]);
   lambda.destroy();

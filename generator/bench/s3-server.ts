@@ -9,5 +9,5 @@ const stop = async () => {
   for (const fn of teardowns.reverse()) await fn();
   process.exit(0);
 };
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+process.on('SIGTERM', () => void stop());
+process.on('SIGINT', () => void stop());

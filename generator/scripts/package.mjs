@@ -4,7 +4,6 @@
 import { execFileSync } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm, cp } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +16,6 @@ const bundleDir = join(dist, 'bundle');
 const bundleFile = join(bundleDir, 'index.mjs');
 const zipFile = join(dist, 'generator.zip');
 const cacheDir = join(root, '.cache');
-const require = createRequire(join(root, 'package.json'));
 
 /** A package's directory, found from generator/ as Node would (packages may not export package.json). */
 function packageDir(name, from = root) {

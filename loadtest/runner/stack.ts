@@ -11,8 +11,9 @@ export interface StackHandle {
   s3Endpoint: string;
   lambdaEndpoint: string;
   pid: number;
-  lambdaStats(): Promise<LambdaStats | undefined>;
-  close(): Promise<void>;
+  /** Functions, not methods: callers pass them on detached from the handle. */
+  lambdaStats: () => Promise<LambdaStats | undefined>;
+  close: () => Promise<void>;
 }
 
 /** The child script next to this module: compiled JS, or the TS source when run through tsx. */

@@ -83,10 +83,10 @@ function isOptional(schema: TSchema): boolean {
 }
 
 function literals(schema: TSchema): unknown[] | undefined {
-  if (schema[Kind] === 'Literal') return [schema.const];
+  if (schema[Kind] === 'Literal') return [schema.const as unknown];
   if (schema[Kind] !== 'Union') return undefined;
   const members = schema.anyOf as TSchema[];
-  return members.every((m) => m[Kind] === 'Literal') ? members.map((m) => m.const) : undefined;
+  return members.every((m) => m[Kind] === 'Literal') ? members.map((m): unknown => m.const) : undefined;
 }
 
 /** What a good value looks like, from the schema: the second half of every error line. */
@@ -223,7 +223,7 @@ export function describeEnv(schema: TObject): EnvVariable[] {
   return Object.entries(schema.properties as Record<string, TSchema>).map(([name, variable]) => ({
     name,
     expected: expectedOf(variable),
-    default: variable.default,
+    default: variable.default as unknown,
     optional: isOptional(variable),
     description: variable.description,
   }));

@@ -149,7 +149,9 @@ export function resolveSettings(input: MarqueeSettingsInput): MarqueeSettings {
 export function settingsFromContext(get: (key: string) => unknown, generatorZip: string): MarqueeSettings {
   const str = (key: string): string | undefined => {
     const v = get(key);
-    return v === undefined || v === null || v === '' ? undefined : String(v);
+    if (v === undefined || v === null || v === '') return undefined;
+    // Context from the command line is text; from cdk.json it may be a JSON number or boolean.
+    return typeof v === 'string' ? v : JSON.stringify(v);
   };
   const num = (key: string): number | undefined => {
     const v = str(key);

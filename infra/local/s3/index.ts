@@ -1,4 +1,3 @@
-/// <reference path="./s3rver.d.ts" />
 import { mkdir } from 'node:fs/promises';
 import { S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';

@@ -37,7 +37,7 @@ class LazyChildLogger {
   }
 
   private call(method: Method, args: Args): void {
-    (this.logger[method] as (...a: Args) => void)(...args);
+    this.logger[method](...args);
   }
 
   info(...args: Args): void {
@@ -64,4 +64,4 @@ class LazyChildLogger {
 }
 
 export const lazyChildLoggerFactory: ChildLoggerFactory = (logger, bindings, options) =>
-  new LazyChildLogger(logger, bindings, options) as unknown as FastifyBaseLogger;
+  new LazyChildLogger(logger, bindings, options);

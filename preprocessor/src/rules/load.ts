@@ -80,7 +80,8 @@ function lowerFirst(text: string): string {
 /** A short rendering of a bad value for a log line. */
 export function preview(value: unknown): string {
   if (value === undefined) return 'nothing';
-  const text = JSON.stringify(value) ?? String(value);
+  // JSON.stringify gives nothing for functions and symbols: name their kind instead.
+  const text = JSON.stringify(value) ?? `a ${typeof value}`;
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
