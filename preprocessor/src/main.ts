@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import closeWithGrace from 'close-with-grace';
 import { configOrExit } from '@marquee/shared';
 import { buildApp } from './app.js';
 import { loadConfig, unknownEnv } from './config.js';
@@ -7,6 +8,9 @@ import { loadConfig, unknownEnv } from './config.js';
  * Starts the Preprocessor from the environment and drains it on SIGINT/SIGTERM.
  * A bad variable prints one line per problem and exits 1, before anything listens.
  */
+/** Longest drain before the process exits anyway: in-flight renders are bounded by their deadline. */
+const DRAIN_MS = 30_000;
+
 const config = configOrExit(() => loadConfig());
 const app = await buildApp(config);
 // A typo (`MARQUEE_MAX_INFLIGT`) would otherwise leave a default in force without a word.
@@ -19,19 +23,10 @@ if (config.generated.studioToken) {
 if (config.generated.signingKey) {
   app.log.warn('MARQUEE_SIGNING_KEY not set: generated for this process only (signed URLs die with it)');
 }
-let closing = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    if (closing) return;
-    closing = true;
-    app.log.info({ signal }, 'draining');
-    app.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        app.log.error({ err }, 'close failed');
-        process.exit(1);
-      },
-    );
-  });
-}
+// One drain for every way out: SIGINT/SIGTERM, and an uncaught error (logged, then drained).
+closeWithGrace({ delay: DRAIN_MS, logger: app.log }, async ({ signal, err }) => {
+  if (err) app.log.error({ err }, 'uncaught error: draining');
+  else app.log.info({ signal }, 'draining');
+  await app.close();
+});
 await app.listen({ host: config.host, port: config.port });

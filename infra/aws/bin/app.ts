@@ -1,12 +1,17 @@
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App } from 'aws-cdk-lib';
+import { Type, readEnv } from '@marquee/shared';
 import { settingsFromContext, SettingsError } from '../lib/config.js';
 import { MarqueeStack } from '../lib/marquee-stack.js';
 
 // Compiled to infra/dist/aws/bin/app.js: four levels up is the repository root.
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 
+/** Set by the CDK CLI from the profile in use; absent, the stack stays environment-agnostic. */
+const cdkEnv = readEnv(
+  Type.Object({ CDK_DEFAULT_ACCOUNT: Type.Optional(Type.String()), CDK_DEFAULT_REGION: Type.Optional(Type.String()) }),
+);
 const app = new App();
 const get = (key: string): unknown => app.node.tryGetContext(key);
 const zip = get('generatorZip');
@@ -22,7 +27,7 @@ try {
     settings,
     repoRoot,
     // Region and account come from the CLI profile at deploy; synth stays environment-agnostic.
-    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+    env: { account: cdkEnv.CDK_DEFAULT_ACCOUNT, region: cdkEnv.CDK_DEFAULT_REGION },
     description: 'Marquee on-demand artwork: buckets, Generator Lambda, Preprocessor on Fargate, CloudFront',
   });
   app.synth();

@@ -6,8 +6,13 @@
 import { parseArgs } from 'node:util';
 import { BucketAlreadyOwnedByYou, CreateBucketCommand } from '@aws-sdk/client-s3';
 import { pino } from 'pino';
+import { ConfigError, LogLevelVar, Type, configProblem, readEnv, readInteger } from '@marquee/shared';
 import { localS3Client } from '../s3/index.js';
 import { seedSamples } from './index.js';
+
+/** The seed's own variable; the titles it writes are bounded so a typo cannot fill the disk. */
+const SeedEnv = Type.Object({ LOG_LEVEL: LogLevelVar({ default: 'info' }) });
+const MAX_TITLES = 10_000;
 
 const USAGE = 'usage: cli.js --endpoint <url> [--bucket marquee-sources] [--titles 24] [--force]';
 
@@ -22,8 +27,10 @@ async function main(): Promise<void> {
     strict: true,
   });
   if (values.endpoint === undefined) throw new Error('--endpoint is required');
-  const titles = Number(values.titles);
-  const logger = pino({ name: 'seed', level: process.env.LOG_LEVEL ?? 'info' });
+  const titles = readInteger(values.titles, 1, MAX_TITLES);
+  if (titles === undefined) throw new ConfigError([configProblem('--titles', `an integer from 1 to ${MAX_TITLES}`, values.titles)]);
+  const { LOG_LEVEL } = readEnv(SeedEnv);
+  const logger = pino({ name: 'seed', level: LOG_LEVEL });
   const client = localS3Client(values.endpoint);
   try {
     await client.send(new CreateBucketCommand({ Bucket: values.bucket })).catch((err: unknown) => {

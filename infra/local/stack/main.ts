@@ -1,31 +1,27 @@
 #!/usr/bin/env node
 import path from 'node:path';
 import pino from 'pino';
+import closeWithGrace from 'close-with-grace';
+import { configOrExit } from '@marquee/shared';
+import { localStackSettings } from './env.js';
 import { startStack } from './stack.js';
 
-/** `npm start`: the embedded stack on 127.0.0.1, configured from the environment (see README). */
-const log = pino({ level: process.env.LOG_LEVEL ?? 'info' });
+/** Longest drain before the process exits anyway: in-flight renders are bounded by their deadline. */
+const DRAIN_MS = 30_000;
 
-function port(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0 || value > 65535) {
-    log.fatal(`${name}: expected a port number 0..65535, got "${raw}"`);
-    process.exit(2);
-  }
-  return value;
-}
+/** `npm start`: the embedded stack on 127.0.0.1, configured from the environment (see README). */
+const env = configOrExit(() => localStackSettings());
+const log = pino({ level: env.LOG_LEVEL });
 
 const stack = await startStack({
-  host: process.env.HOST ?? '127.0.0.1',
-  port: port('PORT', 8080),
-  s3Port: port('MARQUEE_LOCAL_S3_PORT', 4569),
-  lambdaPort: port('MARQUEE_LOCAL_LAMBDA_PORT', 9001),
-  dataDir: path.resolve(process.env.MARQUEE_DATA_DIR ?? '.data'),
-  lambdaConcurrency: port('MARQUEE_LOCAL_LAMBDA_CONCURRENCY', 4),
-  lambdaTimeoutMs: port('MARQUEE_LOCAL_LAMBDA_TIMEOUT_S', 30) * 1000,
-  lambdaMemoryMb: port('MARQUEE_LOCAL_LAMBDA_MEMORY_MB', 1536),
+  host: env.HOST,
+  port: env.PORT,
+  s3Port: env.MARQUEE_LOCAL_S3_PORT,
+  lambdaPort: env.MARQUEE_LOCAL_LAMBDA_PORT,
+  dataDir: path.resolve(env.MARQUEE_DATA_DIR),
+  lambdaConcurrency: env.MARQUEE_LOCAL_LAMBDA_CONCURRENCY,
+  lambdaTimeoutMs: env.MARQUEE_LOCAL_LAMBDA_TIMEOUT_S * 1000,
+  lambdaMemoryMb: env.MARQUEE_LOCAL_LAMBDA_MEMORY_MB,
 });
 
 const u = stack.url;
@@ -46,18 +42,9 @@ log.info(
   'marquee is up',
 );
 
-let closing = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    if (closing) return;
-    closing = true;
-    log.info({ signal }, 'stopping: draining requests, ending Generator environments');
-    stack.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, 'stop failed');
-        process.exit(1);
-      },
-    );
-  });
-}
+// One drain for every way out: SIGINT/SIGTERM, and an uncaught error (logged, then drained).
+closeWithGrace({ delay: DRAIN_MS, logger: log }, async ({ signal, err }) => {
+  if (err) log.error({ err }, 'uncaught error: stopping');
+  else log.info({ signal }, 'stopping: draining requests, ending Generator environments');
+  await stack.close();
+});

@@ -7,6 +7,7 @@ import { buildApp, loadConfig, type ConfigOverrides } from '@marquee/preprocesso
 import { startLocalS3, localS3Client } from '../s3/index.js';
 import { startLocalLambda } from '../lambda/index.js';
 import { seedSamples } from '../seed/index.js';
+import { LOCAL_CREDENTIALS, maxInFlightChosen, useLocalAwsDefaults } from './env.js';
 
 export interface StackOptions {
   host?: string;
@@ -44,9 +45,6 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-/** s3rver accepts any credentials; the SDKs still want some to sign with. */
-const LOCAL_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
-
 export function defaultGeneratorModule(): string {
   const bundle = fileURLToPath(new URL('../../../../generator/dist/bundle/index.mjs', import.meta.url));
   if (existsSync(bundle)) return bundle;
@@ -62,8 +60,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const sourcesBucket = options.sourcesBucket ?? 'marquee-sources';
   const derivativesBucket = options.derivativesBucket ?? 'marquee-derivatives';
   const functionName = options.functionName ?? 'marquee-generator';
-  for (const [name, value] of Object.entries(LOCAL_CREDENTIALS)) process.env[name] ??= value;
-  process.env.AWS_REGION ??= 'us-east-1';
+  const region = useLocalAwsDefaults();
 
   await mkdir(options.dataDir, { recursive: true });
   const closers: Array<() => Promise<void>> = [];
@@ -94,7 +91,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           timeoutMs: options.lambdaTimeoutMs ?? 30_000,
           env: {
             ...LOCAL_CREDENTIALS,
-            AWS_REGION: process.env.AWS_REGION,
+            AWS_REGION: region,
             MARQUEE_S3_ENDPOINT: s3.endpoint,
             MARQUEE_SOURCE_BUCKETS: sourcesBucket,
             MARQUEE_DERIVATIVES_BUCKET: derivativesBucket,
@@ -117,7 +114,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         functionName,
         endpoint: lambda.url,
         // More invocations in flight than the local Lambda runs would only be throttled: queue them here instead.
-        ...(process.env.MARQUEE_MAX_INFLIGHT ? {} : { maxInFlight: concurrency }),
+        ...(maxInFlightChosen() ? {} : { maxInFlight: concurrency }),
         ...options.preprocessor?.generator,
       },
     });
