@@ -53,8 +53,8 @@ t.test('the CLI logs its URL, serves invocations and leaves no child on SIGTERM'
   t.ok(alive(pid), 'the environment is warm');
   cli.stdout?.resume();
   cli.kill('SIGTERM');
-  const [code] = await once(cli, 'exit');
-  t.equal(code, 0);
+  await once(cli, 'exit');
+  t.equal(cli.exitCode, 0);
   t.notOk(alive(pid), 'the environment is gone with the endpoint');
 });
 
@@ -73,7 +73,7 @@ t.test('a bad option stops the CLI with a usage message', async (t) => {
   const cli = spawn(process.execPath, ['--import', 'tsx', CLI, '--handler', 'relative/nope.mjs'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   cli.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const [code] = await once(cli, 'exit');
-  t.equal(code, 2);
+  await once(cli, 'exit');
+  t.equal(cli.exitCode, 2);
   t.match(stderr, /handler module not found|usage/);
 });

@@ -8,6 +8,7 @@ import { request } from 'undici';
 import sharp from 'sharp';
 import YAML from 'yaml';
 import { startStack } from '../local/stack/stack.js';
+import type { Problem } from './helpers.js';
 
 const dir = await mkdtemp(path.join(tmpdir(), 'marquee-e2e-'));
 const rulesFile = path.join(dir, 'rules.yaml');
@@ -150,7 +151,7 @@ t.test('artwork is read-only: other methods get 405 with Allow', async (t) => {
     t.equal(res.statusCode, 405, method);
     t.equal(res.headers.allow, 'GET, HEAD');
     t.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8');
-    t.equal(JSON.parse(body.toString()).code, 'METHOD_NOT_ALLOWED');
+    t.equal((JSON.parse(body.toString()) as Problem).code, 'METHOD_NOT_ALLOWED');
   }
   const head = await request(`${stack.url}/v1/artwork/boxshot/80000001/342x513.jpg`, { method: 'HEAD' });
   await head.body.dump();
@@ -266,7 +267,7 @@ t.test('rules: a strict type says which sizes are allowed; a broken file is refu
   await stack.app.rulesStore.reload();
   t.ok(stack.app.rulesStore.status().lastError, 'the store reports the refused file');
   const still = await get('/v1/artwork/billboard/80000002/1000x563.jpg');
-  t.equal(JSON.parse(still.body.toString()).code, 'SIZE_NOT_ALLOWED', 'the last good rules are still in force');
+  t.equal((JSON.parse(still.body.toString()) as Problem).code, 'SIZE_NOT_ALLOWED', 'the last good rules are still in force');
   t.equal((await get('/v1/artwork/boxshot/80000001/342x513.jpg')).status, 200);
 });
 

@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { buildApp, loadConfig } from '@marquee/preprocessor';
 import { startLocalLambda } from '../local/lambda/index.js';
+import type { Problem } from './helpers.js';
 
 const dir = await mkdtemp(path.join(tmpdir(), 'marquee-fail-'));
 t.teardown(() => rm(dir, { recursive: true, force: true }));
@@ -56,7 +57,7 @@ t.test('Generator down: 503 problem+json with Retry-After, not cached, server st
   const res = await a.inject(url('80000001'));
   t.equal(res.statusCode, 503);
   t.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8');
-  t.equal(res.json().code, 'GENERATOR_UNAVAILABLE');
+  t.equal(res.json<Problem>().code, 'GENERATOR_UNAVAILABLE');
   t.ok(Number(res.headers['retry-after']) >= 1);
   t.equal(res.headers['cache-control'], 'no-store');
   t.notMatch(res.body, /at .*\.js:\d+/, 'no stack trace');
@@ -83,7 +84,7 @@ t.test('throttled: retried within the deadline, then 503 with Retry-After; the h
   while (lambda.stats().busy < 1) await new Promise((r) => setTimeout(r, 20));
   const throttled = await a.inject(url('80000002'));
   t.equal(throttled.statusCode, 503);
-  t.equal(throttled.json().code, 'THROTTLED');
+  t.equal(throttled.json<Problem>().code, 'THROTTLED');
   t.ok(Number(throttled.headers['retry-after']) >= 1);
   t.ok(lambda.stats().throttles >= 2, 'the client retried the throttle before giving up');
   const held = await holder;
@@ -111,7 +112,7 @@ t.test('past the in-flight cap and its queue: shed at once with 503 and Retry-Af
   await new Promise((r) => setTimeout(r, 50));
   const shed = await a.inject(url('80000003'));
   t.equal(shed.statusCode, 503);
-  t.equal(shed.json().code, 'OVERLOADED');
+  t.equal(shed.json<Problem>().code, 'OVERLOADED');
   t.equal(shed.headers['retry-after'], '1');
   t.equal((await first).statusCode, 200);
   t.equal((await queued).statusCode, 200, 'the queued render got the slot when it was freed');
@@ -137,7 +138,7 @@ t.test('a queued render waits no longer than the queue timeout', async (t) => {
   while (a.generator.pending < 1) await new Promise((r) => setTimeout(r, 10));
   const late = await a.inject(url('80000002'));
   t.equal(late.statusCode, 503);
-  t.equal(late.json().code, 'OVERLOADED');
+  t.equal(late.json<Problem>().code, 'OVERLOADED');
   t.equal((await first).statusCode, 200);
 });
 

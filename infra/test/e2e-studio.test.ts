@@ -15,6 +15,22 @@ const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url
 /** Renders go through cold Generator environments on two shared cores: be patient, not flaky. */
 const TILE_TIMEOUT_MS = 90_000;
 
+/**
+ * The DOM members the page functions below read. This file has no DOM lib (it runs in Node), so
+ * playwright's element types do not resolve here; the page functions name what they use instead.
+ */
+interface PageElement {
+  readonly id: string;
+  readonly textContent: string | null;
+  readonly parentElement: PageElement | null;
+  getAttribute(name: string): string | null;
+  querySelector<E extends PageElement = PageElement>(selector: string): E | null;
+}
+interface PageImage extends PageElement {
+  readonly naturalWidth: number;
+  readonly naturalHeight: number;
+}
+
 /** A 2:3 master with features off-centre, so a focal crop visibly differs from a centre crop. */
 async function master(file: string): Promise<void> {
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="800" height="1200">
@@ -82,7 +98,7 @@ t.test(
       await page.fill('#size-input', size);
       await page.click('#size-add');
     }
-    t.same(await page.$$eval('#sizes li[data-size]', (els) => els.map((el) => el.getAttribute('data-size'))), ['300x450', '400x225']);
+    t.same(await page.$$eval('#sizes li[data-size]', (els: PageElement[]) => els.map((el) => el.getAttribute('data-size'))), ['300x450', '400x225']);
 
     // Formats: JPEG is on by default; add WebP.
     await page.check('#fmt-webp');
@@ -110,9 +126,9 @@ t.test(
     // Wait for both rows: the proposal and the current rules, rendered for the focal point.
     await page.waitForSelector('#proposed[data-state="done"]', { state: 'attached', timeout: TILE_TIMEOUT_MS });
     await page.waitForSelector('#rules[data-state="done"]', { state: 'attached', timeout: TILE_TIMEOUT_MS });
-    const tiles = await page.$$eval('#proposed .tile, #rules .tile', (els) =>
+    const tiles = await page.$$eval('#proposed .tile, #rules .tile', (els: PageElement[]) =>
       els.map((el) => {
-        const img = el.querySelector('img');
+        const img = el.querySelector<PageImage>('img');
         return {
           row: el.parentElement?.id,
           asked: `${el.getAttribute('data-w')}x${el.getAttribute('data-h')}`,
@@ -167,7 +183,7 @@ t.test(
     const multi = catalog.titles.find((title) => Object.keys(title.artwork.boxshot ?? {}).length > 1) ?? catalog.titles[0];
     await page.selectOption('#title', multi?.id ?? '');
     await page.waitForSelector('#proposed[data-state="done"]', { state: 'attached', timeout: TILE_TIMEOUT_MS });
-    const locales = await page.$$eval('#locales button', (els) => els.map((el) => el.getAttribute('data-locale') ?? ''));
+    const locales = await page.$$eval('#locales button', (els: PageElement[]) => els.map((el) => el.getAttribute('data-locale') ?? ''));
     t.ok(locales.length > 0, `the title's locales are offered (${locales.join(', ')})`);
     const other = locales.find((locale) => !/^en/i.test(locale));
     if (other) {
@@ -177,21 +193,21 @@ t.test(
       await page.waitForSelector('#rules[data-state="done"]', { state: 'attached', timeout: TILE_TIMEOUT_MS });
       const signedSources = new Set(renderUrls.slice(before).map((url) => url.searchParams.get('src')));
       t.ok(signedSources.size >= 1, 'the locale was rendered');
-      const sources = new Set(await page.$$eval('#proposed .tile, #rules .tile', (els) => els.map((el) => el.getAttribute('data-src'))));
+      const sources = new Set(await page.$$eval('#proposed .tile, #rules .tile', (els: PageElement[]) => els.map((el) => el.getAttribute('data-src'))));
       t.equal(sources.size, 1, 'one source for the locale');
       t.match([...sources][0], new RegExp(other, 'i'), `tiles render the ${other} artwork`);
-      const sizes = await page.$$eval('#proposed .tile', (els) =>
+      const sizes = await page.$$eval('#proposed .tile', (els: PageElement[]) =>
         els.map((el) => {
-          const img = el.querySelector('img');
+          const img = el.querySelector<PageImage>('img');
           return { asked: `${el.getAttribute('data-w')}x${el.getAttribute('data-h')}`, natural: img ? `${img.naturalWidth}x${img.naturalHeight}` : 'failed' };
         }),
       );
       for (const tile of sizes) t.equal(tile.natural, tile.asked, `${other} ${tile.asked}`);
       // The same artwork in every locale, side by side (DESIGN: "side by side across locales").
       await page.waitForSelector('#across-locales[data-state="done"]', { state: 'attached', timeout: TILE_TIMEOUT_MS });
-      const across = await page.$$eval('#across-locales .tile', (els) =>
+      const across = await page.$$eval('#across-locales .tile', (els: PageElement[]) =>
         els.map((el) => {
-          const img = el.querySelector('img');
+          const img = el.querySelector<PageImage>('img');
           return {
             src: el.getAttribute('data-src') ?? '',
             asked: `${el.getAttribute('data-w')}x${el.getAttribute('data-h')}`,

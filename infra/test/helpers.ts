@@ -53,6 +53,16 @@ export async function harness(
   };
 }
 
+/** A problem+json body as the Preprocessor sends it (RFC 9457, plus its error `code`). */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  [extra: string]: unknown;
+}
+
 export function json(output: InvokeCommandOutput): unknown {
   return JSON.parse(Buffer.from(output.Payload ?? new Uint8Array()).toString('utf8'));
 }

@@ -2,6 +2,7 @@ import t from 'tap';
 import sharp from 'sharp';
 import type { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { contentTypeOf, type GeneratorRequest, type GeneratorResult } from '@marquee/shared';
+import type { Problem } from '../src/plugins/problem.js';
 import { startHarness } from './studio/harness.js';
 
 /**
@@ -154,18 +155,18 @@ t.test("the Generator's failures: its code when it is the client's business, 502
   behaviour = () => ({ ok: false, error: { code: 'SOURCE_NOT_FOUND', status: 404, message: 'NoSuchKey: bucket/titles/t1' } });
   const missing = await get('/v1/artwork/boxshot/t1/342x513.jpg');
   t.equal(missing.statusCode, 404);
-  t.equal(missing.json().code, 'SOURCE_NOT_FOUND');
+  t.equal(missing.json<Problem>().code, 'SOURCE_NOT_FOUND');
   t.notMatch(missing.body, /bucket|titles\//, 'no bucket or key names in public errors');
 
   behaviour = () => ({ ok: false, error: { code: 'INVALID_SPEC', status: 400, message: 'bad spec' } });
   const refused = await get('/v1/artwork/boxshot/t1/342x513.jpg');
   t.equal(refused.statusCode, 502);
-  t.equal(refused.json().code, 'GENERATOR_FAILED');
+  t.equal(refused.json<Problem>().code, 'GENERATOR_FAILED');
 
   behaviour = () => ({ functionError: 'Runtime.OutOfMemory' });
   const crashed = await get('/v1/artwork/boxshot/t1/342x513.jpg');
   t.equal(crashed.statusCode, 502);
-  t.equal(crashed.json().code, 'GENERATOR_FAILED');
+  t.equal(crashed.json<Problem>().code, 'GENERATOR_FAILED');
 
   behaviour = render;
   const ok = await get('/v1/artwork/boxshot/t1/342x513.jpg');
@@ -177,6 +178,6 @@ t.test('other methods: 405 with Allow', async (t) => {
     const res = await app.inject({ method, url: '/v1/artwork/boxshot/t1/342x513.jpg', payload: method === 'OPTIONS' ? undefined : 'x' });
     t.equal(res.statusCode, 405, method);
     t.equal(res.headers.allow, 'GET, HEAD', method);
-    t.equal(res.json().code, 'METHOD_NOT_ALLOWED', method);
+    t.equal(res.json<Problem>().code, 'METHOD_NOT_ALLOWED', method);
   }
 });

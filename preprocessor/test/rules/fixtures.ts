@@ -79,7 +79,7 @@ export function rulesWith(types: Record<string, object>, extra: Record<string, u
 export function stateWith(types: Record<string, object>): ResolveState {
   const catalog = catalogDoc();
   for (const type of Object.keys(types)) {
-    catalog.titles['80000001'].artwork[type] = {
+    at(catalog, 'titles', '80000001', 'artwork')[type] = {
       en: { source: `titles/80000001/${type}/en.jpg`, version: '1', focal: { x: 0.1, y: 0.9 } },
     };
   }
@@ -95,12 +95,39 @@ export const posterType = {
   formats: ['avif', 'webp', 'jpeg'],
 };
 
+/** A rules or catalog document as plain data (what YAML or JSON parses to), to break one field at a time. */
+export type Doc = Record<string, unknown>;
+
+/** The value at `path` inside `doc`, or a TypeError naming the path (as a property read of `undefined` would). */
+function walk(doc: Doc, path: Array<string | number>): unknown {
+  let value: unknown = doc;
+  for (const [i, key] of path.entries()) {
+    if (typeof value !== 'object' || value === null) throw new TypeError(`nothing at /${path.slice(0, i + 1).join('/')}`);
+    value = (value as Record<string | number, unknown>)[key];
+  }
+  return value;
+}
+
+/** The mapping at `path` inside `doc` (`at(d, 'types', 'boxshot').maxWidth = 'big'`), to edit in place. */
+export function at(doc: Doc, ...path: Array<string | number>): Doc {
+  const value = walk(doc, path);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError(`no mapping at /${path.join('/')}`);
+  return value as Doc;
+}
+
+/** The list at `path` inside `doc` (`list(d, 'types', 'boxshot', 'sizes').push('2100x3150')`), to edit in place. */
+export function list(doc: Doc, ...path: Array<string | number>): unknown[] {
+  const value = walk(doc, path);
+  if (!Array.isArray(value)) throw new TypeError(`no list at /${path.join('/')}`);
+  return value as unknown[];
+}
+
 /** The default rules as a plain object, to break one field at a time. */
-export function rulesDoc(): Record<string, any> {
-  return structuredClone(defaultRules) as unknown as Record<string, any>;
+export function rulesDoc(): Doc {
+  return structuredClone(defaultRules);
 }
 
 /** Catalog for the same titles, ready to break one field at a time. */
-export function catalogDoc(): Record<string, any> {
-  return structuredClone(CATALOG_DOC) as Record<string, any>;
+export function catalogDoc(): Doc {
+  return structuredClone(CATALOG_DOC);
 }

@@ -2,7 +2,7 @@ import t from 'tap';
 import { MarqueeError, parseImageSpec, specKey, type ErrorCode } from '@marquee/shared';
 import { listTypes, resolveArtwork, type ArtworkRequest, type Resolution, type ResolveState } from '../../src/rules/resolve.js';
 import { parseCatalog } from '../../src/rules/load.js';
-import { catalogDoc, posterType, req, state, stateWith, SOURCES_BUCKET } from './fixtures.js';
+import { at, catalogDoc, posterType, req, state, stateWith, SOURCES_BUCKET } from './fixtures.js';
 
 type Render = Extract<Resolution, { kind: 'render' }>;
 
@@ -417,7 +417,7 @@ t.test('the render result and its key', async (t) => {
   t.equal(new Set(distinct).size, distinct.length, 'locale, size, DPR, format and title each change the key');
 
   const bumped = catalogDoc();
-  bumped.titles['80000001'].artwork.boxshot.en.version = '2';
+  at(bumped, 'titles', '80000001', 'artwork', 'boxshot', 'en').version = '2';
   const next = { ...state, catalog: parseCatalog(JSON.stringify(bumped), 'catalog.json') };
   t.not(render(req(), next).key, key({}), 'a new artwork version is a new key');
   t.not(render(req(), { ...state, sourcesBucket: 'other-bucket' }).key, key({}), 'the sources bucket is part of the key');

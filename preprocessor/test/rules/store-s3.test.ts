@@ -12,8 +12,10 @@ interface S3rverLike {
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
 }
-// s3rver ships no types; this is the part we use.
-const { default: S3rver } = (await import('s3rver' as string)) as {
+// s3rver ships no types; this is the part we use. (A specifier that is not a literal keeps
+// TypeScript from looking for its declarations.)
+const S3RVER: string = 's3rver';
+const { default: S3rver } = (await import(S3RVER)) as {
   default: new (options: Record<string, unknown>) => S3rverLike;
 };
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { RulesError } from '../../src/rules/errors.js';
 import { RulesStore, type RulesChange, type RulesLogger, type RulesState } from '../../src/rules/store.js';
-import { CATALOG_TEXT, catalogDoc, RULES_TEXT, rulesDoc } from './fixtures.js';
+import { at, CATALOG_TEXT, catalogDoc, RULES_TEXT, rulesDoc, type Doc } from './fixtures.js';
 
 interface LogEntry {
   level: 'info' | 'warn' | 'error';
@@ -32,12 +32,12 @@ async function put(path: string, text: string): Promise<void> {
   await utimes(path, clock, clock);
 }
 
-const rulesText = (edit: (d: Record<string, any>) => void) => {
+const rulesText = (edit: (d: Doc) => void) => {
   const doc = rulesDoc();
   edit(doc);
   return stringify(doc);
 };
-const catalogText = (edit: (d: Record<string, any>) => void) => {
+const catalogText = (edit: (d: Doc) => void) => {
   const doc = catalogDoc();
   edit(doc);
   return JSON.stringify(doc);
@@ -101,7 +101,7 @@ t.test('start-up fails with the message naming the field', async (t) => {
 t.test('a changed file is reloaded and announced', async (t) => {
   const { store, rules, catalog, changes } = await setup(t);
   const first = store.current();
-  await put(rules, rulesText((d) => (d.types.boxshot.sizes = ['171x256', '342x513'])));
+  await put(rules, rulesText((d) => (at(d, 'types', 'boxshot').sizes = ['171x256', '342x513'])));
   t.same(await store.reload(), { rules: true, catalog: false });
   const second = store.current();
   t.not(second, first, 'a new state object');
@@ -115,7 +115,7 @@ t.test('a changed file is reloaded and announced', async (t) => {
   t.equal(changes[0]?.next, second);
   t.same(changes[0]?.changed, { rules: true, catalog: false });
 
-  await put(catalog, catalogText((d) => (d.titles['80000001'].artwork.boxshot.en.version = '2')));
+  await put(catalog, catalogText((d) => (at(d, 'titles', '80000001', 'artwork', 'boxshot', 'en').version = '2')));
   t.same(await store.reload(), { rules: false, catalog: true });
   t.equal(store.current().catalog.titles['80000001']?.artwork.boxshot?.en?.version, '2');
   t.equal(changes.length, 2);
@@ -130,7 +130,7 @@ t.test('a changed file is reloaded and announced', async (t) => {
 t.test('a broken new file is refused and the last good rules keep serving', async (t) => {
   const { store, rules, logger, changes } = await setup(t);
   const good = store.current();
-  await put(rules, rulesText((d) => (d.types.logo.sizePolicy = 'anything')));
+  await put(rules, rulesText((d) => (at(d, 'types', 'logo').sizePolicy = 'anything')));
 
   t.same(await store.reload(), { rules: false, catalog: false });
   t.equal(store.current(), good, 'still the last good state');
@@ -149,7 +149,7 @@ t.test('a broken new file is refused and the last good rules keep serving', asyn
   t.same(await store.reload(), { rules: false, catalog: false });
   t.equal(logger.at('error').length, 1, 'the same broken version is not re-parsed or re-logged on every poll');
 
-  await put(rules, rulesText((d) => (d.types.logo.sizePolicy = 'strict')));
+  await put(rules, rulesText((d) => (at(d, 'types', 'logo').sizePolicy = 'strict')));
   t.same(await store.reload(), { rules: true, catalog: false }, 'the fixed file loads');
   t.equal(store.current().rules.types.logo?.sizePolicy, 'strict');
   t.match(store.status(), { ok: true, lastError: undefined });
@@ -222,7 +222,7 @@ t.test('polling picks up a change by itself, and close() stops it', async (t) =>
   t.teardown(() => clearInterval(keepAlive));
   const { store, rules, catalog } = await setup(t, { pollMs: 1 });
   const changed = new Promise<RulesChange>((resolve) => store.onChange((_next, _prev, c) => resolve(c)));
-  await put(catalog, catalogText((d) => (d.titles['80000002'].name = 'Quiet Harbour (Director’s Cut)')));
+  await put(catalog, catalogText((d) => (at(d, 'titles', '80000002').name = 'Quiet Harbour (Director’s Cut)')));
   t.same(await changed, { rules: false, catalog: true });
   t.equal(store.current().catalog.titles['80000002']?.name, 'Quiet Harbour (Director’s Cut)');
 

@@ -1,4 +1,6 @@
 import t from 'tap';
+import type { Problem } from '../../src/plugins/problem.js';
+import type { StudioCatalog } from '../../src/studio/catalog.js';
 import { mintSession, sessionKey } from '../../src/studio/session.js';
 import { SIGNING_KEY, STUDIO_TOKEN, bearer, startHarness } from './harness.js';
 
@@ -33,7 +35,7 @@ t.test('the API needs the token: 401 problem+json without it or with a wrong one
     for (const url of ['/studio/api/catalog', '/studio/assets/app.js']) {
       const res = await app.inject({ method: 'GET', url, headers: c.headers });
       t.equal(res.statusCode, 401, `${c.name} ${url}`);
-      t.equal(res.json().code, 'UNAUTHORIZED');
+      t.equal(res.json<Problem>().code, 'UNAUTHORIZED');
       t.match(res.headers['www-authenticate'], /^Bearer/);
     }
   }
@@ -45,11 +47,11 @@ t.test('a bearer token opens the API', async (t) => {
   const res = await app.inject({ method: 'GET', url: '/studio/api/catalog', headers: bearer });
   t.equal(res.statusCode, 200);
   t.equal(res.headers['cache-control'], 'no-store');
-  const body = res.json();
+  const body = res.json<StudioCatalog>();
   t.equal(body.defaultLocale, 'en');
   t.match(body.titles, [{ id: 't1', name: 'The Test Title', artwork: { boxshot: { en: { version: '3' } } } }]);
-  const boxshot = body.types.find((x: { name: string }) => x.name === 'boxshot');
-  t.ok(boxshot?.sizes.length > 0, 'the current rules sizes come along');
+  const boxshot = body.types.find((x) => x.name === 'boxshot');
+  t.ok((boxshot?.sizes.length ?? 0) > 0, 'the current rules sizes come along');
 });
 
 t.test('sign-in form: wrong token 401 page, right token 303 and a strict session cookie', async (t) => {
@@ -96,10 +98,10 @@ t.test('behind a TLS-terminating proxy the cookie is Secure', async (t) => {
 t.test('JSON sign-in, and sign-out clears the cookie', async (t) => {
   const wrong = await app.inject({ method: 'POST', url: '/studio/session', payload: { token: 'wrong-wrong-wrong' } });
   t.equal(wrong.statusCode, 401);
-  t.equal(wrong.json().code, 'UNAUTHORIZED');
+  t.equal(wrong.json<Problem>().code, 'UNAUTHORIZED');
   const right = await app.inject({ method: 'POST', url: '/studio/session', payload: { token: STUDIO_TOKEN } });
   t.equal(right.statusCode, 200);
-  t.ok(right.json().expiresAt);
+  t.ok(right.json<{ expiresAt: string }>().expiresAt);
   const out = await app.inject({ method: 'DELETE', url: '/studio/session' });
   t.equal(out.statusCode, 204);
   t.match(String(out.headers['set-cookie']), /^marquee_studio=;.*Max-Age=0/);

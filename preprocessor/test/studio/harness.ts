@@ -20,6 +20,7 @@ interface S3rverServer {
   close(): Promise<void>;
 }
 type S3rverCtor = new (options: Record<string, unknown>) => S3rverServer;
+const S3RVER: string = 's3rver';
 
 export interface Harness {
   app: FastifyInstance;
@@ -57,8 +58,9 @@ const catalog = {
  */
 export async function startHarness(deps: { lambda?: LambdaClient } = {}): Promise<Harness> {
   const dir = await mkdtemp(path.join(tmpdir(), 'marquee-studio-'));
-  // s3rver ships no types; the constructor is all we use.
-  const { default: S3rver } = (await import('s3rver' as string)) as { default: S3rverCtor };
+  // s3rver ships no types; the constructor is all we use. (A specifier that is not a literal keeps
+  // TypeScript from looking for its declarations.)
+  const { default: S3rver } = (await import(S3RVER)) as { default: S3rverCtor };
   const server = new S3rver({
     address: '127.0.0.1',
     port: 0,

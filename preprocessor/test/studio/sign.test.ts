@@ -1,5 +1,6 @@
 import t from 'tap';
 import { signUrl } from '../../src/signing.js';
+import type { Problem } from '../../src/plugins/problem.js';
 import { PUBLISHED_KEY, SIGNING_KEY, bearer, startHarness } from './harness.js';
 
 const h = await startHarness();
@@ -7,6 +8,12 @@ t.teardown(() => h.close());
 const { app } = h;
 
 const STAGED = 'staging/0123456789abcdef0123456789abcdef.png';
+
+/** What POST /studio/api/sign answers: each render as asked, with its signed URL. */
+interface Signed {
+  expiresAt: string;
+  renders: Array<{ url: string }>;
+}
 
 async function sign(renders: unknown[]) {
   return app.inject({ method: 'POST', url: '/studio/api/sign', headers: bearer, payload: { renders } });
@@ -19,16 +26,16 @@ t.test('signs catalog sources and staging uploads with an expiry', async (t) => 
   ]);
   t.equal(res.statusCode, 200);
   t.equal(res.headers['cache-control'], 'no-store');
-  const body = res.json();
+  const body = res.json<Signed>();
   t.ok(Date.parse(body.expiresAt) > Date.now());
-  const [first, second] = body.renders.map((r: { url: string }) => new URL(r.url, 'http://x'));
-  t.equal(first.pathname, '/v1/render');
-  t.equal(first.searchParams.get('src'), PUBLISHED_KEY);
-  t.equal(first.searchParams.get('v'), '3', 'the catalog version busts caches');
-  t.equal(first.searchParams.get('fy'), '0.1235', 'focal points are rounded');
-  t.match(first.searchParams.get('sig'), /^[A-Za-z0-9_-]{43}$/);
-  t.ok(Number(first.searchParams.get('exp')) * 1000 > Date.now());
-  t.equal(second.searchParams.get('src'), STAGED);
+  const [first, second] = body.renders.map((r) => new URL(r.url, 'http://x'));
+  t.equal(first?.pathname, '/v1/render');
+  t.equal(first?.searchParams.get('src'), PUBLISHED_KEY);
+  t.equal(first?.searchParams.get('v'), '3', 'the catalog version busts caches');
+  t.equal(first?.searchParams.get('fy'), '0.1235', 'focal points are rounded');
+  t.match(first?.searchParams.get('sig'), /^[A-Za-z0-9_-]{43}$/);
+  t.ok(Number(first?.searchParams.get('exp')) * 1000 > Date.now());
+  t.equal(second?.searchParams.get('src'), STAGED);
 });
 
 t.test('refuses what it should not sign', async (t) => {
@@ -50,7 +57,7 @@ t.test('refuses what it should not sign', async (t) => {
 
 t.test('/v1/render checks the signature: valid passes, tampered, unsigned and expired get 403', async (t) => {
   const res = await sign([{ src: PUBLISHED_KEY, w: 342, h: 513, fmt: 'jpeg' }]);
-  const url: string = res.json().renders[0].url;
+  const url = res.json<Signed>().renders[0]!.url;
 
   // No Generator runs here: a request past the signature check fails upstream, never with 403.
   const valid = await app.inject({ method: 'GET', url });
@@ -77,7 +84,7 @@ t.test('/v1/render checks the signature: valid passes, tampered, unsigned and ex
   for (const [name, bad] of Object.entries(cases)) {
     const r = await app.inject({ method: 'GET', url: bad });
     t.equal(r.statusCode, 403, name);
-    t.equal(r.json().code, 'BAD_SIGNATURE', name);
+    t.equal(r.json<Problem>().code, 'BAD_SIGNATURE', name);
   }
 });
 
@@ -103,8 +110,8 @@ t.test('numbers are read one way only: a signed URL with a lenient spelling is a
     const res = await app.inject({ method: 'GET', url });
     const label = JSON.stringify(override);
     t.equal(res.statusCode, 400, label);
-    t.equal(res.json().code, 'INVALID_PARAMETER', label);
-    t.match(res.json().detail, new RegExp(`^${name}: expected`), `${label} names ${name} and what it expects`);
+    t.equal(res.json<Problem>().code, 'INVALID_PARAMETER', label);
+    t.match(res.json<Problem>().detail, new RegExp(`^${name}: expected`), `${label} names ${name} and what it expects`);
   }
 });
 
@@ -119,9 +126,9 @@ t.test('the signer reads numbers the same way: strings are strict, JSON numbers 
   for (const c of cases) {
     const res = await sign([{ src: PUBLISHED_KEY, ...c }]);
     t.equal(res.statusCode, 400, JSON.stringify(c));
-    t.match(res.json().detail, /^renders\[0\]\.\w+: expected/, JSON.stringify(c));
+    t.match(res.json<Problem>().detail, /^renders\[0\]\.\w+: expected/, JSON.stringify(c));
   }
   const ok = await sign([{ src: PUBLISHED_KEY, w: '342', h: 513, q: 80 }]);
   t.equal(ok.statusCode, 200, 'plain decimal strings and JSON integers are both fine');
-  t.equal(new URL(ok.json().renders[0].url, 'http://x').searchParams.get('w'), '342');
+  t.equal(new URL(ok.json<Signed>().renders[0]!.url, 'http://x').searchParams.get('w'), '342');
 });

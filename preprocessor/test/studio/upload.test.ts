@@ -1,6 +1,8 @@
 import t from 'tap';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
+import type { Problem } from '../../src/plugins/problem.js';
+import type { StagedUpload } from '../../src/studio/upload.js';
 import { BUCKET, PUBLISHED_KEY, bearer, multipartBody, sampleJpeg, startHarness } from './harness.js';
 
 const h = await startHarness();
@@ -23,7 +25,7 @@ t.test('an image is staged under a fresh key, never over another object', async 
   const jpeg = await sampleJpeg(120, 180);
   const first = await upload('My Boxshot (v2).jpg', jpeg);
   t.equal(first.statusCode, 201);
-  const a = first.json();
+  const a = first.json<StagedUpload>();
   t.match(a, { format: 'jpeg', width: 120, height: 180, bytes: jpeg.length, name: 'My Boxshot (v2).jpg' });
   t.match(a.key, /^staging\/[0-9a-f]{32}\.jpg$/);
   t.same(await objectBytes(a.key), jpeg);
@@ -32,7 +34,7 @@ t.test('an image is staged under a fresh key, never over another object', async 
   const png = await sharp(jpeg).png().toBuffer();
   const second = await upload('My Boxshot (v2).jpg', png);
   t.equal(second.statusCode, 201);
-  const b = second.json();
+  const b = second.json<StagedUpload>();
   t.not(b.key, a.key);
   t.match(b.key, /\.png$/, 'the extension follows the bytes, not the name');
   t.same(await objectBytes(a.key), jpeg, 'the first upload is untouched');
@@ -58,11 +60,11 @@ t.test('upload limits', async (t) => {
   tooLarge.set([0xff, 0xd8, 0xff]);
   const big = await upload('big.jpg', tooLarge);
   t.equal(big.statusCode, 413, 'over 20 MiB');
-  t.equal(big.json().code, 'PAYLOAD_TOO_LARGE');
+  t.equal(big.json<Problem>().code, 'PAYLOAD_TOO_LARGE');
 
   const notImage = await upload('notes.jpg', Buffer.from('this is not an image, whatever its name says'));
   t.equal(notImage.statusCode, 415, 'not an image');
-  t.equal(notImage.json().code, 'UNSUPPORTED_IMAGE');
+  t.equal(notImage.json<Problem>().code, 'UNSUPPORTED_IMAGE');
 
   const svg = await upload('x.svg', Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'));
   t.equal(svg.statusCode, 415, 'SVG is not accepted');
@@ -74,7 +76,7 @@ t.test('upload limits', async (t) => {
   const bomb = await sharp({ create: { width: 8000, height: 6000, channels: 3, background: '#000' } }).png({ compressionLevel: 1 }).toBuffer();
   const huge = await upload('huge.png', bomb);
   t.equal(huge.statusCode, 413, 'over the pixel cap');
-  t.equal(huge.json().code, 'SOURCE_TOO_LARGE');
+  t.equal(huge.json<Problem>().code, 'SOURCE_TOO_LARGE');
 
   const unauth = await upload('ok.jpg', jpeg, {});
   t.equal(unauth.statusCode, 401, 'no token, no upload');
