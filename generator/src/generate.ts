@@ -3,7 +3,7 @@ import type { Deps } from './deps.js';
 import { derivativeTarget, fitsInline, putDerivative } from './output.js';
 import { fetchSource } from './source/index.js';
 import { probe } from './steps/detect.js';
-import { frameOf, prepareOverlay, render, type RenderLimits } from './steps/render.js';
+import { planRender, prepareOverlay, render, type RenderLimits } from './steps/render.js';
 
 /** A rendered result; the handler adds `coldStart`, which only it can know. */
 export type Generated = Omit<GeneratorSuccess, 'coldStart'>;
@@ -45,15 +45,15 @@ export async function generate(request: GeneratorRequest, deps: Deps): Promise<G
 
   const renderStart = performance.now();
   const source = await probe(sourceBytes, config.maxInputPixels);
-  const frame = frameOf(source, spec);
+  const plan = planRender(source, spec);
   const prepared = await Promise.all(
     overlays.map(async (overlay, i) => {
       const bytes = overlayBytes[i] as Buffer;
       await probe(bytes, config.maxInputPixels, 'overlay');
-      return prepareOverlay(bytes, overlay, frame, limits);
+      return prepareOverlay(bytes, overlay, plan.geometry, limits);
     }),
   );
-  const { data, info } = await render(sourceBytes, source, spec, prepared, limits);
+  const { data, info } = await render(sourceBytes, source, spec, plan, prepared, limits);
   const renderMs = ms(renderStart);
 
   const contentType = contentTypeOf(spec.format);

@@ -1,4 +1,4 @@
-import { MarqueeError, extensionOf, specKey, type GeneratorRequest, type S3Ref } from '@marquee/shared';
+import { DERIVATIVES_PREFIX, MarqueeError, derivativeKey, specKey, type GeneratorRequest, type S3Ref } from '@marquee/shared';
 import type { Deps } from './deps.js';
 import { loadS3Module } from './source/s3.js';
 
@@ -17,13 +17,16 @@ export function fitsInline(envelope: object, bytes: number, maxInlineBytes: numb
   return overhead + base64Length(bytes) <= maxInlineBytes;
 }
 
-/** The only place outputs are written: the configured bucket's `derivatives/` prefix. */
-export const DERIVATIVES_PREFIX = 'derivatives/';
-
 /**
  * Where an output too large to return inline goes, or undefined when nowhere is configured.
  * An event may name the object, but only inside the derivatives prefix of the configured
  * bucket: whoever can invoke the function must not be able to overwrite anything else.
+ *
+ * Without `output` the Generator names the object itself, with the same builder and the same
+ * spec key the Preprocessor uses, so the event's optional `version` is part of it. The
+ * fallback stays (rather than `output` becoming required) because direct invocations (an
+ * operator replaying an event, the Generator's own tests) rely on large outputs landing
+ * somewhere; the Preprocessor always sends `output` when it has a derivatives bucket.
  */
 export function derivativeTarget(request: GeneratorRequest, deps: Deps): S3Ref | undefined {
   const bucket = deps.config.derivativesBucket;
@@ -35,7 +38,7 @@ export function derivativeTarget(request: GeneratorRequest, deps: Deps): S3Ref |
     return s3;
   }
   if (bucket === undefined) return undefined;
-  return { bucket, key: `derivatives/${specKey(request.source, request.spec)}.${extensionOf(request.spec.format)}` };
+  return { bucket, key: derivativeKey(specKey(request.source, request.spec, request.version), request.spec.format) };
 }
 
 export async function putDerivative(target: S3Ref, data: Buffer, contentType: string, deps: Deps): Promise<void> {

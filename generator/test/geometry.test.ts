@@ -10,20 +10,20 @@ import {
   plan,
   targetBox,
   type Geometry,
-  type Size,
+  type PixelSize,
 } from '../src/steps/geometry.js';
 import { checkPlan } from '../src/steps/render.js';
 
 const spec = (s: Partial<ImageSpec>): ImageSpec => ({ width: 300, height: 300, fit: 'cover', format: 'webp', quality: 80, ...s });
-const inside = (src: Size, r: { left: number; top: number; width: number; height: number }) =>
+const inside = (src: PixelSize, r: { left: number; top: number; width: number; height: number }) =>
   r.left >= 0 && r.top >= 0 && r.width >= 1 && r.height >= 1 && r.left + r.width <= src.width && r.top + r.height <= src.height;
 
 t.test('every plan holds at most source + output pixels, and its cuts lie inside what they cut', async (t) => {
-  const sources: Size[] = [
+  const sources: PixelSize[] = [
     { width: 20000, height: 10 }, { width: 10, height: 20000 }, { width: 40000, height: 10 }, { width: 10, height: 40000 },
     { width: 65000, height: 1 }, { width: 1, height: 1 }, { width: 1200, height: 800 }, { width: 100, height: 150 }, { width: 6000, height: 4000 },
   ];
-  const outputs: Size[] = [{ width: 300, height: 300 }, { width: 342, height: 513 }, { width: 8192, height: 8192 }, { width: 8192, height: 1 }, { width: 1, height: 1 }];
+  const outputs: PixelSize[] = [{ width: 300, height: 300 }, { width: 342, height: 513 }, { width: 8192, height: 8192 }, { width: 8192, height: 1 }, { width: 1, height: 1 }];
   const focals = [undefined, { x: 0, y: 0 }, { x: 0.3, y: 0.5 }, { x: 1, y: 1 }];
   let checked = 0;
   for (const src of sources) {
@@ -106,7 +106,7 @@ t.test('attention runs on a bounded view of the source whose crop maps back', as
 
 t.test('enlarge: false renders the same picture at the source resolution', async (t) => {
   const no = { enlarge: false } as const;
-  const size = (src: Size, s: Partial<ImageSpec>) => {
+  const size = (src: PixelSize, s: Partial<ImageSpec>) => {
     const g = plan(src, spec({ ...no, ...s }), undefined);
     if (s.fit !== 'inside') t.same(targetBox(src, spec({ ...no, ...s })), { width: g.width, height: g.height }, 'the target box is the frame');
     return { width: g.width, height: g.height };

@@ -1,6 +1,6 @@
 import t from 'tap';
 import sharp from 'sharp';
-import { MarqueeError, specKey } from '@marquee/shared';
+import { MarqueeError, derivativeKey, specKey } from '@marquee/shared';
 import { DERIVATIVE_CACHE_CONTROL, DEFAULT_MAX_INLINE_BYTES, LAMBDA_RESPONSE_LIMIT, generate } from '../src/index.js';
 import { base64Length, fitsInline } from '../src/output.js';
 import { makeRequest, s3Source, testDeps } from './helpers/deps.js';
@@ -41,6 +41,16 @@ t.test('too large to inline: written to the derivatives bucket under its spec ke
   t.equal(stored.contentType, 'image/png');
   t.equal(stored.cacheControl, DERIVATIVE_CACHE_CONTROL);
   t.match(await sharp(stored.body).metadata(), { format: 'png', width: 400, height: 300 });
+});
+
+t.test('without output, the derivative key includes the artwork version, as the Preprocessor names it', async (t) => {
+  const deps = testDeps(s3, { derivativesBucket: 'derivatives', maxInlineBytes: 2000 });
+  const request = makeRequest(s3Source('sources', 'master.jpg'), { width: 400, height: 300, format: 'png' }, { version: 'v7' });
+  const out = await generate(request, deps);
+  const key = derivativeKey(specKey(request.source, request.spec, 'v7'), 'png');
+  t.same(out.s3, { bucket: 'derivatives', key });
+  t.not(key, derivativeKey(specKey(request.source, request.spec), 'png'), 'another object than the unversioned one');
+  t.equal((await s3.get('derivatives', key)).body.length, out.bytes);
 });
 
 t.test('the request names the output object, inside the derivatives prefix only', async (t) => {

@@ -1,4 +1,4 @@
-import { extensionOf, type Format, type ImageSpec, type Source } from '@marquee/shared';
+import { derivativeKey, type Format, type ImageSpec, type Source } from '@marquee/shared';
 import type { OutputCache, CachedImage } from './cache/output-cache.js';
 import type { SingleFlight } from './cache/single-flight.js';
 import type { GeneratorClient } from './generator/client.js';
@@ -53,7 +53,7 @@ export class ImageService {
       source: job.source,
       spec: job.spec,
       ...(derivativesBucket
-        ? { output: { s3: { bucket: derivativesBucket, key: `derivatives/${job.key}.${extensionOf(job.format)}` } } }
+        ? { output: { s3: { bucket: derivativesBucket, key: derivativeKey(job.key, job.format) } } }
         : {}),
     });
     const image: CachedImage = { ...rendered, etag: `"${job.key}"` };

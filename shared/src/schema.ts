@@ -88,6 +88,13 @@ export const GeneratorRequestSchema = Type.Object(
     id: Type.String({ minLength: 1, maxLength: 128 }),
     source: SourceSchema,
     spec: ImageSpecSchema,
+    /**
+     * The artwork version the spec key includes (`specKey(source, spec, version)`), for a caller
+     * that leaves naming the derivative to the Generator: without it an output too large to
+     * return inline would be stored under a key that ignores the version, where the Preprocessor
+     * never looks. Callers that name the object themselves (`output`) need not send it.
+     */
+    version: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
     output: Type.Optional(OutputSchema),
   },
   { additionalProperties: false },

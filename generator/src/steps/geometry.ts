@@ -2,7 +2,11 @@ import type { Fit, Focal, ImageSpec } from '@marquee/shared';
 import type { Region, ResizeOptions } from 'sharp';
 import { sharp } from './sharp.js';
 
-export interface Size {
+/**
+ * The pixel extent of an image this step handles: the oriented source, a window of it, the
+ * output. (The Preprocessor's rules have their own `Size`, a logical size before DPR.)
+ */
+export interface PixelSize {
   width: number;
   height: number;
 }
@@ -25,9 +29,9 @@ export interface Geometry {
    */
   window: Region;
   pre: Region | undefined;
-  resize: ResizeOptions & Size;
+  resize: ResizeOptions & PixelSize;
   /** What the resize produces before its own crop (`cover` crops inside sharp's resize). */
-  scaled: Size;
+  scaled: PixelSize;
   post: Region | undefined;
   /** Final output size, known before rendering (overlays are sized from it). */
   width: number;
@@ -35,7 +39,7 @@ export interface Geometry {
 }
 
 const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
-const area = (s: Size) => s.width * s.height;
+const area = (s: PixelSize) => s.width * s.height;
 const CENTRE: Focal = { x: 0.5, y: 0.5 };
 
 /**
@@ -43,7 +47,7 @@ const CENTRE: Focal = { x: 0.5, y: 0.5 };
  * scale for `cover` and `fill` (no axis may be enlarged), the smaller for
  * `contain`. `inside` never enlarges.
  */
-export function enlargement(src: Size, fit: Fit, out: Size): number {
+export function enlargement(src: PixelSize, fit: Fit, out: PixelSize): number {
   const sx = out.width / src.width;
   const sy = out.height / src.height;
   switch (fit) {
@@ -63,7 +67,7 @@ export function enlargement(src: Size, fit: Fit, out: Size): number {
  * every requested dimension divided by the enlargement (rounded, at least 1).
  * It is the output size for every fit but `inside`, which fits within it.
  */
-export function targetBox(src: Size, spec: Pick<ImageSpec, 'width' | 'height' | 'fit' | 'enlarge'>): Size {
+export function targetBox(src: PixelSize, spec: Pick<ImageSpec, 'width' | 'height' | 'fit' | 'enlarge'>): PixelSize {
   const out = { width: spec.width, height: spec.height };
   const factor = enlargement(src, spec.fit, out);
   if (spec.enlarge !== false || factor <= 1) return out;
@@ -75,7 +79,7 @@ export function targetBox(src: Size, spec: Pick<ImageSpec, 'width' | 'height' | 
  * focal point and clamped inside: what `cover` shows, in source pixels. For an
  * extreme aspect it can be tiny (10x10 of a 20000x10 strip).
  */
-export function coverWindow(src: Size, out: Size, focal: Focal): Region {
+export function coverWindow(src: PixelSize, out: PixelSize, focal: Focal): Region {
   const scale = Math.max(out.width / src.width, out.height / src.height);
   const width = clamp(Math.round(out.width / scale), 1, src.width);
   const height = clamp(Math.round(out.height / scale), 1, src.height);
@@ -87,7 +91,7 @@ export function coverWindow(src: Size, out: Size, focal: Focal): Region {
   };
 }
 
-const isWhole = (src: Size, r: Region) => r.width === src.width && r.height === src.height;
+const isWhole = (src: PixelSize, r: Region) => r.width === src.width && r.height === src.height;
 
 /**
  * `cover`. Enlarging: cut the window from the source, then scale it to the
@@ -95,7 +99,7 @@ const isWhole = (src: Size, r: Region) => r.width === src.width && r.height === 
  * (sharp's own attention crop when there is no focal point), as the source was
  * going to be decoded whole anyway.
  */
-function cover(src: Size, out: Size, focal: Focal | undefined): Geometry {
+function cover(src: PixelSize, out: PixelSize, focal: Focal | undefined): Geometry {
   const window = coverWindow(src, out, focal ?? CENTRE);
   const fill = { ...out, fit: 'fill' as const };
   if (isWhole(src, window)) return { window, pre: undefined, resize: fill, scaled: out, post: undefined, ...out };
@@ -120,7 +124,7 @@ function cover(src: Size, out: Size, focal: Focal | undefined): Geometry {
  * strategy; an enlarging one is centred until `attention` (found by the
  * renderer on a small view, see `needsAttention`) says where to look.
  */
-export function plan(src: Size, spec: ImageSpec, background: ResizeOptions['background'], attention?: Focal): Geometry {
+export function plan(src: PixelSize, spec: ImageSpec, background: ResizeOptions['background'], attention?: Focal): Geometry {
   const out = targetBox(src, spec);
   const whole = { left: 0, top: 0, width: src.width, height: src.height };
   switch (spec.fit) {
@@ -153,7 +157,7 @@ export function intermediatePixels(g: Geometry): number {
  * product of the two. Taken from the request, not the plan, so a wrong plan
  * cannot raise its own bound.
  */
-export function pixelBound(src: Size, requested: Size): number {
+export function pixelBound(src: PixelSize, requested: PixelSize): number {
   return area(src) + area(requested);
 }
 
@@ -169,7 +173,7 @@ export const ATTENTION_PIXELS = 512 * 512;
  * ATTENTION_PIXELS (never up), `box` the plan's window scaled the same way, so
  * a `cover` of the view onto the box is a pure crop whose offset maps back.
  */
-export function attentionView(src: Size, g: Geometry): { view: Size; box: Size } {
+export function attentionView(src: PixelSize, g: Geometry): { view: PixelSize; box: PixelSize } {
   const k = Math.min(1, Math.sqrt(ATTENTION_PIXELS / area(src)));
   // Rounded down, so the view never passes the cap (a side below one pixel stays one).
   const view = { width: Math.max(1, Math.floor(src.width * k)), height: Math.max(1, Math.floor(src.height * k)) };
@@ -178,7 +182,7 @@ export function attentionView(src: Size, g: Geometry): { view: Size; box: Size }
 }
 
 /** The centre of the crop attention chose in the view, as a focal point for `plan`. */
-export function attentionFocal(v: { view: Size; box: Size }, cropLeft: number, cropTop: number): Focal {
+export function attentionFocal(v: { view: PixelSize; box: PixelSize }, cropLeft: number, cropTop: number): Focal {
   return {
     x: clamp((cropLeft + v.box.width / 2) / v.view.width, 0, 1),
     y: clamp((cropTop + v.box.height / 2) / v.view.height, 0, 1),

@@ -3,7 +3,7 @@ import type { OverlayOptions } from 'sharp';
 import { backgroundFor, flattenColour, type Rgba } from './colour.js';
 import type { Probe } from './detect.js';
 import { encode } from './encode.js';
-import { attentionFocal, attentionView, intermediatePixels, needsAttention, pixelBound, plan, type Geometry, type Size } from './geometry.js';
+import { attentionFocal, attentionView, intermediatePixels, needsAttention, pixelBound, plan, type Geometry, type PixelSize } from './geometry.js';
 import { sharp, type Sharp, type OutputInfo } from './sharp.js';
 
 export interface RenderLimits {
@@ -62,10 +62,19 @@ export function prepareOverlay(
   });
 }
 
-/** The output size for a spec, before rendering: overlays are prepared against it. */
-export function frameOf(source: Probe, spec: ImageSpec): { width: number; height: number } {
-  const g = plan(source, spec, undefined);
-  return { width: g.width, height: g.height };
+/**
+ * One render's plan, made once per image: its geometry gives the output size before any
+ * pixel is decoded (overlays are prepared against it), and `render` follows it.
+ */
+export interface RenderPlan {
+  /** The letterbox fill, also what alpha is flattened onto for JPEG. */
+  background: Rgba;
+  geometry: Geometry;
+}
+
+export function planRender(source: Probe, spec: ImageSpec): RenderPlan {
+  const background = backgroundFor(spec);
+  return { background, geometry: plan(source, spec, background) };
 }
 
 /** Whether the rendered frame can hold transparency: from the source or a see-through letterbox. */
@@ -79,7 +88,7 @@ function hasAlpha(source: Probe, spec: ImageSpec, bg: Rgba): boolean {
  * source plus the output. `plan` never makes one; if it ever did, the render
  * would cost what the input implies rather than what the output needs.
  */
-export function checkPlan(source: Size, spec: Size, geometry: Geometry): void {
+export function checkPlan(source: PixelSize, spec: PixelSize, geometry: Geometry): void {
   const pixels = intermediatePixels(geometry);
   const bound = pixelBound(source, spec);
   if (pixels > bound) {
@@ -93,7 +102,7 @@ export function checkPlan(source: Size, spec: Size, geometry: Geometry): void {
  * which for an extreme aspect is hundreds of megapixels. The view is made first
  * so the attention crop is a pure crop of it and its offset maps back exactly.
  */
-async function findAttention(buf: Buffer, source: Size, geometry: Geometry, limits: RenderLimits): Promise<Focal> {
+async function findAttention(buf: Buffer, source: PixelSize, geometry: Geometry, limits: RenderLimits): Promise<Focal> {
   const v = attentionView(source, geometry);
   const view = await open(buf, limits).resize({ ...v.view, fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
   const { info } = await sharp(view.data, { raw: { width: view.info.width, height: view.info.height, channels: view.info.channels } })
@@ -105,17 +114,22 @@ async function findAttention(buf: Buffer, source: Size, geometry: Geometry, limi
   return attentionFocal(v, Math.abs(info.cropOffsetLeft ?? 0), Math.abs(info.cropOffsetTop ?? 0));
 }
 
-/** Orient, crop/resize, flatten, composite overlays, convert to sRGB, encode. */
+/**
+ * Orient, crop/resize, flatten, composite overlays, convert to sRGB, encode, following the
+ * plan. Only a focal-less enlarging `cover` is planned again, once attention has said where to
+ * cut: the window moves, the output size (which the overlays were sized from) does not.
+ */
 export function render(
   buf: Buffer,
   source: Probe,
   spec: ImageSpec,
+  renderPlan: RenderPlan,
   overlays: readonly PreparedOverlay[],
   limits: RenderLimits,
 ): Promise<{ data: Buffer; info: OutputInfo }> {
   return run('source', limits, async () => {
-    const bg = backgroundFor(spec);
-    let geometry = plan(source, spec, bg);
+    const bg = renderPlan.background;
+    let { geometry } = renderPlan;
     if (needsAttention(spec, geometry)) geometry = plan(source, spec, bg, await findAttention(buf, source, geometry, limits));
     checkPlan(source, spec, geometry);
     let image = open(buf, limits);

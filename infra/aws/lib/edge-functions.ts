@@ -1,3 +1,5 @@
+import { MAX_ACCEPT_LENGTH } from '@marquee/shared';
+
 /**
  * CloudFront Functions (cloudfront-js-2.0) as source text, so tests can run the same bytes
  * that CloudFront runs. Plain ES5-style JavaScript: the runtime is not Node.
@@ -9,17 +11,22 @@
  * Both are kept when both are accepted, because the Preprocessor negotiates against each type's
  * own format list (a type without AVIF must still get WebP). For an explicit extension the
  * Preprocessor ignores `Accept`, so it is removed and the URL alone is the key. `auto` costs at
- * most four cache entries per URL.
+ * most four cache entries per URL. It reads the header by the origin's rules (`@marquee/shared`'s
+ * accept module; both are tested against one table of headers), so a request gets the same
+ * format through the CDN as straight from the origin.
  */
 export const ACCEPT_NORMALISER_CODE = `function accepts(accept, type) {
-  var parts = accept.toLowerCase().split(',');
+  var parts = accept.slice(0, ${MAX_ACCEPT_LENGTH}).toLowerCase().split(',');
   for (var i = 0; i < parts.length; i++) {
     var params = parts[i].split(';');
     if (params[0].trim() !== type) continue;
     var q = 1;
     for (var j = 1; j < params.length; j++) {
       var kv = params[j].split('=');
-      if (kv[0].trim() === 'q') q = parseFloat(kv[1]);
+      if (kv[0].trim() !== 'q' || kv.length < 2) continue;
+      var value = kv[1].trim();
+      var n = Number(value);
+      if (value !== '' && isFinite(n)) q = Math.min(1, Math.max(0, n));
     }
     if (q > 0) return true;
   }

@@ -1,16 +1,20 @@
 import { Duration } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { BADGES_PREFIX, DERIVATIVES_PREFIX, STAGING_PREFIX } from '@marquee/shared';
 import type { MarqueeSettings } from './config.js';
 
-/** Object prefixes the services agree on; IAM statements are scoped to them. */
+/**
+ * Object prefixes the services agree on, from `@marquee/shared` where the services take them
+ * too; IAM statements and lifecycle rules are scoped to them.
+ */
 export const PREFIX = {
   /** Studio uploads awaiting review, in the sources bucket. */
-  staging: 'staging/',
+  staging: STAGING_PREFIX,
   /** Overlay images (e.g. "Top 10"), in the sources bucket. */
-  badges: 'badges/',
+  badges: BADGES_PREFIX,
   /** Large Generator outputs, in the derivatives bucket. */
-  derivatives: 'derivatives/',
+  derivatives: DERIVATIVES_PREFIX,
 } as const;
 
 /** Sources (versioned: the catalog pins versions) and derivatives (expiring: re-creatable). */
@@ -36,7 +40,7 @@ export class Storage extends Construct {
         { id: 'noncurrent', noncurrentVersionExpiration: Duration.days(90) },
         { id: 'multipart', abortIncompleteMultipartUploadAfter: Duration.days(7) },
         // Studio uploads are proposals: a week to decide, then they go (promote by copying out of staging/).
-        { id: 'staging', prefix: 'staging/', expiration: Duration.days(7), noncurrentVersionExpiration: Duration.days(1) },
+        { id: 'staging', prefix: PREFIX.staging, expiration: Duration.days(7), noncurrentVersionExpiration: Duration.days(1) },
       ],
     });
 

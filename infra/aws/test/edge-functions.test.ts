@@ -1,6 +1,7 @@
 import t from 'tap';
 import { runInNewContext } from 'node:vm';
 import { ACCEPT_NORMALISER_CODE, NOT_ROUTED_CODE } from '../lib/edge-functions.js';
+import { ACCEPT_CASES } from '../../../shared/test/fixtures/accept-cases.js';
 
 interface CfRequest {
   uri: string;
@@ -19,24 +20,12 @@ const request = (uri: string, accept?: string): CfRequest => ({
 });
 const AUTO = '/v1/artwork/boxshot/80057281/342x192@2x.auto';
 
-// Only what the Preprocessor distinguishes survives: AVIF and WebP acceptance (q > 0).
-const cases: [name: string, accept: string | undefined, expected: string][] = [
-  ['Chrome', 'image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8', 'image/avif,image/webp'],
-  ['Firefox', 'image/avif,image/webp,image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5', 'image/avif,image/webp'],
-  ['older Safari', 'image/webp,image/png,image/svg+xml,image/*;q=0.8,video/*;q=0.8,*/*;q=0.5', 'image/webp'],
-  ['curl', '*/*', 'image/jpeg'],
-  ['no header', undefined, 'image/jpeg'],
-  ['upper case', 'IMAGE/AVIF', 'image/avif'],
-  ['jpeg only', 'image/jpeg', 'image/jpeg'],
-  // Regression (review finding): a refused format (q=0) was still chosen by substring.
-  ['avif refused', 'image/avif;q=0,image/webp', 'image/webp'],
-  ['webp refused, spaces', 'image/avif, image/webp ; q=0', 'image/avif'],
-  ['both refused', 'image/avif;q=0, image/webp;q=0.0, */*', 'image/jpeg'],
-];
-for (const [name, accept, expected] of cases) {
-  t.test(`.auto, ${name}: Accept becomes ${expected}`, async (t) => {
+// Only what the Preprocessor distinguishes survives: AVIF and WebP acceptance (q > 0). The table
+// is shared with the origin's own Accept tests, so both read every header alike.
+for (const { name, accept, normalised } of ACCEPT_CASES) {
+  t.test(`.auto, ${name}: Accept becomes ${normalised}`, async (t) => {
     const out = normalise({ request: request(AUTO, accept) }) as CfRequest;
-    t.same(out.headers, { accept: { value: expected } });
+    t.same(out.headers, { accept: { value: normalised } });
     t.equal(out.uri, AUTO, 'the URI is untouched');
   });
 }

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { FunctionPool, type LambdaCounters } from './pool.js';
 import type { Outcome } from './environment.js';
+import { isJsonText } from './json.js';
 import { canWatchMemory } from './memory.js';
 import { DEFAULTS, defaultLogger, resolveFunctions, type LocalLambdaOptions, type ResolvedFunction } from './options.js';
 import { LOCAL_ACCOUNT_ID, LOG_TAIL_BYTES, MAX_EVENT_REQUEST_BYTES, MAX_SYNC_REQUEST_BYTES } from './limits.js';
@@ -182,7 +183,8 @@ export async function startLocalLambda(options: LocalLambdaOptions): Promise<Loc
       return userError(res, 413, 'RequestTooLargeException', `Request must be smaller than ${limit} bytes for the InvokeFunction operation`, requestId);
     }
     const payload = body.toString('utf8');
-    if (payload.length > 0 && !isJson(payload)) {
+    // Checked, not parsed: the runtime parses it once, for the handler (see json.ts).
+    if (payload.length > 0 && !isJsonText(payload)) {
       return userError(res, 400, 'InvalidRequestContentException', 'Could not parse request body into json', requestId);
     }
     await dispatch(res, { fn, pool, type, payload, requestId, arn: arnOf(fn.name, qualifier ?? undefined), tail: req.headers['x-amz-log-type'] === 'Tail' });
@@ -262,13 +264,4 @@ export async function startLocalLambda(options: LocalLambdaOptions): Promise<Loc
       return closing;
     },
   };
-}
-
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -29,7 +29,7 @@ function rawLastSegment(url: string): string {
 }
 
 /** Only the parameters that select the image, in a fixed order: what CDNs key on. */
-function canonicalQuery(query: { locale?: string; v?: string }): string {
+function imageSelectingQuery(query: { locale?: string; v?: string }): string {
   const search = new URLSearchParams();
   if (query.locale !== undefined) search.set('locale', query.locale);
   if (query.v !== undefined) search.set('v', query.v);
@@ -73,7 +73,7 @@ export const artworkRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (resolution.kind === 'redirect') {
         const target = formatArtworkFile(resolution.width, resolution.height, resolution.dpr, parsed.ext);
         reply.header('cache-control', REDIRECT_CACHE_CONTROL);
-        return reply.redirect(`/v1/artwork/${type}/${titleId}/${target}${canonicalQuery(query)}`, 308);
+        return reply.redirect(`/v1/artwork/${type}/${titleId}/${target}${imageSelectingQuery(query)}`, 308);
       }
 
       // One spelling per image (no `@1x`, `jpeg`, leading zeros or percent-escapes; W-only spelled
@@ -82,7 +82,7 @@ export const artworkRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const canonical = formatArtworkFile(width ?? 0, height ?? 0, resolution.dpr, parsed.ext);
       if (rawLastSegment(request.url) !== canonical) {
         reply.header('cache-control', REDIRECT_CACHE_CONTROL);
-        return reply.redirect(`/v1/artwork/${type}/${titleId}/${canonical}${canonicalQuery(query)}`, 308);
+        return reply.redirect(`/v1/artwork/${type}/${titleId}/${canonical}${imageSelectingQuery(query)}`, 308);
       }
 
       const etag = `"${resolution.key}"`;

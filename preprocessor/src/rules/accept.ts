@@ -1,4 +1,4 @@
-import { contentTypeOf, type Format } from '@marquee/shared';
+import { MAX_ACCEPT_LENGTH, contentTypeOf, type Format } from '@marquee/shared';
 
 /** One media range of an `Accept` header. */
 export interface AcceptEntry {
@@ -8,14 +8,14 @@ export interface AcceptEntry {
   q: number;
 }
 
-/** Longest Accept header we read; browsers send ~100 characters. */
-const MAX_ACCEPT_LENGTH = 4096;
 const MEDIA_RANGE = /^[a-z0-9!#$&^_.+*-]+\/[a-z0-9!#$&^_.+*-]+$/;
 
 /**
  * The media ranges of an `Accept` header with their q-values (RFC 9110
  * §12.5.1), in header order. Malformed ranges are skipped; a malformed `q`
- * counts as 1, as most servers read it.
+ * counts as 1, as most servers read it. The CloudFront function that collapses
+ * `Accept` for the cache key reads it by the same rules (`@marquee/shared`'s
+ * accept module), and both are tested against one table of headers.
  */
 export function parseAccept(header: string | undefined): AcceptEntry[] {
   if (!header) return [];

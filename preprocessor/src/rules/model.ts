@@ -1,7 +1,10 @@
 import type { Fit, Format } from '@marquee/shared';
 import type { CachePolicy, CropPolicy, Ladder, OverlayRule, Rules, SizeClass, SizePolicy, TypeRules } from './schema.js';
 
-/** A logical size, parsed once. */
+/**
+ * A logical size as the rules write it (`WxH`, before the DPR multiplies it into output
+ * pixels), parsed once. The Generator's pixel extents are another type, `PixelSize`.
+ */
 export interface Size {
   width: number;
   height: number;

@@ -25,7 +25,7 @@ export const UPLOAD_FORMATS = ['jpeg', 'png', 'webp', 'avif'] as const;
 export const UPLOAD_NAME = /^[A-Za-z0-9][A-Za-z0-9 ._()+-]{0,127}$/;
 
 /** Where uploads land in the sources bucket, apart from every published source. */
-export const STAGING_PREFIX = 'staging/';
+export { STAGING_PREFIX } from '@marquee/shared';
 
 /** Login form bodies: a token and nothing else. */
 export const MAX_FORM_BYTES = 4096;

@@ -1,8 +1,10 @@
 import t from 'tap';
+import type { Format } from '@marquee/shared';
 import { acceptsFormat, negotiateFormat, parseAccept } from '../../src/rules/resolve.js';
 import { localeChain } from '../../src/rules/locale.js';
 import { cacheControl } from '../../src/rules/cache.js';
 import { defaultRules } from './fixtures.js';
+import { ACCEPT_CASES, type NormalisedAccept } from '../../../shared/test/fixtures/accept-cases.js';
 
 t.test('parseAccept reads media ranges and q-values', async (t) => {
   const cases: Array<[string | undefined, Array<{ range: string; q: number }>]> = [
@@ -31,6 +33,26 @@ t.test('acceptsFormat: jpeg and png always, avif and webp only by name', async (
   t.ok(acceptsFormat(parseAccept('image/jpeg;q=0'), 'jpeg'), 'the fallback cannot be refused');
   t.equal(negotiateFormat(['webp', 'avif', 'jpeg'], 'image/avif,image/webp'), 'webp', 'the rules order decides');
   t.throws(() => negotiateFormat([], 'image/avif'), TypeError);
+});
+
+/** What the origin accepts, written as the CloudFront function writes it. */
+function normalised(accept: string | undefined): NormalisedAccept {
+  const entries = parseAccept(accept);
+  const avif = acceptsFormat(entries, 'avif');
+  const webp = acceptsFormat(entries, 'webp');
+  if (avif && webp) return 'image/avif,image/webp';
+  return avif ? 'image/avif' : webp ? 'image/webp' : 'image/jpeg';
+}
+
+t.test('the shared Accept table: the origin reads every header as the CloudFront function does', async (t) => {
+  const formatLists: Format[][] = [['avif', 'webp', 'jpeg'], ['webp', 'avif', 'png'], ['webp', 'jpeg'], ['avif', 'png'], ['jpeg']];
+  for (const { name, accept, normalised: expected } of ACCEPT_CASES) {
+    t.equal(normalised(accept), expected, name);
+    // Through the CDN the origin sees only the collapsed header: it must choose what the raw header chooses.
+    const direct = formatLists.map((formats) => negotiateFormat(formats, accept));
+    const viaCdn = formatLists.map((formats) => negotiateFormat(formats, expected));
+    t.same(viaCdn, direct, `${name}: the same format through the CDN`);
+  }
 });
 
 t.test('localeChain', async (t) => {
