@@ -22,7 +22,7 @@ export const StackChildEnv = Type.Object({
   }),
   MARQUEE_STACK_MODULE: Type.String({
     // A module specifier in a variable: the infra package is reached only through its entry point, at run time.
-    default: '@marquee/infra/local',
+    default: '@marquee/local',
     description: 'development override: another module exporting startStack',
   }),
 });

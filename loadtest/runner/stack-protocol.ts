@@ -1,4 +1,4 @@
-/** What the runner needs of `@marquee/infra/local`'s `startStack` (the stack may offer more). */
+/** What the runner needs of `@marquee/local`'s `startStack` (the stack may offer more). */
 export interface LambdaStats {
   invocations: number;
   coldStarts?: number;

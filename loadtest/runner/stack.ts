@@ -23,7 +23,7 @@ function childEntry(): { file: string; execArgv: string[] } {
   return { file: self.replace(/stack\.js$/, 'stack-child.js'), execArgv: [] };
 }
 
-/** Starts `@marquee/infra/local`'s embedded stack in a child process and waits until it listens. */
+/** Starts `@marquee/local`'s embedded stack in a child process and waits until it listens. */
 export async function startEmbeddedStack(options: StackChildOptions = {}): Promise<StackHandle> {
   const { file, execArgv } = childEntry();
   const child: ChildProcess = fork(file, [], {

@@ -7,7 +7,7 @@ import { startHarness } from './studio/harness.js';
 
 /**
  * `/v1/artwork` through `app.inject()`, with a Lambda client double in place of the Invoke API
- * (the end-to-end tests in infra/test run the real one). The double renders a real image of
+ * (the end-to-end tests in infra/local/test run the real one). The double renders a real image of
  * the spec's size and format, so what a client sees is checked on real bytes.
  */
 type Behaviour = (request: GeneratorRequest) => GeneratorResult | { functionError: string } | Promise<GeneratorResult>;

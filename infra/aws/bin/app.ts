@@ -5,7 +5,7 @@ import { Type, readEnv } from '@marquee/shared';
 import { settingsFromContext, SettingsError } from '../lib/config.js';
 import { MarqueeStack } from '../lib/marquee-stack.js';
 
-// Compiled to infra/dist/aws/bin/app.js: four levels up is the repository root.
+// Compiled to infra/aws/dist/bin/app.js: four levels up is the repository root.
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 
 /** Set by the CDK CLI from the profile in use; absent, the stack stays environment-agnostic. */

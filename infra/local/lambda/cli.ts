@@ -1,5 +1,5 @@
 /**
- * `node infra/dist/local/lambda/cli.js [--port 0] [--concurrency 4] [--timeout 30] [--memory 1024]
+ * `node infra/local/dist/lambda/cli.js [--port 0] [--concurrency 4] [--timeout 30] [--memory 1024]
  *   [--handler <module>] [--name marquee-generator] [--idle 300] [--env KEY=VALUE ...]`
  *
  * Serves one function on a local Lambda endpoint until SIGINT/SIGTERM.

@@ -1,5 +1,5 @@
 /**
- * `node infra/dist/local/seed/cli.js --endpoint http://127.0.0.1:4568 [--bucket marquee-sources] [--titles 24] [--force]`
+ * `node infra/local/dist/seed/cli.js --endpoint http://127.0.0.1:4568 [--bucket marquee-sources] [--titles 24] [--force]`
  *
  * Seeds a (local) S3 bucket with generated sample artwork and its catalog; creates the bucket if needed.
  */

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { FIXTURE } from './helpers.js';
 
-const CLI = fileURLToPath(new URL('../local/lambda/cli.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../lambda/cli.ts', import.meta.url));
 
 function alive(pid: number): boolean {
   try {

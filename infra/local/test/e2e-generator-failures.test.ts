@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { buildApp, loadConfig } from '@marquee/preprocessor';
-import { startLocalLambda } from '../local/lambda/index.js';
+import { startLocalLambda } from '../lambda/index.js';
 import type { Problem } from './helpers.js';
 
 const dir = await mkdtemp(path.join(tmpdir(), 'marquee-fail-'));

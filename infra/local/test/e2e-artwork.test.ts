@@ -7,12 +7,12 @@ import path from 'node:path';
 import { request } from 'undici';
 import sharp from 'sharp';
 import YAML from 'yaml';
-import { startStack } from '../local/stack/stack.js';
+import { startStack } from '../stack/stack.js';
 import type { Problem } from './helpers.js';
 
 const dir = await mkdtemp(path.join(tmpdir(), 'marquee-e2e-'));
 const rulesFile = path.join(dir, 'rules.yaml');
-const defaultRules = await readFile(new URL('../../preprocessor/config/rules.yaml', import.meta.url), 'utf8');
+const defaultRules = await readFile(new URL('../../../preprocessor/config/rules.yaml', import.meta.url), 'utf8');
 await writeFile(rulesFile, defaultRules);
 
 const stack = await startStack({

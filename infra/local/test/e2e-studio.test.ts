@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { startStack } from '../local/stack/stack.js';
+import { startStack } from '../stack/stack.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
+const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
 /** Renders go through cold Generator environments on two shared cores: be patient, not flaky. */
 const TILE_TIMEOUT_MS = 90_000;
 

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, NoSuchKey } from '@aws-sdk/client-s3';
-import { startLocalS3, localS3Client, LOCAL_S3_CREDENTIALS } from '../local/s3/index.js';
+import { startLocalS3, localS3Client, LOCAL_S3_CREDENTIALS } from '../s3/index.js';
 
 t.test('the S3 SDK works against the local S3', async (t) => {
   const s3 = await startLocalS3({ directory: t.testdir(), buckets: ['marquee-sources', 'marquee-derivatives'] });

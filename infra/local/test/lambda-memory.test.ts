@@ -8,9 +8,9 @@ import { pino } from 'pino';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { InvokeCommand, LambdaClient, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import sharp from 'sharp';
-import { startLocalLambda, type LocalFunctionOptions } from '../local/lambda/index.js';
-import { localS3Client, startLocalS3 } from '../local/s3/index.js';
-import { seedSamples } from '../local/seed/index.js';
+import { startLocalLambda, type LocalFunctionOptions } from '../lambda/index.js';
+import { localS3Client, startLocalS3 } from '../s3/index.js';
+import { seedSamples } from '../seed/index.js';
 import { FIXTURE, harness, json } from './helpers.js';
 
 const linux = existsSync('/proc/self/status');

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { request } from 'node:http';
 import { GetFunctionCommand, InvokeCommand, ResourceNotFoundException, TooManyRequestsException, RequestTooLargeException } from '@aws-sdk/client-lambda';
-import { MAX_SYNC_REQUEST_BYTES, MAX_SYNC_RESPONSE_BYTES } from '../local/lambda/index.js';
+import { MAX_SYNC_REQUEST_BYTES, MAX_SYNC_RESPONSE_BYTES } from '../lambda/index.js';
 import { harness, json } from './helpers.js';
 
 t.test('a successful invocation answers the payload as Lambda does', async (t) => {
@@ -183,7 +183,7 @@ t.test('close() answers running invocations and leaves no child behind', async (
 });
 
 t.test('bad options stop start-up with a precise message', async (t) => {
-  const { startLocalLambda } = await import('../local/lambda/index.js');
+  const { startLocalLambda } = await import('../lambda/index.js');
   await t.rejects(startLocalLambda({ functions: { f: { handler: 'relative.mjs' } } }), /absolute path/);
   await t.rejects(startLocalLambda({ functions: { f: { handler: '/no/such/module.mjs' } } }), /not found/);
   await t.rejects(startLocalLambda({ functions: { 'bad name': { handler: '/x' } } }), /invalid function name/);

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { InvokeCommand, LambdaClient, type InvokeCommandInput, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
-import { startLocalLambda, type LocalFunctionOptions, type LocalLambda } from '../local/lambda/index.js';
+import { startLocalLambda, type LocalFunctionOptions, type LocalLambda } from '../lambda/index.js';
 
 export const FIXTURE = fileURLToPath(new URL('./fixtures/handlers.mjs', import.meta.url));
 

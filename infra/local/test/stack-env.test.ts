@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { childEnv } from '@marquee/shared';
 
-const MAIN = fileURLToPath(new URL('../local/stack/main.ts', import.meta.url));
+const MAIN = fileURLToPath(new URL('../stack/main.ts', import.meta.url));
 
 /** `npm start` with a bad environment: its stderr and exit code, before anything is started. */
 async function start(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {

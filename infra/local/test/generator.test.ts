@@ -5,9 +5,9 @@ import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import sharp from 'sharp';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { startLocalLambda } from '../local/lambda/index.js';
-import { localS3Client, startLocalS3 } from '../local/s3/index.js';
-import { seedSamples } from '../local/seed/index.js';
+import { startLocalLambda } from '../lambda/index.js';
+import { localS3Client, startLocalS3 } from '../s3/index.js';
+import { seedSamples } from '../seed/index.js';
 
 /** The Generator is built by another package; without its dist there is nothing to run. */
 function generatorHandler(): string | undefined {

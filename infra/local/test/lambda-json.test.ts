@@ -1,5 +1,5 @@
 import t from 'tap';
-import { isJsonText } from '../local/lambda/json.js';
+import { isJsonText } from '../lambda/json.js';
 
 /** The reference: what Lambda's 400 InvalidRequestContentException stands in for locally. */
 function parses(text: string): boolean {

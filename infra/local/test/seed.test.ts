@@ -2,8 +2,8 @@ import t, { type Test } from 'tap';
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { localS3Client, startLocalS3 } from '../local/s3/index.js';
-import { BADGE_KEYS, CATALOG_KEY, seedSamples, type Catalog } from '../local/seed/index.js';
+import { localS3Client, startLocalS3 } from '../s3/index.js';
+import { BADGE_KEYS, CATALOG_KEY, seedSamples, type Catalog } from '../seed/index.js';
 
 const BUCKET = 'marquee-sources';
 /** Enough titles to cover every pattern (pt-only is title #4), few enough to stay quick. */
