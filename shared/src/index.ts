@@ -9,3 +9,4 @@ export * from './probe.js';
 export * from './numbers.js';
 export * from './metrics.js';
 export * from './env.js';
+export * from './runtime.js';

@@ -1,6 +1,6 @@
 // Configuration has one door: a variable is read through `@marquee/shared`'s env module, declared
 // in a schema with its type, default and range. A `process.env.X` elsewhere would be a variable
-// nobody validates or documents. The local Lambda (infra/local/lambda) is not held to this yet.
+// nobody validates or documents.
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,7 @@ const SCANNED = [
   'preprocessor/src',
   'loadtest/bench',
   'loadtest/runner',
+  'infra/local/lambda',
   'infra/local/stack',
   'infra/local/seed',
   'infra/local/s3',
@@ -24,6 +25,8 @@ const ALLOWED = new Set([
   'shared/src/env.ts',
   // Fills in local AWS credentials for the SDK clients of the embedded stack's own process.
   'infra/local/stack/env.ts',
+  // The emulated Lambda runtime reading the AWS_LAMBDA_* variables Lambda gives a function.
+  'infra/local/lambda/runtime-context.ts',
 ]);
 /** `process.env`, `process['env']`, `const { env } = process`. */
 const READS_ENV = /\bprocess\s*(?:\??\.\s*env\b|\[\s*['"`]env['"`]\s*\])|\{[^}]*\benv\b[^}]*\}\s*=\s*(?:globalThis\.)?process\b/;

@@ -3,6 +3,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { fakeGeneratorZip, synth } from './fixture.js';
 import { MarqueeStack } from '../lib/marquee-stack.js';
 import { App } from 'aws-cdk-lib';
+import { GENERATOR_RUNTIME } from '@marquee/shared';
 
 // Three deploy states of the same stack: a plain release, a 10 % canary, and a dark deploy.
 const release = synth(t);
@@ -12,7 +13,8 @@ const dark = synth(t, { stableVersion: '7', canaryWeight: 0 });
 t.test('an arm64 Node.js 22 function sized for image work', async (t) => {
   release.template.resourceCountIs('AWS::Lambda::Function', 1);
   release.template.hasResourceProperties('AWS::Lambda::Function', {
-    Runtime: 'nodejs22.x',
+    // The runtime the local Lambda endpoint reports too (shared/src/runtime.ts).
+    Runtime: GENERATOR_RUNTIME,
     Architectures: ['arm64'],
     Handler: 'index.handler',
     MemorySize: 2048,

@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
+import { LogLevelVar, Type, readEnv } from '@marquee/shared';
 import { startLocalLambda } from './server.js';
 
 const USAGE =
@@ -45,7 +46,8 @@ function envArgs(values: string[]): Record<string, string> {
 }
 
 async function main(): Promise<void> {
-  const logger = pino({ name: 'local-lambda', level: process.env.LOG_LEVEL ?? 'info' });
+  const { LOG_LEVEL } = readEnv(Type.Object({ LOG_LEVEL: LogLevelVar({ default: 'info' }) }));
+  const logger = pino({ name: 'local-lambda', level: LOG_LEVEL });
   const { values } = parseArgs({
     options: {
       host: { type: 'string', default: '127.0.0.1' },

@@ -3,6 +3,7 @@ import { dirname, isAbsolute, basename, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
+import { GENERATOR_RUNTIME, childEnv } from '@marquee/shared';
 
 /** One function the endpoint serves. */
 export interface LocalFunctionOptions {
@@ -86,12 +87,10 @@ function handlerPath(name: string, handler: string): string {
 }
 
 function baseEnv(inherit: boolean): Record<string, string> {
-  const env: Record<string, string> = {};
-  if (!inherit) return env;
-  for (const [key, value] of Object.entries(process.env)) {
-    // The parent's loader hooks (tsx, test coverage) are not the function's.
-    if (value !== undefined && key !== 'NODE_OPTIONS') env[key] = value;
-  }
+  if (!inherit) return {};
+  const env = childEnv();
+  // The parent's loader hooks (tsx, test coverage) are not the function's.
+  delete env.NODE_OPTIONS;
   return env;
 }
 
@@ -112,7 +111,7 @@ function lambdaEnv(
     AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
     AWS_LAMBDA_LOG_STREAM_NAME: `local/[$LATEST]${fn.name}`,
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
-    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs20.x',
+    AWS_EXECUTION_ENV: `AWS_Lambda_${GENERATOR_RUNTIME}`,
     AWS_REGION: region,
     AWS_DEFAULT_REGION: region,
     LAMBDA_TASK_ROOT: dirname(fn.handler),

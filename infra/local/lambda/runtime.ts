@@ -12,9 +12,10 @@
 import { basename, isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ChildMessage, FunctionErrorBody, InvokeMessage, ParentMessage } from './protocol.js';
-import type { LambdaContext } from './runtime-context.js';
+import type { Callback } from 'aws-lambda';
+import { runtimeIdentity, type LambdaContext } from './runtime-context.js';
 
-type Handler = (event: unknown, context: LambdaContext, callback: (err: unknown, result?: unknown) => void) => unknown;
+type Handler = (event: unknown, context: LambdaContext, callback: Callback<unknown>) => unknown;
 
 function send(message: ChildMessage): void {
   process.send?.(message);
@@ -61,17 +62,14 @@ function call(handler: Handler, event: unknown, context: LambdaContext): Promise
   });
 }
 
+const identity = runtimeIdentity();
+
 function contextFor(message: InvokeMessage): LambdaContext {
-  const env = process.env;
   return {
+    ...identity,
     callbackWaitsForEmptyEventLoop: true,
-    functionName: env.AWS_LAMBDA_FUNCTION_NAME ?? '',
-    functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION ?? '$LATEST',
     invokedFunctionArn: message.invokedFunctionArn,
-    memoryLimitInMB: env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? '',
     awsRequestId: message.requestId,
-    logGroupName: env.AWS_LAMBDA_LOG_GROUP_NAME ?? '',
-    logStreamName: env.AWS_LAMBDA_LOG_STREAM_NAME ?? '',
     getRemainingTimeInMillis: () => Math.max(0, message.deadline - Date.now()),
   };
 }

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { GENERATOR_RUNTIME } from '@marquee/shared';
 import { FunctionPool, type LambdaCounters } from './pool.js';
 import type { Outcome } from './environment.js';
 import { isJsonText } from './json.js';
@@ -107,7 +108,7 @@ function functionConfiguration(fn: ResolvedFunction, arn: string): Record<string
     Configuration: {
       FunctionName: fn.name,
       FunctionArn: arn,
-      Runtime: 'nodejs20.x',
+      Runtime: GENERATOR_RUNTIME,
       Handler: fn.env._HANDLER,
       MemorySize: fn.memoryMb,
       Timeout: Math.ceil(fn.timeoutMs / 1000),

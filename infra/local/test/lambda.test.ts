@@ -2,6 +2,7 @@ import t from 'tap';
 import { request } from 'node:http';
 import { GetFunctionCommand, InvokeCommand, ResourceNotFoundException, TooManyRequestsException, RequestTooLargeException } from '@aws-sdk/client-lambda';
 import { MAX_SYNC_REQUEST_BYTES, MAX_SYNC_RESPONSE_BYTES } from '../lambda/index.js';
+import { GENERATOR_RUNTIME } from '@marquee/shared';
 import { harness, json } from './helpers.js';
 
 t.test('a successful invocation answers the payload as Lambda does', async (t) => {
@@ -132,7 +133,7 @@ t.test('an unknown function is a 404 ResourceNotFoundException', async (t) => {
   t.type(err, ResourceNotFoundException);
   t.match(err, { message: /Function not found: .*:function:nope/, $metadata: { httpStatusCode: 404 } });
   const config = await h.client.send(new GetFunctionCommand({ FunctionName: 'echo' }));
-  t.match(config.Configuration, { FunctionName: 'echo', Runtime: 'nodejs20.x', Timeout: 10 });
+  t.match(config.Configuration, { FunctionName: 'echo', Runtime: GENERATOR_RUNTIME, Timeout: 10 });
 });
 
 t.test('DryRun answers 204 and Event answers 202 then runs', async (t) => {
