@@ -1,5 +1,5 @@
 import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { siblingScript } from '@marquee/shared';
 
 export interface ChildServer {
   url: string;
@@ -7,15 +7,10 @@ export interface ChildServer {
   close(): Promise<void>;
 }
 
-function entry(): { file: string; execArgv: string[] } {
-  const self = fileURLToPath(import.meta.url);
-  if (self.endsWith('.ts')) return { file: self.replace(/servers\.ts$/, 'servers-child.ts'), execArgv: ['--import=tsx'] };
-  return { file: self.replace(/servers\.js$/, 'servers-child.js'), execArgv: [] };
-}
 
 /** Starts a peer server (`ipx` or `bare`) in a child process; resolves with its URL. */
 export async function startChildServer(args: string[]): Promise<ChildServer> {
-  const { file, execArgv } = entry();
+  const { file, execArgv } = siblingScript(import.meta.url, 'servers-child');
   const child = fork(file, args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const url = await new Promise<string>((resolve, reject) => {
     child.once('message', (m: { type: string; url?: string; message?: string }) =>

@@ -1,6 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { ConfigError, childEnv } from '@marquee/shared';
+import { ConfigError, childEnv, siblingScript } from '@marquee/shared';
 import type { ChildMessage, LambdaStats, ParentMessage, StackChildOptions } from './stack-protocol.js';
 
 /** How long the stack may take to start (s3rver, seeding, the Lambda pool, the Preprocessor). */
@@ -16,16 +15,9 @@ export interface StackHandle {
   close: () => Promise<void>;
 }
 
-/** The child script next to this module: compiled JS, or the TS source when run through tsx. */
-function childEntry(): { file: string; execArgv: string[] } {
-  const self = fileURLToPath(import.meta.url);
-  if (self.endsWith('.ts')) return { file: self.replace(/stack\.ts$/, 'stack-child.ts'), execArgv: ['--import=tsx'] };
-  return { file: self.replace(/stack\.js$/, 'stack-child.js'), execArgv: [] };
-}
-
 /** Starts `@marquee/local`'s embedded stack in a child process and waits until it listens. */
 export async function startEmbeddedStack(options: StackChildOptions = {}): Promise<StackHandle> {
-  const { file, execArgv } = childEntry();
+  const { file, execArgv } = siblingScript(import.meta.url, 'stack-child');
   const child: ChildProcess = fork(file, [], {
     execArgv,
     env: childEnv({ MARQUEE_STACK_OPTIONS: JSON.stringify(options) }),

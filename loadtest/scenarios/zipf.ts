@@ -1,6 +1,10 @@
 // Shared by the k6 scripts and the Node runner: no imports, no Node or k6 APIs.
 
-/** A small, fast, seedable PRNG (mulberry32): the same seed gives the same request sequence in k6 and Node. */
+/**
+ * A small, fast, seedable PRNG (mulberry32): the same seed gives the same request sequence in k6
+ * and Node. A copy of `@marquee/shared`'s: k6 bundles this file by relative path and cannot
+ * import a workspace package; loadtest/test/zipf.test.ts holds the two to the same sequence.
+ */
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { mulberry32 as sharedMulberry32 } from '@marquee/shared';
 import { ZipfSampler, mulberry32 } from '../scenarios/zipf.js';
 import { SEEDED_UNIVERSE, enumerateKeys } from '../scenarios/universe.js';
 
@@ -61,4 +62,14 @@ t.test('the universe: canonical sizes only, most popular first, deterministic', 
   t.ok(keys.some((k) => k.ext === 'auto' && k.accept.includes('image/avif')), 'auto with an avif-capable Accept');
   t.ok(keys.some((k) => k.ext === 'auto' && k.accept === '*/*'), 'auto with */*');
   t.ok(keys.every((k) => k.type !== 'logo' || k.ext !== 'jpg'), 'no JPEG for logos (they have alpha)');
+});
+
+t.test("the k6-bundlable copy draws exactly shared's sequence", async (t) => {
+  for (const seed of [0, 1, 42, 0xdeadbeef, 2 ** 32 - 1]) {
+    const ours = mulberry32(seed);
+    const theirs = sharedMulberry32(seed);
+    const a = Array.from({ length: 1000 }, () => ours());
+    const b = Array.from({ length: 1000 }, () => theirs());
+    t.same(a, b, `seed ${seed}`);
+  }
 });

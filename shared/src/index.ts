@@ -10,3 +10,5 @@ export * from './numbers.js';
 export * from './metrics.js';
 export * from './env.js';
 export * from './runtime.js';
+export * from './random.js';
+export * from './child.js';

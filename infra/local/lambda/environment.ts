@@ -1,9 +1,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { Writable } from 'node:stream';
 import { INIT_TIMEOUT_MS, LOG_TAIL_BYTES } from './limits.js';
 import { MEMORY_SAMPLE_MS, residentKb, toMb } from './memory.js';
 import { isChildMessage, type ChildMessage, type FunctionErrorBody } from './protocol.js';
+import { siblingScript } from '@marquee/shared';
 
 /** What an environment needs to start: resolved by the pool from the function's options. */
 export interface EnvironmentConfig {
@@ -30,18 +30,11 @@ export type Outcome = (
   | { kind: 'oom'; error: FunctionErrorBody; rssMb: number; limitMb: number }
 ) & { logTail: string; maxMemoryMb?: number };
 
-/**
- * Under tsx (tests, `node --import tsx`) this module is TypeScript and so is
- * the bootstrap; compiled, both are JavaScript. The child gets exactly the
- * loader it needs and nothing inherited from the parent's `execArgv`.
- */
-const RUNTIME_IS_TS = import.meta.url.endsWith('.ts');
-const RUNTIME_PATH = fileURLToPath(new URL(RUNTIME_IS_TS ? './runtime.ts' : './runtime.js', import.meta.url));
+/** The runtime bootstrap beside this module, with the loader it needs (tsx under tests). */
+const RUNTIME = siblingScript(import.meta.url, 'runtime');
 
 function execArgvFor(memoryMb: number): string[] {
-  const argv = [`--max-old-space-size=${memoryMb}`, '--enable-source-maps'];
-  if (RUNTIME_IS_TS) argv.push(`--import=${import.meta.resolve('tsx')}`);
-  return argv;
+  return [`--max-old-space-size=${memoryMb}`, '--enable-source-maps', ...RUNTIME.execArgv];
 }
 
 function exitReason(code: number | null, signal: NodeJS.Signals | null): string {
@@ -77,7 +70,7 @@ export class Environment {
   idleTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly config: EnvironmentConfig) {
-    this.child = fork(RUNTIME_PATH, [config.handler, config.exportName], {
+    this.child = fork(RUNTIME.file, [config.handler, config.exportName], {
       execArgv: execArgvFor(config.memoryMb),
       env: config.env,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

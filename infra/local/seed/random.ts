@@ -1,3 +1,5 @@
+import { mulberry32 } from '@marquee/shared';
+
 /** FNV-1a: a stable 32-bit seed from a string (a title id). */
 export function hashSeed(text: string): number {
   let h = 0x811c9dc5;
@@ -16,16 +18,9 @@ export interface Random {
   pick<T>(items: readonly T[]): T;
 }
 
-/** mulberry32: small, fast, deterministic; the seed's artwork is the same on every machine. */
+/** Deterministic draws: the seed's artwork is the same on every machine. */
 export function random(seed: number): Random {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   return {
     next,
     between: (min, max) => min + (max - min) * next(),
