@@ -2,6 +2,7 @@
 // Every contender side by side in one run; prints one table, saves JSON and Markdown in loadtest/reports/.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { cpus } from 'node:os';
 import { exitOnConfigError } from '@marquee/shared';
@@ -27,24 +28,35 @@ export function parseBenchArgs(argv: readonly string[], defaults: Partial<BenchC
     log: (line) => process.stderr.write(`${line}\n`),
     ...defaults,
   };
-  const num = (flag: string, v: string | undefined) => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < 0) throw new Error(`${flag} expects a number, got ${v ?? 'nothing'}`);
-    return n;
+  const { values } = parseArgs({
+    args: [...argv],
+    strict: true,
+    options: {
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      concurrency: { type: 'string' },
+      'zipf-connections': { type: 'string' },
+      'hit-connections': { type: 'string' },
+      'no-billboards': { type: 'boolean', default: false },
+      only: { type: 'string' },
+    },
+  });
+  /** A number from a flag: plain decimal (`10`, `2.5`), nothing `Number()` would stretch to. */
+  const num = (flag: string, v: string | undefined, fallback: number): number => {
+    if (v === undefined) return fallback;
+    if (!/^(?:0|[1-9][0-9]*)(?:\.[0-9]+)?$/.test(v)) throw new Error(`--${flag} expects a number like 10 or 2.5, got "${v}"`);
+    return Number(v);
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--duration') cfg.durationS = num(a, argv[++i]);
-    else if (a === '--warmup') cfg.warmupS = num(a, argv[++i]);
-    else if (a === '--concurrency') cfg.uncachedConcurrency = num(a, argv[++i]);
-    else if (a === '--zipf-connections') cfg.zipfConnections = num(a, argv[++i]);
-    else if (a === '--hit-connections') cfg.hitConnections = num(a, argv[++i]);
-    else if (a === '--no-billboards') cfg.billboards = false;
-    else if (a === '--only') {
-      const list = (argv[++i] ?? '').split(',').filter(Boolean);
-      for (const g of list) if (!(GROUPS as readonly string[]).includes(g)) throw new Error(`--only takes ${GROUPS.join(',')}, got ${g}`);
-      cfg.groups = new Set(list as ArmGroup[]);
-    } else throw new Error(`unknown option ${a}`);
+  cfg.durationS = num('duration', values.duration, cfg.durationS);
+  cfg.warmupS = num('warmup', values.warmup, cfg.warmupS);
+  cfg.uncachedConcurrency = num('concurrency', values.concurrency, cfg.uncachedConcurrency);
+  cfg.zipfConnections = num('zipf-connections', values['zipf-connections'], cfg.zipfConnections);
+  cfg.hitConnections = num('hit-connections', values['hit-connections'], cfg.hitConnections);
+  if (values['no-billboards']) cfg.billboards = false;
+  if (values.only !== undefined) {
+    const list = values.only.split(',').filter(Boolean);
+    for (const g of list) if (!(GROUPS as readonly string[]).includes(g)) throw new Error(`--only takes ${GROUPS.join(',')}, got ${g}`);
+    cfg.groups = new Set(list as ArmGroup[]);
   }
   return cfg;
 }

@@ -2,6 +2,7 @@
 //   [--time-scale F] [--max-in-flight N] [--verify all|unique|none] [--out DIR] [--lambda-concurrency N]
 // Without --url it starts the embedded stack in a child process and runs at a scale that fits 2 cores.
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { exitOnConfigError } from '@marquee/shared';
 import { SCENARIOS, isScenarioName, scaleScenario, totalDurationS, type ScenarioOverrides } from '../scenarios/definitions.js';
@@ -32,41 +33,58 @@ export interface CliArgs {
 
 const DEFAULT_OUT = reportsDir(import.meta.url);
 
-export function parseArgs(argv: readonly string[]): CliArgs {
-  const args: CliArgs = { scenario: '', smoke: false, overrides: {}, out: DEFAULT_OUT };
-  const num = (flag: string, v: string | undefined) => {
-    const n = Number(v);
-    if (v === undefined || !Number.isFinite(n) || n <= 0) throw new Error(`${flag} expects a positive number, got ${v ?? 'nothing'}`);
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    const next = () => argv[++i];
-    switch (a) {
-      case '--url': args.url = next(); break;
-      case '--smoke': args.smoke = true; break;
-      case '--base-rate': args.overrides.baseRate = num(a, next()); break;
-      case '--time-scale': args.overrides.timeScale = num(a, next()); break;
-      case '--max-in-flight': args.overrides.maxInFlight = Math.round(num(a, next())); break;
-      case '--lambda-concurrency': args.lambdaConcurrency = Math.round(num(a, next())); break;
-      case '--out': args.out = next() ?? DEFAULT_OUT; break;
-      case '--verify': {
-        const v = next();
-        if (v !== 'all' && v !== 'unique' && v !== 'none') throw new Error(`--verify expects all, unique or none, got ${v}`);
-        args.verify = v;
-        break;
-      }
-      default:
-        if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
-        args.scenario = a;
-    }
+/** A positive number from a flag: plain decimal (`2`, `0.5`), nothing `Number()` would stretch to. */
+function positive(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = /^(?:0|[1-9][0-9]*)(?:\.[0-9]+)?$/.test(text) ? Number(text) : NaN;
+  if (!(n > 0)) throw new Error(`${flag} expects a positive number like 2 or 0.5, got "${text}"`);
+  return n;
+}
+
+export function parseCliArgs(argv: readonly string[]): CliArgs {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      url: { type: 'string' },
+      smoke: { type: 'boolean', default: false },
+      'base-rate': { type: 'string' },
+      'time-scale': { type: 'string' },
+      'max-in-flight': { type: 'string' },
+      'lambda-concurrency': { type: 'string' },
+      out: { type: 'string', default: DEFAULT_OUT },
+      verify: { type: 'string' },
+    },
+  });
+  const [scenario = '', ...extra] = positionals;
+  if (extra.length > 0) throw new Error(`one scenario at a time, got ${positionals.join(' ')}`);
+  if (!isScenarioName(scenario)) throw new Error(`scenario must be one of ${Object.keys(SCENARIOS).join(', ')}, got "${scenario}"`);
+  const { verify } = values;
+  if (verify !== undefined && verify !== 'all' && verify !== 'unique' && verify !== 'none') {
+    throw new Error(`--verify expects all, unique or none, got ${verify}`);
   }
-  if (!isScenarioName(args.scenario)) throw new Error(`scenario must be one of ${Object.keys(SCENARIOS).join(', ')}, got "${args.scenario}"`);
-  return args;
+  const overrides: ScenarioOverrides = {};
+  const baseRate = positive('--base-rate', values['base-rate']);
+  const timeScale = positive('--time-scale', values['time-scale']);
+  const maxInFlight = positive('--max-in-flight', values['max-in-flight']);
+  const lambdaConcurrency = positive('--lambda-concurrency', values['lambda-concurrency']);
+  if (baseRate !== undefined) overrides.baseRate = baseRate;
+  if (timeScale !== undefined) overrides.timeScale = timeScale;
+  if (maxInFlight !== undefined) overrides.maxInFlight = Math.round(maxInFlight);
+  return {
+    scenario,
+    smoke: values.smoke,
+    overrides,
+    out: values.out,
+    ...(values.url !== undefined ? { url: values.url } : {}),
+    ...(verify !== undefined ? { verify } : {}),
+    ...(lambdaConcurrency !== undefined ? { lambdaConcurrency: Math.round(lambdaConcurrency) } : {}),
+  };
 }
 
 async function main(): Promise<number> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseCliArgs(process.argv.slice(2));
   if (!isScenarioName(args.scenario)) return 2;
   const preset = args.url === undefined || args.smoke ? EMBEDDED_SCALE[args.smoke ? 'smoke' : 'full'] : {};
   const scenario = scaleScenario(SCENARIOS[args.scenario], { ...preset, ...args.overrides });
