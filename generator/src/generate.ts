@@ -17,11 +17,11 @@ const ms = (from: number) => Math.round((performance.now() - from) * 100) / 100;
  */
 async function fetchAll(sources: readonly Source[], deps: Deps): Promise<Buffer[]> {
   const controller = new AbortController();
-  let first: unknown;
+  let first: Error | undefined;
   const settled = await Promise.allSettled(
     sources.map((s) =>
       fetchSource(s, deps, controller.signal).catch((err: unknown) => {
-        if (first === undefined) first = err;
+        first ??= err instanceof Error ? err : new Error(String(err));
         controller.abort();
         throw err;
       }),

@@ -180,13 +180,14 @@ t.test('configOrExit: a ConfigError prints its lines and exits 1; other errors p
   t.throws(() => configOrExit(() => { throw new RangeError('bug'); }), RangeError);
   const writes: string[] = [];
   const codes: Array<number | string | null | undefined> = [];
-  const write = process.stderr.write;
-  const exit = process.exit;
-  process.stderr.write = ((chunk: string) => writes.push(chunk) > 0) as typeof process.stderr.write;
+  // Saved to be put back after the test; called only as methods of their objects again.
+  const write = process.stderr.write.bind(process.stderr);
+  const exit = process.exit.bind(process);
+  process.stderr.write = ((chunk: string) => writes.push(chunk) > 0);
   process.exit = ((code?: number) => {
     codes.push(code);
     throw new Error('exited');
-  }) as typeof process.exit;
+  });
   try {
     t.throws(() => configOrExit(() => readEnv(Schema, { PORT: 'x', MARQUEE_ON: 'y' })), /exited/);
   } finally {

@@ -5,7 +5,7 @@ const source: Source = { s3: { bucket: 'sources', key: 'titles/t1/boxshot/en.jpg
 const spec: ImageSpec = { width: 342, height: 192, fit: 'cover', format: 'webp', quality: 80, focal: { x: 0.5, y: 0.3 } };
 
 t.test('same spec in any key order gives the same key', async (t) => {
-  const reordered = JSON.parse('{"quality":80,"focal":{"y":0.3,"x":0.5},"format":"webp","fit":"cover","height":192,"width":342}');
+  const reordered = JSON.parse('{"quality":80,"focal":{"y":0.3,"x":0.5},"format":"webp","fit":"cover","height":192,"width":342}') as ImageSpec;
   t.equal(specKey(source, reordered), specKey(source, spec));
   t.match(specKey(source, spec), /^[0-9a-f]{32}$/);
 });
@@ -14,7 +14,7 @@ t.test('any change of source, version or spec gives another key', async (t) => {
   const base = specKey(source, spec, 'v1');
   const variants = [
     specKey({ s3: { bucket: 'sources', key: 'titles/t1/boxshot/fr.jpg' } }, spec, 'v1'),
-    specKey({ s3: { ...source.s3, versionId: 'abc' } } as Source, spec, 'v1'),
+    specKey({ s3: { ...source.s3, versionId: 'abc' } }, spec, 'v1'),
     specKey(source, spec, 'v2'),
     specKey(source, spec),
     specKey(source, { ...spec, width: 343 }, 'v1'),

@@ -42,7 +42,7 @@ t.test('the origin is the internal ALB as a VPC origin, behind an origin shield 
   t.match(config(noShield.template).Origins, [{ OriginShield: { Enabled: false } }]);
 });
 
-t.test('artwork cache key: path + locale + v + Accept; TTLs honour the origin; no gzip variants', async (t) => {
+t.test('artwork cache key: path + locale + v + Accept; TTLs honour the origin; no gzip variants', async () => {
   template.hasResourceProperties('AWS::CloudFront::CachePolicy', {
     CachePolicyConfig: Match.objectLike({
       MinTTL: 0,
@@ -110,7 +110,7 @@ t.test('/metrics is not routed: no behaviour, and the default behaviour answers 
   });
 });
 
-t.test('the Accept normaliser deployed is the code under test', async (t) => {
+t.test('the Accept normaliser deployed is the code under test', async () => {
   template.hasResourceProperties('AWS::CloudFront::Function', {
     FunctionCode: ACCEPT_NORMALISER_CODE,
     FunctionConfig: Match.objectLike({ Runtime: 'cloudfront-js-2.0' }),

@@ -86,3 +86,17 @@ export function actionsOf(statement: Record<string, unknown>): string[] {
 export function refOf(stack: MarqueeStack, construct: { node: { defaultChild?: unknown } }): { Ref: string } {
   return { Ref: stack.getLogicalId(construct.node.defaultChild as CfnElement) };
 }
+
+/** A resource of the synthesised template, as the tests read it. */
+export interface TemplateResource {
+  Type: string;
+  Properties: Record<string, unknown>;
+}
+
+/** The template's resource with logical id `id`; a missing one fails the test that asked. */
+export function resourceOf(template: Template, id: string): TemplateResource {
+  const resources = template.toJSON().Resources as Record<string, TemplateResource | undefined>;
+  const resource = resources[id];
+  if (resource === undefined) throw new Error(`no resource ${id} in the template`);
+  return { ...resource, Properties: resource.Properties ?? {} };
+}

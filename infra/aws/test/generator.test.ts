@@ -10,7 +10,7 @@ const release = synth(t);
 const canary = synth(t, { stableVersion: '7', canaryWeight: 0.1, generatorReservedConcurrency: 50 });
 const dark = synth(t, { stableVersion: '7', canaryWeight: 0 });
 
-t.test('an arm64 Node.js 22 function sized for image work', async (t) => {
+t.test('an arm64 Node.js 22 function sized for image work', async () => {
   release.template.resourceCountIs('AWS::Lambda::Function', 1);
   release.template.hasResourceProperties('AWS::Lambda::Function', {
     // The runtime the local Lambda endpoint reports too (shared/src/runtime.ts).
@@ -33,11 +33,11 @@ t.test('an arm64 Node.js 22 function sized for image work', async (t) => {
   });
 });
 
-t.test('reserved concurrency is optional and passed through', async (t) => {
+t.test('reserved concurrency is optional and passed through', async () => {
   canary.template.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 50 });
 });
 
-t.test('release: a published version and `live` on it, no weighted routing', async (t) => {
+t.test('release: a published version and `live` on it, no weighted routing', async () => {
   release.template.resourceCountIs('AWS::Lambda::Version', 1);
   release.template.hasResourceProperties('AWS::Lambda::Alias', {
     Name: 'live',
@@ -46,7 +46,7 @@ t.test('release: a published version and `live` on it, no weighted routing', asy
   });
 });
 
-t.test('canary: `live` stays on the stable version and sends the weight to the new one', async (t) => {
+t.test('canary: `live` stays on the stable version and sends the weight to the new one', async () => {
   canary.template.hasResourceProperties('AWS::Lambda::Alias', {
     Name: 'live',
     FunctionVersion: '7',
@@ -61,7 +61,7 @@ t.test('canary: `live` stays on the stable version and sends the weight to the n
   });
 });
 
-t.test('weight 0 with a stable version: all traffic on it, no additional routing', async (t) => {
+t.test('weight 0 with a stable version: all traffic on it, no additional routing', async () => {
   dark.template.hasResourceProperties('AWS::Lambda::Alias', {
     Name: 'live',
     FunctionVersion: '7',
@@ -71,11 +71,11 @@ t.test('weight 0 with a stable version: all traffic on it, no additional routing
   dark.template.resourceCountIs('AWS::Lambda::Version', 1);
 });
 
-t.test('old versions are retained so that stableVersion can name them', async (t) => {
+t.test('old versions are retained so that stableVersion can name them', async () => {
   release.template.hasResource('AWS::Lambda::Version', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
 });
 
-t.test('alarms on the live alias: errors, throttles, p99 duration', async (t) => {
+t.test('alarms on the live alias: errors, throttles, p99 duration', async () => {
   const template = release.template;
   template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
   const onLive = Match.arrayWith([
@@ -94,7 +94,7 @@ t.test('alarms on the live alias: errors, throttles, p99 duration', async (t) =>
   });
 });
 
-t.test('logs go to the function\'s own group with a retention', async (t) => {
+t.test('logs go to the function\'s own group with a retention', async () => {
   release.template.hasResourceProperties('AWS::Lambda::Function', {
     LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('^GeneratorLogs') } },
   });

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { actionsOf, allStatements, refOf, synth } from './fixture.js';
+import { actionsOf, allStatements, refOf, resourceOf, synth } from './fixture.js';
 
 // A canary deploy: the case with two versions behind the alias, where a grant on the function
 // or on a version (instead of the alias) would be easiest to get wrong.
@@ -44,7 +44,7 @@ t.test('lambda:InvokeFunction: only the task role, only on the live alias', asyn
   t.same(actionsOf(invokes[0]?.statement ?? {}), ['lambda:InvokeFunction']);
 });
 
-t.test('no resource policy lets anything else invoke the Generator', async (t) => {
+t.test('no resource policy lets anything else invoke the Generator', async () => {
   template.resourceCountIs('AWS::Lambda::Permission', 0);
 });
 
@@ -58,7 +58,7 @@ t.test('the Generator reads sources (and badges), writes derivatives, writes its
   template.hasResourceProperties('AWS::IAM::Role', {
     AssumeRolePolicyDocument: { Statement: [{ Principal: { Service: 'lambda.amazonaws.com' } }] },
   });
-  const role = template.toJSON().Resources[generatorRole.Ref];
+  const role = resourceOf(template, generatorRole.Ref);
   t.equal(role.Properties.ManagedPolicyArns, undefined, 'no managed policies (not even basic execution)');
 });
 
@@ -76,7 +76,7 @@ t.test('the task role: invoke live, read catalog and rules, studio staging, read
     { Action: ['s3:GetObject', 's3:PutObject'], Effect: 'Allow', Resource: objects(sources, '/staging/*') },
     { Action: 's3:GetObject', Effect: 'Allow', Resource: objects(derivatives, '/derivatives/*') },
   ]);
-  const role = template.toJSON().Resources[taskRole.Ref];
+  const role = resourceOf(template, taskRole.Ref);
   t.equal(role.Properties.ManagedPolicyArns, undefined);
 });
 

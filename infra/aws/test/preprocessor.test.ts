@@ -9,7 +9,7 @@ const container = (): Record<string, unknown> => {
   return (defs[0] as { Properties: { ContainerDefinitions: Record<string, unknown>[] } }).Properties.ContainerDefinitions[0] ?? {};
 };
 
-t.test('a Fargate service in private subnets, no public IP, with rollback on failed deploys', async (t) => {
+t.test('a Fargate service in private subnets, no public IP, with rollback on failed deploys', async () => {
   template.hasResourceProperties('AWS::ECS::Service', {
     LaunchType: 'FARGATE',
     DesiredCount: 3,
@@ -83,7 +83,7 @@ t.test('an internal ALB, open only to the VPC (CloudFront VPC origin), readiness
   });
 });
 
-t.test('the ALB refuses /metrics', async (t) => {
+t.test('the ALB refuses /metrics', async () => {
   template.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
     Priority: 1,
     Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/metrics', '/metrics/*'] } }],
@@ -91,7 +91,7 @@ t.test('the ALB refuses /metrics', async (t) => {
   });
 });
 
-t.test('autoscaling between min and max tasks on CPU and on requests per target', async (t) => {
+t.test('autoscaling between min and max tasks on CPU and on requests per target', async () => {
   template.resourceCountIs('AWS::ApplicationAutoScaling::ScalableTarget', 1);
   template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
     MinCapacity: 3,
@@ -119,7 +119,7 @@ t.test('autoscaling between min and max tasks on CPU and on requests per target'
   });
 });
 
-t.test('S3 traffic stays off the NAT through a gateway endpoint', async (t) => {
+t.test('S3 traffic stays off the NAT through a gateway endpoint', async () => {
   template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
     VpcEndpointType: 'Gateway',
     ServiceName: { 'Fn::Join': ['', ['com.amazonaws.', { Ref: 'AWS::Region' }, '.s3']] },

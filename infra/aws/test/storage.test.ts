@@ -1,6 +1,6 @@
 import t from 'tap';
 import { Match } from 'aws-cdk-lib/assertions';
-import { refOf, synth } from './fixture.js';
+import { refOf, resourceOf, synth } from './fixture.js';
 
 const { stack, template } = synth(t, { derivativesExpiryDays: 14 });
 const buckets = {
@@ -8,13 +8,13 @@ const buckets = {
   derivatives: refOf(stack, stack.storage.derivatives),
 };
 
-t.test('exactly two buckets', async (t) => {
+t.test('exactly two buckets', async () => {
   template.resourceCountIs('AWS::S3::Bucket', 2);
 });
 
 for (const [name, ref] of Object.entries(buckets)) {
   t.test(`${name}: encrypted, public access blocked, owner-enforced`, async (t) => {
-    const resource = template.toJSON().Resources[ref.Ref];
+    const resource = resourceOf(template, ref.Ref);
     t.match(resource.Properties, {
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
       PublicAccessBlockConfiguration: {
@@ -27,7 +27,7 @@ for (const [name, ref] of Object.entries(buckets)) {
     });
   });
 
-  t.test(`${name}: a bucket policy denies any request without TLS`, async (t) => {
+  t.test(`${name}: a bucket policy denies any request without TLS`, async () => {
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
       Bucket: ref,
       PolicyDocument: {
@@ -45,20 +45,19 @@ for (const [name, ref] of Object.entries(buckets)) {
 }
 
 t.test('sources are versioned (the catalog pins versions); derivatives are not', async (t) => {
-  const resources = template.toJSON().Resources;
-  t.same(resources[buckets.sources.Ref].Properties.VersioningConfiguration, { Status: 'Enabled' });
-  t.equal(resources[buckets.derivatives.Ref].Properties.VersioningConfiguration, undefined);
+  t.same(resourceOf(template, buckets.sources.Ref).Properties.VersioningConfiguration, { Status: 'Enabled' });
+  t.equal(resourceOf(template, buckets.derivatives.Ref).Properties.VersioningConfiguration, undefined);
 });
 
 t.test('studio uploads under staging/ expire; published sources do not', async (t) => {
-  const rules = template.toJSON().Resources[buckets.sources.Ref].Properties.LifecycleConfiguration.Rules as Array<Record<string, unknown>>;
+  const rules = (resourceOf(template, buckets.sources.Ref).Properties.LifecycleConfiguration as { Rules: Array<Record<string, unknown>> }).Rules;
   const staging = rules.filter((r) => r.Prefix === 'staging/');
   t.equal(staging.length, 1);
   t.equal(staging[0]?.ExpirationInDays, 7);
   t.notOk(rules.some((r) => r.ExpirationInDays !== undefined && r.Prefix !== 'staging/'), 'no current-version expiry outside staging/');
 });
 
-t.test('derivatives expire after the configured days', async (t) => {
+t.test('derivatives expire after the configured days', async () => {
   template.hasResourceProperties('AWS::S3::Bucket', {
     VersioningConfiguration: Match.absent(),
     LifecycleConfiguration: {

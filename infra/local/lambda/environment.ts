@@ -120,7 +120,7 @@ export class Environment {
     const initError = await this.withTimer(this.ready, INIT_TIMEOUT_MS);
     if (initError === 'timeout') return this.timedOut(requestId, INIT_TIMEOUT_MS);
     if (initError !== undefined) {
-      this.kill();
+      void this.kill();
       return { kind: 'init', error: initError, logTail: this.tail };
     }
     if (this.dead) return { kind: 'crash', error: { errorType: 'Runtime.ExitError', errorMessage: 'Runtime exited' }, logTail: this.tail };
@@ -199,7 +199,7 @@ export class Environment {
   }
 
   private timedOut(requestId: string, ms: number): Outcome {
-    this.kill();
+    void this.kill();
     const seconds = (ms / 1000).toFixed(2);
     const errorMessage = `${new Date().toISOString()} ${requestId} Task timed out after ${seconds} seconds`;
     return { kind: 'timeout', error: { errorType: 'Sandbox.Timedout', errorMessage }, logTail: this.tail };

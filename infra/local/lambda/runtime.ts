@@ -52,6 +52,9 @@ async function loadHandler(modulePath: string, exportName: string): Promise<Hand
 /** Calls a handler that returns a promise, a value, or (with three parameters) answers through a callback. */
 function call(handler: Handler, event: unknown, context: LambdaContext): Promise<unknown> {
   return new Promise((resolve, reject) => {
+    // Lambda reports whatever the handler gave the callback as its error (a string too), so the
+    // value is passed on as it is rather than wrapped in an Error that would change its errorType.
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
     const callback = (err: unknown, result?: unknown): void => (err ? reject(err) : resolve(result));
     const out = handler(event, context, callback);
     if (out !== null && typeof out === 'object' && typeof (out as PromiseLike<unknown>).then === 'function') {

@@ -130,7 +130,7 @@ t.test('the real Generator renders within the stack\'s 1536 MB, a large source i
 
   const { lambda, invoke, lines } = await endpoint(t, {
     'marquee-generator': {
-      handler: generator as string,
+      handler: generator,
       exportName: 'handler',
       memoryMb: 1536,
       timeoutMs: 30_000,
