@@ -32,7 +32,11 @@ export default tseslint.config(
       // promise in a test must still be awaited.
       '@typescript-eslint/no-floating-promises': [
         'error',
-        { allowForKnownSafeCalls: [{ from: 'package', name: ['test', 'rejects', 'resolves', 'resolveMatch'], package: '@tapjs/test' }] },
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', name: ['test', 'rejects', 'resolves', 'resolveMatch'], package: '@tapjs/test' },
+          ],
+        },
       ],
     },
   },

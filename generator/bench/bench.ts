@@ -35,8 +35,13 @@ const teardowns: Array<() => unknown> = [];
 
 /** Spawns a child and resolves with the first stdout match of `pattern`. */
 async function startChild(args: string[], pattern: RegExp, extraEnv: Record<string, string> = {}): Promise<string> {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...extraEnv } });
-  teardowns.push(() => new Promise((r) => (child.exitCode !== null ? r(null) : (child.once('exit', r), child.kill('SIGTERM')))));
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...extraEnv },
+  });
+  teardowns.push(
+    () => new Promise((r) => (child.exitCode !== null ? r(null) : (child.once('exit', r), child.kill('SIGTERM')))),
+  );
   const found = await new Promise<string>((resolve, reject) => {
     let buf = '';
     const timer = setTimeout(() => reject(new Error(`${args.join(' ')}: no ${pattern} on stdout within 20 s`)), 20_000);
@@ -58,10 +63,16 @@ async function startChild(args: string[], pattern: RegExp, extraEnv: Record<stri
 function timeProcess(args: string[], env: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, args, { cwd: repo, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, args, {
+      cwd: repo,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('exit', (code) => (code === 0 ? resolve(performance.now() - started) : reject(new Error(`${args.at(-1)} failed: ${stderr}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve(performance.now() - started) : reject(new Error(`${args.at(-1)} failed: ${stderr}`)),
+    );
   });
 }
 
@@ -107,19 +118,38 @@ const env = {
   LOG_LEVEL: 'silent',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };
-const event = (id: string, spec: object = SPEC) => ({ v: 1, id, source: { s3: { bucket: 'sources', key: 'bench/source.jpg' } }, spec });
+const event = (id: string, spec: object = SPEC) => ({
+  v: 1,
+  id,
+  source: { s3: { bucket: 'sources', key: 'bench/source.jpg' } },
+  spec,
+});
 
-console.log(`source 3000x2000 JPEG ${(jpeg.length / 1024).toFixed(0)} KiB → 480x270 WebP q80 cover; ${PARALLEL} in parallel, ${SECONDS} s per row`);
-console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (2 cores; figures are noisy above ~1)`);
-console.log(`sharp ${sharp.versions.sharp} / libvips ${sharp.versions.vips}, concurrency ${sharp.concurrency()}, node ${process.version}\n`);
+console.log(
+  `source 3000x2000 JPEG ${(jpeg.length / 1024).toFixed(0)} KiB → 480x270 WebP q80 cover; ${PARALLEL} in parallel, ${SECONDS} s per row`,
+);
+console.log(
+  `load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')} (2 cores; figures are noisy above ~1)`,
+);
+console.log(
+  `sharp ${sharp.versions.sharp} / libvips ${sharp.versions.vips}, concurrency ${sharp.concurrency()}, node ${process.version}\n`,
+);
 
 // Each row is compared with raw sharp doing the same crop: the handler's cost is what it adds
 // (S3 fetch, header checks, sRGB, metadata strip), not a different crop strategy.
 const rows: Array<[string, number | string, number?]> = [];
-const raw = await throughput(() => sharp(jpeg).rotate().resize(480, 270, { fit: 'cover' }).webp({ quality: 80 }).toBuffer());
+const raw = await throughput(() =>
+  sharp(jpeg).rotate().resize(480, 270, { fit: 'cover' }).webp({ quality: 80 }).toBuffer(),
+);
 rows.push(['raw sharp (centre crop)', raw, raw]);
 const rawAttention = await throughput(() =>
-  sharp(jpeg).rotate().resize(480, 270, { fit: 'cover', position: sharp.strategy.attention }).webp({ quality: 80 }).toBuffer(),
+  sharp(jpeg)
+    .rotate()
+    .resize(480, 270, { fit: 'cover', position: sharp.strategy.attention })
+    .webp({ quality: 80 })
+    .toBuffer(),
 );
 rows.push(['raw sharp (attention crop)', rawAttention, rawAttention]);
 
@@ -130,17 +160,41 @@ let n = 0;
 const check = (r: { ok: boolean }) => {
   if (!r.ok) throw new Error(`handler failed: ${JSON.stringify(r)}`);
 };
-rows.push(['handler in-process, S3 source (attention)', await throughput(async () => check(await handler(event(`b${n++}`)))), rawAttention]);
+rows.push([
+  'handler in-process, S3 source (attention)',
+  await throughput(async () => check(await handler(event(`b${n++}`)))),
+  rawAttention,
+]);
 const focalSpec = { ...SPEC, focal: { x: 0.5, y: 0.5 } };
-rows.push(['handler in-process, S3 source, focal (centre)', await throughput(async () => check(await handler(event(`f${n++}`, focalSpec)))), raw]);
+rows.push([
+  'handler in-process, S3 source, focal (centre)',
+  await throughput(async () => check(await handler(event(`f${n++}`, focalSpec)))),
+  raw,
+]);
 
 // Through the local Lambda endpoint (another package), when it is built.
 if (existsSync(lambdaCli)) {
-  const args = [lambdaCli, '--port', '0', '--concurrency', String(PARALLEL), '--timeout', '30', '--memory', '1024', '--handler', bundle];
+  const args = [
+    lambdaCli,
+    '--port',
+    '0',
+    '--concurrency',
+    String(PARALLEL),
+    '--timeout',
+    '30',
+    '--memory',
+    '1024',
+    '--handler',
+    bundle,
+  ];
   for (const [k, v] of Object.entries(env)) args.push('--env', `${k}=${v}`);
   const url = await startChild(args, /"url":"(http:\/\/127\.0\.0\.1:\d+)"/, { LOG_LEVEL: 'info' });
   const { LambdaClient, InvokeCommand } = await import('@aws-sdk/client-lambda');
-  const lambda = new LambdaClient({ region: 'us-east-1', endpoint: url, credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
+  const lambda = new LambdaClient({
+    region: 'us-east-1',
+    endpoint: url,
+    credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+  });
   const invoke = async () => {
     const out = await lambda.send(
       new InvokeCommand({ FunctionName: 'marquee-generator', Payload: Buffer.from(JSON.stringify(event(`l${n++}`))) }),
@@ -166,11 +220,18 @@ const bundleUrl = pathToFileURL(bundle).href;
 const cold: Array<[string, string[]]> = [
   ['node -e ""', ['-e', '']],
   ["bare require('sharp')", ['-e', "require('sharp')"]],
-  ['bare require + same resize (file source)', ['-e', `require('sharp')(require('fs').readFileSync(${JSON.stringify(jpegPath)}))${resizeJs}`]],
+  [
+    'bare require + same resize (file source)',
+    ['-e', `require('sharp')(require('fs').readFileSync(${JSON.stringify(jpegPath)}))${resizeJs}`],
+  ],
   ['bundle import', ['--input-type=module', '-e', `await import(${JSON.stringify(bundleUrl)})`]],
   [
     'bundle import + first invocation (S3 source)',
-    ['--input-type=module', '-e', `const {handler}=await import(${JSON.stringify(bundleUrl)}); const r=await handler(${JSON.stringify(event('cold'))}); if(!r.ok){console.error(JSON.stringify(r));process.exit(1)}`],
+    [
+      '--input-type=module',
+      '-e',
+      `const {handler}=await import(${JSON.stringify(bundleUrl)}); const r=await handler(${JSON.stringify(event('cold'))}); if(!r.ok){console.error(JSON.stringify(r));process.exit(1)}`,
+    ],
   ],
 ];
 console.log(`\ncold start (fresh process, spawn → exit, median of ${COLD_RUNS})        ms`);
@@ -183,7 +244,11 @@ for (const [name, args] of cold) {
   coldMs[name] = median(times);
   console.log(`  ${name.padEnd(60)} ${median(times).toFixed(0).padStart(5)}`);
 }
-const gap = (coldMs['bundle import + first invocation (S3 source)'] ?? NaN) - (coldMs['bare require + same resize (file source)'] ?? NaN);
-console.log(`  ${'→ handler cold start minus bare require + resize'.padEnd(60)} ${gap.toFixed(0).padStart(5)}   (goal ≤ 20)`);
+const gap =
+  (coldMs['bundle import + first invocation (S3 source)'] ?? NaN) -
+  (coldMs['bare require + same resize (file source)'] ?? NaN);
+console.log(
+  `  ${'→ handler cold start minus bare require + resize'.padEnd(60)} ${gap.toFixed(0).padStart(5)}   (goal ≤ 20)`,
+);
 
 for (const fn of teardowns.reverse()) await fn();

@@ -37,7 +37,9 @@ const sharpViaRequire = {
   name: 'sharp-via-require',
   setup(b) {
     b.onResolve({ filter: /^sharp$/ }, (args) =>
-      args.namespace === 'sharp-via-require' ? { path: 'sharp', external: true } : { path: 'sharp', namespace: 'sharp-via-require' },
+      args.namespace === 'sharp-via-require'
+        ? { path: 'sharp', external: true }
+        : { path: 'sharp', namespace: 'sharp-via-require' },
     );
     b.onLoad({ filter: /.*/, namespace: 'sharp-via-require' }, () => ({
       contents: "import { createRequire } from 'node:module'; export default createRequire(import.meta.url)('sharp');",
@@ -69,11 +71,17 @@ await build({
   external: ['sharp'],
   plugins: [sharpViaRequire],
   // Bundled CommonJS (pino, parts of the SDK) calls require() for Node built-ins.
-  banner: { js: "import { createRequire as __marqueeCreateRequire } from 'node:module'; const require = __marqueeCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __marqueeCreateRequire } from 'node:module'; const require = __marqueeCreateRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 });
 const chunkDir = join(bundleDir, 'chunks');
-const chunks = existsSync(chunkDir) ? readdirSync(chunkDir).filter((f) => f.endsWith('.mjs')).sort() : [];
+const chunks = existsSync(chunkDir)
+  ? readdirSync(chunkDir)
+      .filter((f) => f.endsWith('.mjs'))
+      .sort()
+  : [];
 const kib = (file) => (statSync(file).size / 1024).toFixed(0);
 console.log(
   `bundle  ${relative(process.cwd(), bundleFile)}  ${kib(bundleFile)} KiB at start, ` +
@@ -92,10 +100,16 @@ for (const name of [...nativeFor('x64'), ...nativeFor('arm64')]) {
 
 /** arm64 binaries are not installed on this x64 machine: fetch them once with npm. */
 async function arm64Packages() {
-  const key = nativeFor('arm64').map((n) => `${n.replace('/', '+')}@${optional[n]}`).join('_');
+  const key = nativeFor('arm64')
+    .map((n) => `${n.replace('/', '+')}@${optional[n]}`)
+    .join('_');
   const target = join(cacheDir, key);
   if (existsSync(join(target, 'node_modules', '@img', 'sharp-linux-arm64', 'package.json'))) return target;
-  console.log(`fetch   ${nativeFor('arm64').map((n) => `${n}@${optional[n]}`).join(' ')}`);
+  console.log(
+    `fetch   ${nativeFor('arm64')
+      .map((n) => `${n}@${optional[n]}`)
+      .join(' ')}`,
+  );
   await mkdir(cacheDir, { recursive: true });
   const work = await mkdtemp(join(tmpdir(), 'marquee-arm64-'));
   try {
@@ -103,10 +117,24 @@ async function arm64Packages() {
     // --os/--cpu/--libc steer which of sharp's optional dependencies it picks.
     // The npm_config_* variables of the surrounding `npm run -w` are not passed on.
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_')));
-    execFileSync('npm', [
-      'install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--ignore-scripts',
-      '--os=linux', '--cpu=arm64', '--libc=glibc', '--prefix', work, `sharp@${sharpPkg.version}`,
-    ], { cwd: work, env, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(
+      'npm',
+      [
+        'install',
+        '--no-save',
+        '--no-package-lock',
+        '--no-audit',
+        '--no-fund',
+        '--ignore-scripts',
+        '--os=linux',
+        '--cpu=arm64',
+        '--libc=glibc',
+        '--prefix',
+        work,
+        `sharp@${sharpPkg.version}`,
+      ],
+      { cwd: work, env, stdio: ['ignore', 'ignore', 'inherit'] },
+    );
     for (const n of nativeFor('arm64')) {
       if (!existsSync(join(work, 'node_modules', n, 'package.json'))) throw new Error(`npm did not install ${n}`);
     }
@@ -134,7 +162,12 @@ function walk(dir, skip = () => false) {
 const notRuntime = (full) => /\.d\.[cm]?ts$|\.map$|\.md$/.test(full);
 
 const modules = [
-  ['sharp', sharpDir, (full, e) => notRuntime(full) || (e.isDirectory() && ['src', 'install', 'lib'].includes(e.name) && dirname(full) === sharpDir)],
+  [
+    'sharp',
+    sharpDir,
+    (full, e) =>
+      notRuntime(full) || (e.isDirectory() && ['src', 'install', 'lib'].includes(e.name) && dirname(full) === sharpDir),
+  ],
   ['@img/colour', packageDir('@img/colour', sharpDir), notRuntime],
   ['detect-libc', packageDir('detect-libc', sharpDir), notRuntime],
   ['semver', packageDir('semver', sharpDir), notRuntime],
@@ -143,7 +176,8 @@ const modules = [
 ];
 for (const [name, dir] of modules) {
   const version = readJson(join(dir, 'package.json')).version;
-  if (optional[name] && optional[name] !== version) throw new Error(`${name} is ${version}, sharp wants ${optional[name]}`);
+  if (optional[name] && optional[name] !== version)
+    throw new Error(`${name} is ${version}, sharp wants ${optional[name]}`);
 }
 
 // 3. The zip: fixed timestamps so an unchanged input gives an identical artefact.
@@ -170,4 +204,6 @@ await new Promise((resolve, reject) => {
 });
 await rename(partial, zipFile);
 const zipBytes = statSync(zipFile).size;
-console.log(`zip     ${relative(process.cwd(), zipFile)}  ${(zipBytes / 1024 / 1024).toFixed(1)} MiB, ${files} files  (${Math.round(performance.now() - started)} ms total)`);
+console.log(
+  `zip     ${relative(process.cwd(), zipFile)}  ${(zipBytes / 1024 / 1024).toFixed(1)} MiB, ${files} files  (${Math.round(performance.now() - started)} ms total)`,
+);

@@ -6,7 +6,17 @@
  * compiled), about a millisecond of a cold start.
  */
 
-import { BucketVar, ConfigError, HttpUrlVar, LogLevelVar, Type, configProblem, parseEnv, type Env, type LogLevel } from '@marquee/shared';
+import {
+  BucketVar,
+  ConfigError,
+  HttpUrlVar,
+  LogLevelVar,
+  Type,
+  configProblem,
+  parseEnv,
+  type Env,
+  type LogLevel,
+} from '@marquee/shared';
 import { allowlistEntry } from './source/guard.js';
 
 export { LOG_LEVELS, type LogLevel } from '@marquee/shared';
@@ -73,19 +83,39 @@ const HOST_ENTRIES = 'host or host:port entries ([v6]:port for IPv6)';
 export const GeneratorEnv = Type.Object({
   AWS_REGION: Type.String({ default: 'us-east-1' }),
   LOG_LEVEL: LogLevelVar({ default: 'info' }),
-  AWS_LAMBDA_FUNCTION_NAME: Type.Optional(Type.String({ description: 'set by Lambda: the failure metrics\' dimension' })),
+  AWS_LAMBDA_FUNCTION_NAME: Type.Optional(
+    Type.String({ description: "set by Lambda: the failure metrics' dimension" }),
+  ),
   MARQUEE_S3_ENDPOINT: Type.Optional(HttpUrlVar({ description: 'a custom S3 endpoint (path-style addressing)' })),
-  MARQUEE_SOURCE_BUCKETS: Type.Optional(Type.Array(BucketVar(), { description: 'buckets sources may be read from; unset = any' })),
+  MARQUEE_SOURCE_BUCKETS: Type.Optional(
+    Type.Array(BucketVar(), { description: 'buckets sources may be read from; unset = any' }),
+  ),
   MARQUEE_DERIVATIVES_BUCKET: Type.Optional(BucketVar({ description: 'where outputs too large to return inline go' })),
   MARQUEE_HTTP_ALLOWED_HOSTS: Type.Array(
     // Normalised as the guard compares them: lower case, default port dropped, IPv6 bracketed.
     Type.String({ parse: allowlistEntry }),
     { default: [], expected: HOST_ENTRIES, description: 'host and port pairs HTTP(S) sources may name' },
   ),
-  MARQUEE_MAX_SOURCE_BYTES: Type.Integer({ minimum: 1, default: DEFAULT_MAX_SOURCE_BYTES, description: 'byte cap on a source' }),
-  MARQUEE_SOURCE_CACHE_BYTES: Type.Integer({ minimum: 0, default: DEFAULT_SOURCE_CACHE_BYTES, description: 'source bytes a warm environment keeps' }),
-  MARQUEE_MAX_INPUT_PIXELS: Type.Integer({ minimum: 1, default: DEFAULT_MAX_INPUT_PIXELS, description: 'pixel cap, read from the header' }),
-  MARQUEE_FETCH_TIMEOUT_MS: Type.Integer({ minimum: 1, default: DEFAULT_FETCH_TIMEOUT_MS, description: 'fetch budget per source' }),
+  MARQUEE_MAX_SOURCE_BYTES: Type.Integer({
+    minimum: 1,
+    default: DEFAULT_MAX_SOURCE_BYTES,
+    description: 'byte cap on a source',
+  }),
+  MARQUEE_SOURCE_CACHE_BYTES: Type.Integer({
+    minimum: 0,
+    default: DEFAULT_SOURCE_CACHE_BYTES,
+    description: 'source bytes a warm environment keeps',
+  }),
+  MARQUEE_MAX_INPUT_PIXELS: Type.Integer({
+    minimum: 1,
+    default: DEFAULT_MAX_INPUT_PIXELS,
+    description: 'pixel cap, read from the header',
+  }),
+  MARQUEE_FETCH_TIMEOUT_MS: Type.Integer({
+    minimum: 1,
+    default: DEFAULT_FETCH_TIMEOUT_MS,
+    description: 'fetch budget per source',
+  }),
   MARQUEE_RENDER_TIMEOUT_MS: Type.Integer({
     minimum: 1,
     maximum: MAX_RENDER_TIMEOUT_MS,
@@ -112,10 +142,14 @@ export function loadConfig(options: ConfigOptions = {}, env?: Env): GeneratorCon
     region: options.region ?? v.AWS_REGION,
     s3Endpoint: 's3Endpoint' in options ? options.s3Endpoint : v.MARQUEE_S3_ENDPOINT,
     sourceBuckets:
-      'sourceBuckets' in options ? options.sourceBuckets : v.MARQUEE_SOURCE_BUCKETS && new Set(v.MARQUEE_SOURCE_BUCKETS),
+      'sourceBuckets' in options
+        ? options.sourceBuckets
+        : v.MARQUEE_SOURCE_BUCKETS && new Set(v.MARQUEE_SOURCE_BUCKETS),
     derivativesBucket: 'derivativesBucket' in options ? options.derivativesBucket : v.MARQUEE_DERIVATIVES_BUCKET,
     httpAllowedHosts:
-      options.httpAllowedHosts === undefined ? new Set(v.MARQUEE_HTTP_ALLOWED_HOSTS) : hostOption(options.httpAllowedHosts, problems),
+      options.httpAllowedHosts === undefined
+        ? new Set(v.MARQUEE_HTTP_ALLOWED_HOSTS)
+        : hostOption(options.httpAllowedHosts, problems),
     maxSourceBytes: options.maxSourceBytes ?? v.MARQUEE_MAX_SOURCE_BYTES,
     sourceCacheBytes: options.sourceCacheBytes ?? v.MARQUEE_SOURCE_CACHE_BYTES,
     maxInputPixels: options.maxInputPixels ?? v.MARQUEE_MAX_INPUT_PIXELS,
@@ -127,9 +161,16 @@ export function loadConfig(options: ConfigOptions = {}, env?: Env): GeneratorCon
   };
   // The variables were checked by their schema; options are held to the same bounds.
   if (config.renderTimeoutMs > MAX_RENDER_TIMEOUT_MS) {
-    problems.push(configProblem('renderTimeoutMs', `at most ${MAX_RENDER_TIMEOUT_MS} (libvips limit)`, String(config.renderTimeoutMs)));
+    problems.push(
+      configProblem(
+        'renderTimeoutMs',
+        `at most ${MAX_RENDER_TIMEOUT_MS} (libvips limit)`,
+        String(config.renderTimeoutMs),
+      ),
+    );
   }
-  if (!(config.maxInlineBytes > 0)) problems.push(configProblem('maxInlineBytes', 'a positive integer', String(config.maxInlineBytes)));
+  if (!(config.maxInlineBytes > 0))
+    problems.push(configProblem('maxInlineBytes', 'a positive integer', String(config.maxInlineBytes)));
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -31,6 +31,7 @@ export function createDeps(config: GeneratorConfig, overrides: DepsOverrides = {
     s3Client: overrides.s3Client ?? lazyS3Client(config),
     httpAgent: overrides.httpAgent ?? lazyHttpAgent(addressPolicy, config.fetchTimeoutMs),
     addressPolicy,
-    sourceCache: overrides.sourceCache ?? (config.sourceCacheBytes > 0 ? new SourceCache(config.sourceCacheBytes) : undefined),
+    sourceCache:
+      overrides.sourceCache ?? (config.sourceCacheBytes > 0 ? new SourceCache(config.sourceCacheBytes) : undefined),
   };
 }

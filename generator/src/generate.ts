@@ -1,4 +1,10 @@
-import { MarqueeError, contentTypeOf, type GeneratorRequest, type GeneratorSuccess, type Source } from '@marquee/shared';
+import {
+  MarqueeError,
+  contentTypeOf,
+  type GeneratorRequest,
+  type GeneratorSuccess,
+  type Source,
+} from '@marquee/shared';
 import type { Deps } from './deps.js';
 import { derivativeTarget, fitsInline, putDerivative } from './output.js';
 import { fetchSource } from './source/index.js';
@@ -69,7 +75,10 @@ export async function generate(request: GeneratorRequest, deps: Deps): Promise<G
 
   const target = derivativeTarget(request, deps);
   if (target === undefined) {
-    throw new MarqueeError('OUTPUT_TOO_LARGE', `output of ${data.length} bytes is too large to return inline and no derivatives bucket is configured`);
+    throw new MarqueeError(
+      'OUTPUT_TOO_LARGE',
+      `output of ${data.length} bytes is too large to return inline and no derivatives bucket is configured`,
+    );
   }
   await putDerivative(target, data, contentType, deps);
   return { ...result, s3: target };

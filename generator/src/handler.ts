@@ -1,11 +1,5 @@
 import type { Context, Handler } from 'aws-lambda';
-import {
-  MarqueeError,
-  failure,
-  isMarqueeError,
-  parseGeneratorRequest,
-  type GeneratorResult,
-} from '@marquee/shared';
+import { MarqueeError, failure, isMarqueeError, parseGeneratorRequest, type GeneratorResult } from '@marquee/shared';
 import { loadConfig } from './config.js';
 import { createDeps, type Deps } from './deps.js';
 import { generate } from './generate.js';

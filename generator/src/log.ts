@@ -22,7 +22,12 @@ export function createLogger(level: LogLevel): Logger {
  * extra bytes for the common case and the alarm reads no data as not breaching.
  * Off Lambda (no function name) there is nothing to extract it, and none is added.
  */
-export function failureMetric(functionName: string | undefined, code: string, status: number, now = Date.now()): Record<string, unknown> {
+export function failureMetric(
+  functionName: string | undefined,
+  code: string,
+  status: number,
+  now = Date.now(),
+): Record<string, unknown> {
   if (functionName === undefined) return {};
   const { namespace, failures, clientErrors, functionDimension } = GENERATOR_METRICS;
   const metric = status >= 500 ? failures : clientErrors;

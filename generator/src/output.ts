@@ -1,4 +1,11 @@
-import { DERIVATIVES_PREFIX, MarqueeError, derivativeKey, specKey, type GeneratorRequest, type S3Ref } from '@marquee/shared';
+import {
+  DERIVATIVES_PREFIX,
+  MarqueeError,
+  derivativeKey,
+  specKey,
+  type GeneratorRequest,
+  type S3Ref,
+} from '@marquee/shared';
 import type { Deps } from './deps.js';
 import { loadS3Module } from './source/s3.js';
 
@@ -33,7 +40,10 @@ export function derivativeTarget(request: GeneratorRequest, deps: Deps): S3Ref |
   if (request.output !== undefined) {
     const { s3 } = request.output;
     if (s3.bucket !== bucket || !s3.key.startsWith(DERIVATIVES_PREFIX) || s3.key.includes('..')) {
-      throw new MarqueeError('INVALID_SPEC', `output must be under s3://${bucket ?? '<derivatives bucket>'}/${DERIVATIVES_PREFIX}`);
+      throw new MarqueeError(
+        'INVALID_SPEC',
+        `output must be under s3://${bucket ?? '<derivatives bucket>'}/${DERIVATIVES_PREFIX}`,
+      );
     }
     return s3;
   }
@@ -56,6 +66,8 @@ export async function putDerivative(target: S3Ref, data: Buffer, contentType: st
       { abortSignal: AbortSignal.timeout(deps.config.fetchTimeoutMs * 2) },
     );
   } catch (err) {
-    throw new MarqueeError('GENERATOR_FAILED', `could not store the output at s3://${target.bucket}/${target.key}`, { cause: err });
+    throw new MarqueeError('GENERATOR_FAILED', `could not store the output at s3://${target.bucket}/${target.key}`, {
+      cause: err,
+    });
   }
 }

@@ -5,15 +5,43 @@ import { pinnedLookup } from '../src/source/http.js';
 
 t.test('address policy', async (t) => {
   const refused: Array<[string, 4 | 6]> = [
-    ['127.0.0.1', 4], ['127.255.255.254', 4], ['10.1.2.3', 4], ['172.16.0.1', 4], ['172.31.255.255', 4],
-    ['192.168.1.1', 4], ['169.254.169.254', 4], ['100.64.0.1', 4], ['100.127.255.255', 4], ['0.0.0.0', 4],
-    ['224.0.0.251', 4], ['239.255.255.250', 4], ['240.0.0.1', 4], ['255.255.255.255', 4], ['198.18.0.1', 4],
-    ['::', 6], ['::1', 6], ['fe80::1', 6], ['febf::1', 6], ['fc00::1', 6], ['fd12:3456::1', 6], ['ff02::1', 6],
-    ['::ffff:127.0.0.1', 6], ['::ffff:8.8.8.8', 6], ['64:ff9b::7f00:1', 6], ['2002:7f00:1::', 6], ['2001:db8::1', 6],
-    ['not-an-ip', 4], ['1.2.3.4', 6],
+    ['127.0.0.1', 4],
+    ['127.255.255.254', 4],
+    ['10.1.2.3', 4],
+    ['172.16.0.1', 4],
+    ['172.31.255.255', 4],
+    ['192.168.1.1', 4],
+    ['169.254.169.254', 4],
+    ['100.64.0.1', 4],
+    ['100.127.255.255', 4],
+    ['0.0.0.0', 4],
+    ['224.0.0.251', 4],
+    ['239.255.255.250', 4],
+    ['240.0.0.1', 4],
+    ['255.255.255.255', 4],
+    ['198.18.0.1', 4],
+    ['::', 6],
+    ['::1', 6],
+    ['fe80::1', 6],
+    ['febf::1', 6],
+    ['fc00::1', 6],
+    ['fd12:3456::1', 6],
+    ['ff02::1', 6],
+    ['::ffff:127.0.0.1', 6],
+    ['::ffff:8.8.8.8', 6],
+    ['64:ff9b::7f00:1', 6],
+    ['2002:7f00:1::', 6],
+    ['2001:db8::1', 6],
+    ['not-an-ip', 4],
+    ['1.2.3.4', 6],
   ];
   const allowed: Array<[string, 4 | 6]> = [
-    ['8.8.8.8', 4], ['1.1.1.1', 4], ['172.32.0.1', 4], ['100.128.0.1', 4], ['2606:4700:4700::1111', 6], ['2a00:1450::1', 6],
+    ['8.8.8.8', 4],
+    ['1.1.1.1', 4],
+    ['172.32.0.1', 4],
+    ['100.128.0.1', 4],
+    ['2606:4700:4700::1111', 6],
+    ['2a00:1450::1', 6],
   ];
   for (const [a, f] of refused) t.notOk(publicAddressesOnly(a, f), `refuses ${a}`);
   for (const [a, f] of allowed) t.ok(publicAddressesOnly(a, f), `allows ${a}`);
@@ -31,7 +59,9 @@ t.test('the pinned lookup refuses a name resolving to a refused address, and ret
   t.equal(err?.name, 'BlockedAddressError');
   const checked: string[] = [];
   const loose = pinnedLookup((address) => (checked.push(address), true));
-  const answer = await new Promise<unknown>((resolve) => loose('localhost', { all: false }, (_e, address) => resolve(address)));
+  const answer = await new Promise<unknown>((resolve) =>
+    loose('localhost', { all: false }, (_e, address) => resolve(address)),
+  );
   t.ok(checked.includes(answer as string), 'the address handed to connect is one that was checked');
 });
 

@@ -1,7 +1,13 @@
 import t from 'tap';
 import type { Dispatcher } from 'undici';
 import { MarqueeError, type Source } from '@marquee/shared';
-import { generate, publicAddressesOnly, type AddressPolicy, type ConfigOptions, type DepsOverrides } from '../src/index.js';
+import {
+  generate,
+  publicAddressesOnly,
+  type AddressPolicy,
+  type ConfigOptions,
+  type DepsOverrides,
+} from '../src/index.js';
 import { makeRequest, testDeps } from './helpers/deps.js';
 import { startHttp } from './helpers/http.js';
 import { photoJpeg } from './helpers/images.js';
@@ -154,7 +160,10 @@ t.test('SSRF attempts are refused before any request reaches the target', async 
   ];
   for (const [url, reason] of attacks) {
     // The origin is reachable (for the redirect cases); loopback 127.0.0.1 never is.
-    const result = await outcome(url, deps((a, f) => onlyOrigin(a, f) || publicAddressesOnly(a, f)));
+    const result = await outcome(
+      url,
+      deps((a, f) => onlyOrigin(a, f) || publicAddressesOnly(a, f)),
+    );
     t.match(result, { code: 'SOURCE_NOT_ALLOWED', message: reason }, url);
   }
   t.equal(target.requests.length, 0, 'the target saw no request');
@@ -167,7 +176,11 @@ t.test('an allowlisted host on another port is refused before any connection', a
     code: 'SOURCE_NOT_ALLOWED',
     message: `source host not allowed: 127.0.0.2:${canary.port}`,
   });
-  t.match(await outcome('http://127.0.0.2/image.jpg', d), { code: 'SOURCE_NOT_ALLOWED' }, 'nor its default port, not named');
+  t.match(
+    await outcome('http://127.0.0.2/image.jpg', d),
+    { code: 'SOURCE_NOT_ALLOWED' },
+    'nor its default port, not named',
+  );
   t.equal(canary.connections, 0, 'the canary on that port saw no connection');
   t.equal(await codeFor(`${origin.url}/image.jpg`, d), 'OK', 'the named port still works');
 });
@@ -189,9 +202,13 @@ t.test('every redirect hop is checked for its port too', async (t) => {
 
 t.test('nothing is looked up or connected for a port the allowlist does not name', async (t) => {
   const { agent, origins } = recordingAgent();
-  const d = deps(publicAddressesOnly, {
-    httpAllowedHosts: new Set(['img.example.com', 'cdn.example.com:8443', '[2606:4700:0:0::1111]:8443']),
-  }, { httpAgent: async () => agent });
+  const d = deps(
+    publicAddressesOnly,
+    {
+      httpAllowedHosts: new Set(['img.example.com', 'cdn.example.com:8443', '[2606:4700:0:0::1111]:8443']),
+    },
+    { httpAgent: async () => agent },
+  );
   const refused = [
     'https://img.example.com:22/a.jpg',
     'https://img.example.com:8443/a.jpg',
@@ -215,25 +232,43 @@ t.test('nothing is looked up or connected for a port the allowlist does not name
     ['https://[2606:4700::1111]:8443/a.jpg', 'https://[2606:4700::1111]:8443'],
   ];
   for (const [url] of allowed) t.equal(await codeFor(url, d), 'SOURCE_FETCH_FAILED', url);
-  t.same(origins, allowed.map(([, o]) => o), 'the agent was asked for exactly the allowed origins');
+  t.same(
+    origins,
+    allowed.map(([, o]) => o),
+    'the agent was asked for exactly the allowed origins',
+  );
 });
 
-t.test('an IPv6 literal is allowlisted with its port', { skip: v6 === undefined || v6Canary === undefined ? 'no IPv6 loopback' : false }, async (t) => {
-  if (v6 === undefined || v6Canary === undefined) return;
-  const onlyV6Loopback: AddressPolicy = (address, family) => family === 6 && address === '::1';
-  // Spelled out in full: the entry is normalised as the URL parser spells [::1].
-  const d = deps(onlyV6Loopback, { httpAllowedHosts: new Set([`[0:0:0:0:0:0:0:1]:${v6.port}`]) });
-  t.equal(await codeFor(`${v6.url}/image.jpg`, d), 'OK', v6.url);
-  t.equal(await codeFor(`http://[::1]:${v6Canary.port}/image.jpg`, d), 'SOURCE_NOT_ALLOWED', 'another port of the same literal');
-  t.equal(await codeFor('http://[::1]/image.jpg', d), 'SOURCE_NOT_ALLOWED', 'its default port, not named');
-  t.equal(v6Canary.connections, 0, 'the IPv6 canary saw no connection');
-});
+t.test(
+  'an IPv6 literal is allowlisted with its port',
+  { skip: v6 === undefined || v6Canary === undefined ? 'no IPv6 loopback' : false },
+  async (t) => {
+    if (v6 === undefined || v6Canary === undefined) return;
+    const onlyV6Loopback: AddressPolicy = (address, family) => family === 6 && address === '::1';
+    // Spelled out in full: the entry is normalised as the URL parser spells [::1].
+    const d = deps(onlyV6Loopback, { httpAllowedHosts: new Set([`[0:0:0:0:0:0:0:1]:${v6.port}`]) });
+    t.equal(await codeFor(`${v6.url}/image.jpg`, d), 'OK', v6.url);
+    t.equal(
+      await codeFor(`http://[::1]:${v6Canary.port}/image.jpg`, d),
+      'SOURCE_NOT_ALLOWED',
+      'another port of the same literal',
+    );
+    t.equal(await codeFor('http://[::1]/image.jpg', d), 'SOURCE_NOT_ALLOWED', 'its default port, not named');
+    t.equal(v6Canary.connections, 0, 'the IPv6 canary saw no connection');
+  },
+);
 
 t.test('HTTP sources are refused when no host is allowlisted', async (t) => {
-  t.equal(await codeFor(`${origin.url}/image.jpg`, deps(onlyOrigin, { httpAllowedHosts: new Set() })), 'SOURCE_NOT_ALLOWED');
+  t.equal(
+    await codeFor(`${origin.url}/image.jpg`, deps(onlyOrigin, { httpAllowedHosts: new Set() })),
+    'SOURCE_NOT_ALLOWED',
+  );
   const before = origin.requests.length;
   t.equal(
-    await codeFor(`${origin.url}/image.jpg`, deps(onlyOrigin, { httpAllowedHosts: new Set(['cdn.example', `cdn.example:${origin.port}`]) })),
+    await codeFor(
+      `${origin.url}/image.jpg`,
+      deps(onlyOrigin, { httpAllowedHosts: new Set(['cdn.example', `cdn.example:${origin.port}`]) }),
+    ),
     'SOURCE_NOT_ALLOWED',
     'host not on the allowlist',
   );
@@ -248,7 +283,11 @@ t.test('HTTP source errors', async (t) => {
   t.equal(await codeFor(`${origin.url}/stream-large`, d), 'SOURCE_TOO_LARGE', 'streamed body over the cap');
   await new Promise((r) => setTimeout(r, 50));
   t.ok(streamClosedEarly, 'the client hung up instead of reading the rest');
-  t.equal(await codeFor(`${origin.url}/slow`, deps(onlyOrigin, { fetchTimeoutMs: 300 })), 'TIMEOUT', 'no answer in time');
+  t.equal(
+    await codeFor(`${origin.url}/slow`, deps(onlyOrigin, { fetchTimeoutMs: 300 })),
+    'TIMEOUT',
+    'no answer in time',
+  );
   t.equal(slowResponses, 1);
   t.equal(await codeFor('http://127.0.0.2:9/image.jpg', d), 'SOURCE_FETCH_FAILED', 'connection refused');
 });

@@ -24,14 +24,34 @@ function entries(file: string): string[] {
   return names;
 }
 
-t.test('the Lambda zip holds the bundle and sharp for linux x64 and arm64', { skip: existsSync(zipFile) ? false : `no ${zipFile}: run \`npm run package -w generator\` first (root \`npm test\` does)` }, async (t) => {
-  const names = new Set(entries(zipFile));
-  t.ok(names.has('index.mjs'), 'index.mjs');
-  for (const arch of ['x64', 'arm64']) {
-    t.ok([...names].some((n) => n.startsWith(`node_modules/@img/sharp-linux-${arch}/lib/`) && n.endsWith('.node')), `sharp-linux-${arch} binding`);
-    t.ok([...names].some((n) => n.startsWith(`node_modules/@img/sharp-libvips-linux-${arch}/lib/libvips-cpp.so`)), `libvips for ${arch}`);
-  }
-  for (const dep of ['sharp/package.json', 'sharp/dist/index.mjs', 'detect-libc/package.json', 'semver/package.json', '@img/colour/package.json']) {
-    t.ok(names.has(`node_modules/${dep}`), dep);
-  }
-});
+t.test(
+  'the Lambda zip holds the bundle and sharp for linux x64 and arm64',
+  {
+    skip: existsSync(zipFile)
+      ? false
+      : `no ${zipFile}: run \`npm run package -w generator\` first (root \`npm test\` does)`,
+  },
+  async (t) => {
+    const names = new Set(entries(zipFile));
+    t.ok(names.has('index.mjs'), 'index.mjs');
+    for (const arch of ['x64', 'arm64']) {
+      t.ok(
+        [...names].some((n) => n.startsWith(`node_modules/@img/sharp-linux-${arch}/lib/`) && n.endsWith('.node')),
+        `sharp-linux-${arch} binding`,
+      );
+      t.ok(
+        [...names].some((n) => n.startsWith(`node_modules/@img/sharp-libvips-linux-${arch}/lib/libvips-cpp.so`)),
+        `libvips for ${arch}`,
+      );
+    }
+    for (const dep of [
+      'sharp/package.json',
+      'sharp/dist/index.mjs',
+      'detect-libc/package.json',
+      'semver/package.json',
+      '@img/colour/package.json',
+    ]) {
+      t.ok(names.has(`node_modules/${dep}`), dep);
+    }
+  },
+);

@@ -4,8 +4,24 @@ import { MarqueeError, type ImageSpec } from '@marquee/shared';
 import { generate, type Generated } from '../src/index.js';
 import { makeRequest, s3Source, testDeps } from './helpers/deps.js';
 import { probe } from '../src/steps/detect.js';
-import { ATTENTION_PIXELS, attentionView, intermediatePixels, needsAttention, pixelBound, plan } from '../src/steps/geometry.js';
-import { magicFormat, photo, photoJpeg, photoWithRedSquare, pixelAt, pixelFloodPng, redPixels, stripWithRedBand } from './helpers/images.js';
+import {
+  ATTENTION_PIXELS,
+  attentionView,
+  intermediatePixels,
+  needsAttention,
+  pixelBound,
+  plan,
+} from '../src/steps/geometry.js';
+import {
+  magicFormat,
+  photo,
+  photoJpeg,
+  photoWithRedSquare,
+  pixelAt,
+  pixelFloodPng,
+  redPixels,
+  stripWithRedBand,
+} from './helpers/images.js';
 import { startS3 } from './helpers/s3.js';
 
 const BUCKET = 'sources';
@@ -60,7 +76,13 @@ t.test('fit modes', async (t) => {
   t.match(inside.out, { width: 300, height: 200 }, 'inside keeps the aspect within the frame');
   const small = await run('master.jpg', { fit: 'inside', width: 4000, height: 4000 });
   t.match(small.out, { width: 1200, height: 800 }, 'inside never enlarges');
-  const contain = await run('master.jpg', { fit: 'contain', width: 300, height: 300, format: 'png', background: '#ff0000' });
+  const contain = await run('master.jpg', {
+    fit: 'contain',
+    width: 300,
+    height: 300,
+    format: 'png',
+    background: '#ff0000',
+  });
   t.match(contain.out, { width: 300, height: 300 });
   t.same((await pixelAt(contain.body, 150, 2)).slice(0, 3), [255, 0, 0], 'letterbox band has the background colour');
   t.not((await pixelAt(contain.body, 150, 150)).slice(0, 3).join(), '255,0,0', 'the image sits in the middle');
@@ -77,12 +99,17 @@ t.test('focal crop keeps the focal region; the opposite focal loses it', async (
   t.ok((await redPixels(left.body)) > 400, 'red region kept with the focal on it');
   t.equal(await redPixels(right.body), 0, 'red region cropped away with the focal opposite');
   const centre = await pixelAt(left.body, 100, 200);
-  t.ok((centre[0] ?? 0) > 200 && (centre[1] ?? 255) < 60, 'the red region is centred where it can be (clamped at the left edge)');
+  t.ok(
+    (centre[0] ?? 0) > 200 && (centre[1] ?? 255) < 60,
+    'the red region is centred where it can be (clamped at the left edge)',
+  );
 });
 
 t.test('EXIF orientation 6 is applied', async (t) => {
   // Stored 400x200 with orientation 6 (rotate 90° clockwise to display): displays as 200x400.
-  const red = await sharp({ create: { width: 200, height: 200, channels: 3, background: '#ff0000' } }).png().toBuffer();
+  const red = await sharp({ create: { width: 200, height: 200, channels: 3, background: '#ff0000' } })
+    .png()
+    .toBuffer();
   const img = await photo(400, 200)
     .composite([{ input: red, left: 0, top: 0 }])
     .jpeg({ quality: 90 })
@@ -100,7 +127,9 @@ t.test('EXIF orientation 6 is applied', async (t) => {
 });
 
 t.test('overlays: badge pixels at the gravity corner, sized from the output width', async (t) => {
-  const badge = await sharp({ create: { width: 200, height: 100, channels: 4, background: { r: 0, g: 255, b: 0, alpha: 1 } } })
+  const badge = await sharp({
+    create: { width: 200, height: 100, channels: 4, background: { r: 0, g: 255, b: 0, alpha: 1 } },
+  })
     .png()
     .toBuffer();
   await s3.put(BUCKET, 'badge.png', badge);
@@ -112,16 +141,27 @@ t.test('overlays: badge pixels at the gravity corner, sized from the output widt
   t.same(await pixelAt(body, 301, 151), [0, 255, 0], 'green at the badge top-left');
   t.not((await pixelAt(body, 298, 148)).join(), '0,255,0', 'not green just outside the badge');
   t.not((await pixelAt(body, 0, 0)).join(), '0,255,0', 'not green at the opposite corner');
-  const nw = await run('master.jpg', { width: 400, height: 200, format: 'jpeg', overlays: [{ ...overlays[0]!, gravity: 'northwest' }] });
+  const nw = await run('master.jpg', {
+    width: 400,
+    height: 200,
+    format: 'jpeg',
+    overlays: [{ ...overlays[0]!, gravity: 'northwest' }],
+  });
   const px = await pixelAt(nw.body, 5, 5);
   t.ok((px[1] ?? 0) > 230 && (px[0] ?? 255) < 30, 'green at the north-west corner of a JPEG');
 });
 
 t.test('animated GIF: first frame only', async (t) => {
   const frames = await Promise.all(
-    ['#ff0000', '#0000ff'].map((c) => sharp({ create: { width: 64, height: 64, channels: 3, background: c } }).raw().toBuffer()),
+    ['#ff0000', '#0000ff'].map((c) =>
+      sharp({ create: { width: 64, height: 64, channels: 3, background: c } })
+        .raw()
+        .toBuffer(),
+    ),
   );
-  const gif = await sharp(Buffer.concat(frames), { raw: { width: 64, height: 128, channels: 3, pageHeight: 64 } as never })
+  const gif = await sharp(Buffer.concat(frames), {
+    raw: { width: 64, height: 128, channels: 3, pageHeight: 64 } as never,
+  })
     .gif({ loop: 0, delay: [100, 100] })
     .toBuffer();
   t.equal((await sharp(gif).metadata()).pages, 2, 'the source has two frames');
@@ -141,7 +181,12 @@ t.test('image errors', async (t) => {
   await s3.put(BUCKET, 'truncated.jpg', master.subarray(0, Math.floor(master.length / 2)));
   t.equal(await code('truncated.jpg'), 'UNSUPPORTED_IMAGE', 'truncated JPEG');
 
-  await s3.put(BUCKET, 'image.svg', '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><rect width="100" height="100" fill="red"/></svg>', 'image/svg+xml');
+  await s3.put(
+    BUCKET,
+    'image.svg',
+    '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><rect width="100" height="100" fill="red"/></svg>',
+    'image/svg+xml',
+  );
   t.equal(await code('image.svg'), 'UNSUPPORTED_IMAGE', 'SVG');
 
   const random = Buffer.alloc(4096);
@@ -187,11 +232,17 @@ t.test('extreme aspects: every fit renders at the output size from a plan bounde
       const spec = { width: 300, height: 300, quality: 80, format: 'webp', ...partial } as ImageSpec;
       const what = `${source.key} ${spec.fit}${spec.focal === undefined ? '' : ' focal'}`;
       const g = plan(probed, spec, undefined);
-      t.ok(intermediatePixels(g) <= pixelBound(probed, spec), `${what}: intermediate ${intermediatePixels(g)} <= source + output`);
+      t.ok(
+        intermediatePixels(g) <= pixelBound(probed, spec),
+        `${what}: intermediate ${intermediatePixels(g)} <= source + output`,
+      );
       t.ok(intermediatePixels(g) <= 300 * 300, `${what}: nothing larger than the output`);
       if (needsAttention(spec, g)) {
         const { view } = attentionView(probed, g);
-        t.ok(view.width * view.height <= Math.min(ATTENTION_PIXELS, probed.width * probed.height), `${what}: attention view bounded`);
+        t.ok(
+          view.width * view.height <= Math.min(ATTENTION_PIXELS, probed.width * probed.height),
+          `${what}: attention view bounded`,
+        );
       }
       const { out, body } = await run(source.key, spec);
       const size = spec.fit === 'inside' ? source.inside : { width: 300, height: 300 };
@@ -215,7 +266,11 @@ t.test('extreme aspects: the window lands where the focal point or attention put
   ] as const) {
     const on = await run(key, { width: 300, height: 300, format: 'png', focal });
     t.ok(isRed(await pixelAt(on.body, 150, 150)), `${key}: focal on the band keeps it`);
-    t.equal(await redPixels((await run(key, { width: 300, height: 300, format: 'png', focal: away })).body), 0, `${key}: focal away loses it`);
+    t.equal(
+      await redPixels((await run(key, { width: 300, height: 300, format: 'png', focal: away })).body),
+      0,
+      `${key}: focal away loses it`,
+    );
     const attention = await run(key, { width: 300, height: 300, format: 'png' });
     t.match(attention.out, { width: 300, height: 300 });
     t.ok(isRed(await pixelAt(attention.body, 150, 150)), `${key}: attention finds the band`);
@@ -224,8 +279,14 @@ t.test('extreme aspects: the window lands where the focal point or attention put
 
 t.test('an enlarging cut is taken after EXIF orientation', async (t) => {
   // Stored 400x200, orientation 6: displays 200x400 with the stored left half (red) on top.
-  const red = await sharp({ create: { width: 200, height: 200, channels: 3, background: '#ff0000' } }).png().toBuffer();
-  const img = await photo(400, 200).composite([{ input: red, left: 0, top: 0 }]).jpeg({ quality: 90 }).withMetadata({ orientation: 6 }).toBuffer();
+  const red = await sharp({ create: { width: 200, height: 200, channels: 3, background: '#ff0000' } })
+    .png()
+    .toBuffer();
+  const img = await photo(400, 200)
+    .composite([{ input: red, left: 0, top: 0 }])
+    .jpeg({ quality: 90 })
+    .withMetadata({ orientation: 6 })
+    .toBuffer();
   await s3.put(BUCKET, 'exif6-cut.jpg', img);
   // 400x400 cover: a 200x200 window enlarged 2x, cut before the resize.
   const top = await run('exif6-cut.jpg', { width: 400, height: 400, format: 'png', focal: { x: 0.5, y: 0 } });
@@ -241,17 +302,36 @@ t.test('enlarge: false renders the same picture at the source resolution', async
   const cover = await run('small.png', { width: 342, height: 513, format: 'png', enlarge: false });
   t.match(cover.out, { width: 100, height: 150 }, 'cover: 342x513 of a 100x150 source is the source at 1:1');
   t.match(await sharp(cover.body).metadata(), { width: 100, height: 150 });
-  t.match((await run('small.png', { width: 342, height: 513, format: 'png' })).out, { width: 342, height: 513 }, 'absent: enlarged');
-  t.match((await run('small.png', { width: 50, height: 75, format: 'png', enlarge: false })).out, { width: 50, height: 75 }, 'shrinking is unaffected');
+  t.match(
+    (await run('small.png', { width: 342, height: 513, format: 'png' })).out,
+    { width: 342, height: 513 },
+    'absent: enlarged',
+  );
+  t.match(
+    (await run('small.png', { width: 50, height: 75, format: 'png', enlarge: false })).out,
+    { width: 50, height: 75 },
+    'shrinking is unaffected',
+  );
   // 300x100 in 600x600 contain would scale 2x: the frame halves with it, 300x300 letterboxed.
-  const contain = await run('wide.png', { fit: 'contain', width: 600, height: 600, format: 'png', background: '#ff0000', enlarge: false });
+  const contain = await run('wide.png', {
+    fit: 'contain',
+    width: 600,
+    height: 600,
+    format: 'png',
+    background: '#ff0000',
+    enlarge: false,
+  });
   t.match(contain.out, { width: 300, height: 300 }, 'contain: the frame shrinks by the enlargement');
   t.same((await pixelAt(contain.body, 150, 5)).slice(0, 3), [255, 0, 0], 'letterbox above the picture');
   t.not((await pixelAt(contain.body, 150, 150)).slice(0, 3).join(), '255,0,0', 'the picture, unscaled, in the middle');
   const fill = await run('small.png', { fit: 'fill', width: 300, height: 150, format: 'png', enlarge: false });
   t.match(fill.out, { width: 100, height: 50 }, 'fill: no axis enlarged, the same stretch');
   // Overlays are sized from the frame actually rendered.
-  const badge = await sharp({ create: { width: 200, height: 100, channels: 4, background: { r: 0, g: 255, b: 0, alpha: 1 } } }).png().toBuffer();
+  const badge = await sharp({
+    create: { width: 200, height: 100, channels: 4, background: { r: 0, g: 255, b: 0, alpha: 1 } },
+  })
+    .png()
+    .toBuffer();
   await s3.put(BUCKET, 'badge-small.png', badge);
   const overlays = [{ source: s3Source(BUCKET, 'badge-small.png'), gravity: 'southeast' as const, scale: 0.5 }];
   const badged = await run('small.png', { width: 342, height: 513, format: 'png', enlarge: false, overlays });

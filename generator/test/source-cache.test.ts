@@ -35,11 +35,20 @@ t.test('a warm environment revalidates a source it holds: 304, same output, neve
   const first = await generate(request, deps);
   const second = await generate(request, deps);
   t.same(seen.slice(-2), [200, 304], 'second fetch is a conditional GET answered 304');
-  t.ok(Buffer.from(first.body!, 'base64').equals(Buffer.from(second.body!, 'base64')), 'same bytes from the held source');
+  t.ok(
+    Buffer.from(first.body!, 'base64').equals(Buffer.from(second.body!, 'base64')),
+    'same bytes from the held source',
+  );
   t.ok(deps.sourceCache!.bytes > 0);
 
   // The object changes under the same key: the next render must use the new bytes.
-  await s3.put('sources', 'cached.jpg', await sharp({ create: { width: 800, height: 600, channels: 3, background: '#ff0000' } }).jpeg().toBuffer());
+  await s3.put(
+    'sources',
+    'cached.jpg',
+    await sharp({ create: { width: 800, height: 600, channels: 3, background: '#ff0000' } })
+      .jpeg()
+      .toBuffer(),
+  );
   const third = await generate(request, deps);
   t.equal(seen.at(-1), 200, 'changed ETag: a full GET');
   const { dominant } = await sharp(Buffer.from(third.body!, 'base64')).stats();

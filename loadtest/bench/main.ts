@@ -44,7 +44,8 @@ export function parseBenchArgs(argv: readonly string[], defaults: Partial<BenchC
   /** A number from a flag: plain decimal (`10`, `2.5`), nothing `Number()` would stretch to. */
   const num = (flag: string, v: string | undefined, fallback: number): number => {
     if (v === undefined) return fallback;
-    if (!/^(?:0|[1-9][0-9]*)(?:\.[0-9]+)?$/.test(v)) throw new Error(`--${flag} expects a number like 10 or 2.5, got "${v}"`);
+    if (!/^(?:0|[1-9][0-9]*)(?:\.[0-9]+)?$/.test(v))
+      throw new Error(`--${flag} expects a number like 10 or 2.5, got "${v}"`);
     return Number(v);
   };
   cfg.durationS = num('duration', values.duration, cfg.durationS);
@@ -55,14 +56,19 @@ export function parseBenchArgs(argv: readonly string[], defaults: Partial<BenchC
   if (values['no-billboards']) cfg.billboards = false;
   if (values.only !== undefined) {
     const list = values.only.split(',').filter(Boolean);
-    for (const g of list) if (!(GROUPS as readonly string[]).includes(g)) throw new Error(`--only takes ${GROUPS.join(',')}, got ${g}`);
+    for (const g of list)
+      if (!(GROUPS as readonly string[]).includes(g)) throw new Error(`--only takes ${GROUPS.join(',')}, got ${g}`);
     cfg.groups = new Set(list as ArmGroup[]);
   }
   return cfg;
 }
 
 /** Runs the bench, prints the table, writes `<name>.json` and `<name>.md` (and `-latest` copies). */
-export async function benchMain(argv: readonly string[], name: string, defaults: Partial<BenchConfig> = {}): Promise<BenchReport> {
+export async function benchMain(
+  argv: readonly string[],
+  name: string,
+  defaults: Partial<BenchConfig> = {},
+): Promise<BenchReport> {
   const cfg = parseBenchArgs(argv, defaults);
   const report = await runBench(cfg);
   const header = `Marquee bench, ${report.startedAt}, ${cpus().length} cores, Node ${process.version}; ${cfg.durationS}s per arm after ${cfg.warmupS}s warm-up`;
@@ -73,7 +79,9 @@ export async function benchMain(argv: readonly string[], name: string, defaults:
     await writeFile(path.join(REPORTS, `${base}.json`), `${JSON.stringify(report, null, 2)}\n`);
     await writeFile(path.join(REPORTS, `${base}.md`), md);
   }
-  process.stdout.write(`\n${md}\nsaved: ${path.relative(process.cwd(), path.join(REPORTS, `${name}-${stamp}.json`))} and .md\n`);
+  process.stdout.write(
+    `\n${md}\nsaved: ${path.relative(process.cwd(), path.join(REPORTS, `${name}-${stamp}.json`))} and .md\n`,
+  );
   return report;
 }
 

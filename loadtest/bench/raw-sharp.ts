@@ -13,12 +13,24 @@ export const GENERATOR_WEBP_EFFORT = Math.round((4 / 9) * 6);
 
 /** One render as the Generator does it for these keys: cover resize, WebP at the rules' quality and effort. */
 export function render(source: Buffer, key: BenchKey): Promise<Buffer> {
-  return sharp(source).resize(key.width, key.height, { fit: 'cover' }).webp({ quality: key.quality, effort: GENERATOR_WEBP_EFFORT }).toBuffer();
+  return sharp(source)
+    .resize(key.width, key.height, { fit: 'cover' })
+    .webp({ quality: key.quality, effort: GENERATOR_WEBP_EFFORT })
+    .toBuffer();
 }
 
 /** Raw sharp in this process, `concurrency` pipelines, cycling through the keys: the limit. */
-export async function benchRawSharp(keys: readonly BenchKey[], sources: ReadonlyMap<string, Buffer>, concurrency: number, durationS: number): Promise<InProcessResult> {
-  const h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
+export async function benchRawSharp(
+  keys: readonly BenchKey[],
+  sources: ReadonlyMap<string, Buffer>,
+  concurrency: number,
+  durationS: number,
+): Promise<InProcessResult> {
+  const h = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 600_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
   let next = 0;
   const start = performance.now();
   const deadline = start + durationS * 1000;

@@ -7,14 +7,15 @@ export interface ChildServer {
   close(): Promise<void>;
 }
 
-
 /** Starts a peer server (`ipx` or `bare`) in a child process; resolves with its URL. */
 export async function startChildServer(args: string[]): Promise<ChildServer> {
   const { file, execArgv } = siblingScript(import.meta.url, 'servers-child');
   const child = fork(file, args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const url = await new Promise<string>((resolve, reject) => {
     child.once('message', (m: { type: string; url?: string; message?: string }) =>
-      m.type === 'ready' && m.url ? resolve(m.url) : reject(new Error(`${args[0]} server failed: ${m.message ?? 'unknown'}`)),
+      m.type === 'ready' && m.url
+        ? resolve(m.url)
+        : reject(new Error(`${args[0]} server failed: ${m.message ?? 'unknown'}`)),
     );
     child.once('exit', (code) => reject(new Error(`${args[0]} server exited with ${code}`)));
   });

@@ -20,7 +20,8 @@ export interface Catalog {
 export async function getObject(s3Endpoint: string, key: string): Promise<Buffer> {
   const res = await request(`${s3Endpoint}/${SOURCES_BUCKET}/${key.split('/').map(encodeURIComponent).join('/')}`);
   const body = Buffer.from(await res.body.arrayBuffer());
-  if (res.statusCode !== 200) throw new Error(`GET s3://${SOURCES_BUCKET}/${key}: ${res.statusCode} ${body.toString().slice(0, 200)}`);
+  if (res.statusCode !== 200)
+    throw new Error(`GET s3://${SOURCES_BUCKET}/${key}: ${res.statusCode} ${body.toString().slice(0, 200)}`);
   return body;
 }
 
@@ -47,7 +48,9 @@ export function webpQuality(width: number): number {
  * the catalog holds, most popular first as in the scenarios.
  */
 export function benchKeys(catalog: Catalog): BenchKey[] {
-  const titles = Object.keys(catalog.titles).filter((id) => (catalog.titles[id]?.flags.length ?? 1) === 0).sort();
+  const titles = Object.keys(catalog.titles)
+    .filter((id) => (catalog.titles[id]?.flags.length ?? 1) === 0)
+    .sort();
   const universe: Universe = {
     titles,
     types: SEEDED_UNIVERSE.types
@@ -61,13 +64,24 @@ export function benchKeys(catalog: Catalog): BenchKey[] {
     const source = catalog.titles[k.titleId]?.artwork[k.type]?.[locale]?.source;
     if (!source) continue;
     const quality = webpQuality(k.width);
-    out.push({ marquee: k.path, ipx: `/s_${k.width}x${k.height},f_webp,q_${quality}/${source}`, sourceKey: source, width: k.width, height: k.height, quality });
+    out.push({
+      marquee: k.path,
+      ipx: `/s_${k.width}x${k.height},f_webp,q_${quality}/${source}`,
+      sourceKey: source,
+      width: k.width,
+      height: k.height,
+      quality,
+    });
   }
   return out;
 }
 
 /** Copies the sources the keys use from the local S3 into `dir` (for ipx) and returns them by key (for raw sharp). */
-export async function fetchSources(s3Endpoint: string, keys: readonly BenchKey[], dir: string): Promise<Map<string, Buffer>> {
+export async function fetchSources(
+  s3Endpoint: string,
+  keys: readonly BenchKey[],
+  dir: string,
+): Promise<Map<string, Buffer>> {
   const buffers = new Map<string, Buffer>();
   for (const key of new Set(keys.map((k) => k.sourceKey))) {
     const body = await getObject(s3Endpoint, key);

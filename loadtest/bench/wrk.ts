@@ -10,7 +10,9 @@ import type { Figures } from './figures.js';
 function luaScript(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const inSource = path.join(here, 'lua', 'paths.lua');
-  return here.includes(`${path.sep}dist${path.sep}`) ? path.join(here, '..', '..', 'bench', 'lua', 'paths.lua') : inSource;
+  return here.includes(`${path.sep}dist${path.sep}`)
+    ? path.join(here, '..', '..', 'bench', 'lua', 'paths.lua')
+    : inSource;
 }
 
 export interface WrkOptions {
@@ -49,7 +51,9 @@ export async function runWrk(o: WrkOptions): Promise<WrkResult> {
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-      child.on('error', (err) => reject(new Error(`wrk could not start (is it installed? apt-get install wrk): ${err.message}`)));
+      child.on('error', (err) =>
+        reject(new Error(`wrk could not start (is it installed? apt-get install wrk): ${err.message}`)),
+      );
       child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`wrk exited with ${code}: ${out}`))));
     });
     const line = output.split('\n').find((l) => l.startsWith('WRK_JSON '));

@@ -1,5 +1,6 @@
 /** How a reply counts. Shedding (429/503 with Retry-After) is kept apart from errors. */
-export type StatusClass = 'ok' | 'notModified' | 'redirect' | 'shed' | 'clientError' | 'serverError' | 'networkError' | 'dropped';
+export type StatusClass =
+  'ok' | 'notModified' | 'redirect' | 'shed' | 'clientError' | 'serverError' | 'networkError' | 'dropped';
 
 export const STATUS_CLASSES: readonly StatusClass[] = [
   'ok',

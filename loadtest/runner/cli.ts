@@ -5,7 +5,13 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { exitOnConfigError } from '@marquee/shared';
-import { SCENARIOS, isScenarioName, scaleScenario, totalDurationS, type ScenarioOverrides } from '../scenarios/definitions.js';
+import {
+  SCENARIOS,
+  isScenarioName,
+  scaleScenario,
+  totalDurationS,
+  type ScenarioOverrides,
+} from '../scenarios/definitions.js';
 import { writeReports, textSummary } from './report.js';
 import { reportsDir } from './paths.js';
 import { runScenario } from './run.js';
@@ -59,7 +65,8 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   });
   const [scenario = '', ...extra] = positionals;
   if (extra.length > 0) throw new Error(`one scenario at a time, got ${positionals.join(' ')}`);
-  if (!isScenarioName(scenario)) throw new Error(`scenario must be one of ${Object.keys(SCENARIOS).join(', ')}, got "${scenario}"`);
+  if (!isScenarioName(scenario))
+    throw new Error(`scenario must be one of ${Object.keys(SCENARIOS).join(', ')}, got "${scenario}"`);
   const { verify } = values;
   if (verify !== undefined && verify !== 'all' && verify !== 'unique' && verify !== 'none') {
     throw new Error(`--verify expects all, unique or none, got ${verify}`);
@@ -100,11 +107,15 @@ async function main(): Promise<number> {
   try {
     if (args.url === undefined) {
       process.stderr.write('starting the embedded stack…\n');
-      stack = await startEmbeddedStack(args.lambdaConcurrency !== undefined ? { lambdaConcurrency: args.lambdaConcurrency } : {});
+      stack = await startEmbeddedStack(
+        args.lambdaConcurrency !== undefined ? { lambdaConcurrency: args.lambdaConcurrency } : {},
+      );
       process.stderr.write(`embedded stack at ${stack.url} (pid ${stack.pid})\n`);
     }
     const baseUrl = (args.url ?? stack?.url ?? '').replace(/\/+$/, '');
-    process.stderr.write(`${scenario.name}: base ${scenario.baseRate}/s, ${totalDurationS(scenario).toFixed(0)}s, phases ${scenario.phases.map((p) => `${p.name} ${p.durationS.toFixed(1)}s`).join(', ')}\n`);
+    process.stderr.write(
+      `${scenario.name}: base ${scenario.baseRate}/s, ${totalDurationS(scenario).toFixed(0)}s, phases ${scenario.phases.map((p) => `${p.name} ${p.durationS.toFixed(1)}s`).join(', ')}\n`,
+    );
     const report = await runScenario({
       baseUrl,
       scenario,
@@ -117,7 +128,9 @@ async function main(): Promise<number> {
     const name = `${scenario.name}${args.smoke ? '-smoke' : ''}-${report.startedAt.replace(/[:.]/g, '-')}`;
     const files = await writeReports(report, args.out, name);
     await writeReports(report, args.out, `${scenario.name}${args.smoke ? '-smoke' : ''}-latest`);
-    process.stdout.write(`${textSummary(report)}\n\nreports: ${path.relative(process.cwd(), files.json)}, ${path.relative(process.cwd(), files.html)}\n`);
+    process.stdout.write(
+      `${textSummary(report)}\n\nreports: ${path.relative(process.cwd(), files.json)}, ${path.relative(process.cwd(), files.html)}\n`,
+    );
     return report.checks.every((c) => c.pass) ? 0 : 1;
   } finally {
     await stack?.close();

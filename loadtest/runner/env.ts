@@ -9,7 +9,9 @@ import type { StackChildOptions } from './stack-protocol.js';
 /** A JSON object, or undefined: anything else is not options. */
 function jsonObject(text: string): Record<string, unknown> | undefined {
   const value: unknown = JSON.parse(text);
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
 }
 
 /** Read by `stack-child.ts`; `MARQUEE_STACK_OPTIONS` is written by `stack.ts`, never by hand. */

@@ -98,7 +98,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
           cls: classifyStatus(res.statusCode, header('retry-after') !== undefined),
           ...(xCache !== undefined ? { xCache } : {}),
         });
-        if (res.statusCode === 200) o.onReply?.({ key, status: res.statusCode, contentType: header('content-type'), body });
+        if (res.statusCode === 200)
+          o.onReply?.({ key, status: res.statusCode, contentType: header('content-type'), body });
       })
       .catch(() => {
         stats.record({ arrivalS, latencyMs: performance.now() - arrivalMs, cls: 'networkError', status: 0 });
@@ -128,7 +129,14 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       const second = Math.floor(tS);
       if (second !== lastTick && o.onTick) {
         lastTick = second;
-        o.onTick({ tS, phase: windows.find((w) => tS < w.endS) ?? (windows[0] as PhaseWindow), targetRps: rateAt(windows, tS), sent, inFlight: inFlight.size, stats });
+        o.onTick({
+          tS,
+          phase: windows.find((w) => tS < w.endS) ?? (windows[0] as PhaseWindow),
+          targetRps: rateAt(windows, tS),
+          sent,
+          inFlight: inFlight.size,
+          stats,
+        });
       }
       setTimeout(loop, TICK_MS);
     };

@@ -55,7 +55,8 @@ export function pointFrom(samples: readonly PromSample[], t: number): MetricsPoi
     t,
     // Throttled attempts never ran the Generator: they are retried and counted again.
     generatorInvocations:
-      sumMetric(samples, 'marquee_generator_invocations_total') - sumMetric(samples, 'marquee_generator_invocations_total', { outcome: 'throttled' }),
+      sumMetric(samples, 'marquee_generator_invocations_total') -
+      sumMetric(samples, 'marquee_generator_invocations_total', { outcome: 'throttled' }),
     cacheHits: sumMetric(samples, 'marquee_cache_requests_total', { result: 'hit' }),
     cacheMisses: sumMetric(samples, 'marquee_cache_requests_total', { result: 'miss' }),
     cacheCoalesced: sumMetric(samples, 'marquee_cache_requests_total', { result: 'coalesced' }),
@@ -68,7 +69,12 @@ export function pointFrom(samples: readonly PromSample[], t: number): MetricsPoi
 }
 
 export async function scrape(baseUrl: string, signal?: AbortSignal): Promise<PromSample[]> {
-  const res = await request(`${baseUrl}/metrics`, { method: 'GET', headersTimeout: 5000, bodyTimeout: 5000, ...(signal ? { signal } : {}) });
+  const res = await request(`${baseUrl}/metrics`, {
+    method: 'GET',
+    headersTimeout: 5000,
+    bodyTimeout: 5000,
+    ...(signal ? { signal } : {}),
+  });
   const text = await res.body.text();
   if (res.statusCode !== 200) throw new Error(`GET /metrics: ${res.statusCode}`);
   return parsePrometheus(text);

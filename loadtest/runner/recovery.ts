@@ -24,7 +24,8 @@ export function measureRecovery(stats: RunStats, windows: readonly PhaseWindow[]
   const base = windows.slice(0, Math.max(0, spikeIndex)).find((w) => w.fromX === 1 && w.toX === 1);
   let lastHigh: PhaseWindow | undefined;
   for (const w of windows) if (w.fromX > 1 || w.toX > 1) lastHigh = w;
-  if (spikeIndex < 0 || !base || !lastHigh) return { baselineP95Ms: undefined, thresholdMs: undefined, spikeEndS: undefined, recoveredAfterS: undefined };
+  if (spikeIndex < 0 || !base || !lastHigh)
+    return { baselineP95Ms: undefined, thresholdMs: undefined, spikeEndS: undefined, recoveredAfterS: undefined };
 
   // Skip the first fifth of the base phase: cold Generator environments and an empty cache.
   const baselineP95Ms = stats.windowPercentile(base.startS + base.durationS * 0.2, base.endS, 95);

@@ -35,9 +35,22 @@ export function charts(r: RunReport): string[] {
   const throughput: Series[] = [
     { name: 'target rate', color: '#333', points: tl.map((p) => [p.t, p.targetRps] as const) },
     { name: 'sent', color: '#5b8def', points: tl.map((p) => [p.t, p.sent] as const) },
-    { name: '200/304', color: CLASS_COLORS.ok, points: tl.map((p) => [p.t, p.classes.ok + p.classes.notModified] as const) },
+    {
+      name: '200/304',
+      color: CLASS_COLORS.ok,
+      points: tl.map((p) => [p.t, p.classes.ok + p.classes.notModified] as const),
+    },
   ];
-  const classes: StatusClass[] = ['ok', 'notModified', 'redirect', 'shed', 'clientError', 'serverError', 'networkError', 'dropped'];
+  const classes: StatusClass[] = [
+    'ok',
+    'notModified',
+    'redirect',
+    'shed',
+    'clientError',
+    'serverError',
+    'networkError',
+    'dropped',
+  ];
   const status: Series[] = classes
     .filter((c) => tl.some((p) => p.classes[c] > 0))
     .map((c) => ({ name: c, color: CLASS_COLORS[c], points: tl.map((p) => [p.t, p.classes[c]] as const) }));
@@ -65,15 +78,58 @@ export function charts(r: RunReport): string[] {
   ];
   return [
     chart({ title: 'Throughput (requests/s, by arrival second)', yLabel: 'req/s', xMax, series: throughput, bands: b }),
-    chart({ title: 'Status over time (replies by class, by arrival second)', yLabel: 'replies', xMax, series: status, bands: b, stacked: true }),
-    chart({ title: 'Latency percentiles of 200/304 (ms, log scale)', yLabel: 'ms', xMax, series: latency, bands: b, log: true }),
-    chart({ title: 'Preprocessor /metrics: Generator, cache, shedding (per second)', yLabel: 'per s', xMax, series: gen, bands: b }),
-    chart({ title: 'Preprocessor memory and Generator calls in flight', yLabel: 'MB / count', xMax, series: memory, bands: b }),
+    chart({
+      title: 'Status over time (replies by class, by arrival second)',
+      yLabel: 'replies',
+      xMax,
+      series: status,
+      bands: b,
+      stacked: true,
+    }),
+    chart({
+      title: 'Latency percentiles of 200/304 (ms, log scale)',
+      yLabel: 'ms',
+      xMax,
+      series: latency,
+      bands: b,
+      log: true,
+    }),
+    chart({
+      title: 'Preprocessor /metrics: Generator, cache, shedding (per second)',
+      yLabel: 'per s',
+      xMax,
+      series: gen,
+      bands: b,
+    }),
+    chart({
+      title: 'Preprocessor memory and Generator calls in flight',
+      yLabel: 'MB / count',
+      xMax,
+      series: memory,
+      bands: b,
+    }),
   ];
 }
 
 function phaseTable(r: RunReport): string[][] {
-  const head = ['phase', 'time', 'target/s', 'sent', 'replies/s', '200', '304', '308', 'shed', 'errors', 'dropped', 'p50', 'p90', 'p99', 'max', 'X-Cache'];
+  const head = [
+    'phase',
+    'time',
+    'target/s',
+    'sent',
+    'replies/s',
+    '200',
+    '304',
+    '308',
+    'shed',
+    'errors',
+    'dropped',
+    'p50',
+    'p90',
+    'p99',
+    'max',
+    'X-Cache',
+  ];
   const rows = [...r.phases, { ...r.total, index: -1 }].map((p) => {
     const errors = ERROR_CLASSES.reduce((s, c) => s + p.classes[c], 0);
     return [
@@ -92,7 +148,9 @@ function phaseTable(r: RunReport): string[][] {
       ms(p.latency.p90),
       ms(p.latency.p99),
       ms(p.latency.max),
-      Object.entries(p.xCache).map(([k, v]) => `${k} ${v}`).join(', '),
+      Object.entries(p.xCache)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', '),
     ];
   });
   return [head, ...rows];
@@ -102,20 +160,31 @@ function phaseTable(r: RunReport): string[][] {
 export function textSummary(r: RunReport): string {
   const table = phaseTable(r);
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => (row[i] ?? '').length)));
-  const lines = table.map((row) => row.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
+  const lines = table.map((row) =>
+    row
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd(),
+  );
   const g = r.generator;
   const rec = r.recovery;
   lines.push('');
   lines.push(`target ${r.target.url}${r.target.embedded ? ' (embedded stack)' : ''}; ${r.durationS}s; load: ${r.tool}`);
   lines.push(
     `Generator invocations ${g.lambdaInvocations ?? g.invocations ?? '?'} for ${r.uniqueKeys} unique keys; cache hits ${g.cacheHits ?? '?'}, coalesced ${g.coalesced ?? '?'}` +
-      (g.lambda ? `; Lambda: cold starts ${g.lambda.coldStarts ?? '?'}, throttles ${g.lambda.throttles ?? '?'}, timeouts ${g.lambda.timeouts ?? '?'}, crashes ${g.lambda.crashes ?? '?'}` : ''),
+      (g.lambda
+        ? `; Lambda: cold starts ${g.lambda.coldStarts ?? '?'}, throttles ${g.lambda.throttles ?? '?'}, timeouts ${g.lambda.timeouts ?? '?'}, crashes ${g.lambda.crashes ?? '?'}`
+        : ''),
   );
-  lines.push(`Preprocessor RSS start ${mb(r.memory.rssStartBytes)}, max ${mb(r.memory.rssMaxBytes)}, end ${mb(r.memory.rssEndBytes)}; output cache max ${mb(r.memory.cacheMaxBytes)}`);
+  lines.push(
+    `Preprocessor RSS start ${mb(r.memory.rssStartBytes)}, max ${mb(r.memory.rssMaxBytes)}, end ${mb(r.memory.rssEndBytes)}; output cache max ${mb(r.memory.cacheMaxBytes)}`,
+  );
   if (rec.spikeEndS !== undefined) {
     lines.push(
       `recovery: baseline p95 ${rec.baselineP95Ms !== undefined ? ms(rec.baselineP95Ms) : '-'}, bar ${rec.thresholdMs !== undefined ? ms(rec.thresholdMs) : '-'}; ` +
-        (rec.recoveredAfterS === null ? 'NOT back under the bar before the run ended' : `back under it ${rec.recoveredAfterS}s after the rate returned to 1x (t=${rec.spikeEndS.toFixed(1)}s)`),
+        (rec.recoveredAfterS === null
+          ? 'NOT back under the bar before the run ended'
+          : `back under it ${rec.recoveredAfterS}s after the rate returned to 1x (t=${rec.spikeEndS.toFixed(1)}s)`),
     );
   }
   lines.push('');
@@ -130,8 +199,18 @@ export function toHtml(r: RunReport): string {
   const tableHtml = `<table><thead><tr>${(head ?? []).map((h) => `<th>${escapeXml(h)}</th>`).join('')}</tr></thead><tbody>${rows
     .map((row) => `<tr>${row.map((c) => `<td>${escapeXml(c)}</td>`).join('')}</tr>`)
     .join('')}</tbody></table>`;
-  const checks = r.checks.map((c) => `<li class="${c.pass ? 'pass' : 'fail'}">${c.pass ? '✔' : '✘'} ${escapeXml(c.name)}: ${escapeXml(c.detail)}</li>`).join('');
-  const summary = escapeXml(textSummary(r).split('\n').slice(table.length + 1).join('\n'));
+  const checks = r.checks
+    .map(
+      (c) =>
+        `<li class="${c.pass ? 'pass' : 'fail'}">${c.pass ? '✔' : '✘'} ${escapeXml(c.name)}: ${escapeXml(c.detail)}</li>`,
+    )
+    .join('');
+  const summary = escapeXml(
+    textSummary(r)
+      .split('\n')
+      .slice(table.length + 1)
+      .join('\n'),
+  );
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Marquee ${escapeXml(r.scenario.name)} — ${escapeXml(r.startedAt)}</title>
 <style>
@@ -148,7 +227,9 @@ Load from ${escapeXml(r.tool)}. Latency is measured from each request's schedule
 <h2>Phases</h2>${tableHtml}
 <pre>${summary}</pre>
 <h2>Charts</h2>
-${charts(r).map((svg) => `<figure>${svg}</figure>`).join('\n')}
+${charts(r)
+  .map((svg) => `<figure>${svg}</figure>`)
+  .join('\n')}
 </body></html>
 `;
 }

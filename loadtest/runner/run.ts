@@ -50,7 +50,12 @@ export interface RunReport {
     coalesced: number | undefined;
     cacheHits: number | undefined;
   };
-  memory: { rssStartBytes: number | undefined; rssMaxBytes: number | undefined; rssEndBytes: number | undefined; cacheMaxBytes: number | undefined };
+  memory: {
+    rssStartBytes: number | undefined;
+    rssMaxBytes: number | undefined;
+    rssEndBytes: number | undefined;
+    cacheMaxBytes: number | undefined;
+  };
   recovery: Recovery;
   verification: VerifyResult;
   healthAfter: { status: number; body: string };
@@ -73,7 +78,9 @@ function progressLine(scenario: string, live: LiveState, metrics: MetricsPoint |
     `sent ${live.sent} inflight ${live.inFlight}`,
     `ok ${c.ok} shed ${c.shed} err ${ERROR_CLASSES.reduce((s, k) => s + c[k], 0)} drop ${c.dropped}`,
     `p99(3s) ${last !== undefined ? `${last.toFixed(0)}ms` : '-'}`,
-    metrics ? `gen ${metrics.generatorInvocations} hit ${metrics.cacheHits} coal ${metrics.cacheCoalesced} rss ${mb(metrics.rssBytes)}` : '',
+    metrics
+      ? `gen ${metrics.generatorInvocations} hit ${metrics.cacheHits} coal ${metrics.cacheCoalesced} rss ${mb(metrics.rssBytes)}`
+      : '',
   ].join(' | ');
 }
 
@@ -115,7 +122,8 @@ export async function runScenario(o: RunOptions): Promise<RunReport> {
   const phases = load.stats.phaseSummaries().map((p, index) => ({ ...p, index }));
   const recovery = measureRecovery(load.stats, load.windows);
   const invocations = delta(points, (p) => p.generatorInvocations);
-  const lambdaInvocations = lambdaBefore && lambdaAfter ? lambdaAfter.invocations - lambdaBefore.invocations : undefined;
+  const lambdaInvocations =
+    lambdaBefore && lambdaAfter ? lambdaAfter.invocations - lambdaBefore.invocations : undefined;
   const rss = points.map((p) => p.rssBytes).filter((b) => b > 0);
 
   const report: RunReport = {

@@ -13,7 +13,14 @@ export interface PhaseWindow extends Phase {
 export function phaseWindows(def: ScenarioDef): PhaseWindow[] {
   let startS = 0;
   return def.phases.map((p, index) => {
-    const w = { ...p, index, startS, endS: startS + p.durationS, fromRate: p.fromX * def.baseRate, toRate: p.toX * def.baseRate };
+    const w = {
+      ...p,
+      index,
+      startS,
+      endS: startS + p.durationS,
+      fromRate: p.fromX * def.baseRate,
+      toRate: p.toX * def.baseRate,
+    };
     startS = w.endS;
     return w;
   });

@@ -59,7 +59,11 @@ function zeroClasses(): ClassCounts {
 }
 
 function newHistogram(): hdr.Histogram {
-  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: MAX_TRACKABLE_US, numberOfSignificantValueDigits: 3 });
+  return hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: MAX_TRACKABLE_US,
+    numberOfSignificantValueDigits: 3,
+  });
 }
 
 function summarize(h: hdr.Histogram): LatencySummary {
@@ -145,12 +149,15 @@ export class RunStats {
   /** Replies of a class among arrivals within [fromS, toS). */
   windowCount(fromS: number, toS: number, cls: StatusClass): number {
     let n = 0;
-    for (let i = Math.max(0, Math.floor(fromS)); i < Math.min(this.seconds.length, Math.ceil(toS)); i++) n += this.seconds[i]?.classes[cls] ?? 0;
+    for (let i = Math.max(0, Math.floor(fromS)); i < Math.min(this.seconds.length, Math.ceil(toS)); i++)
+      n += this.seconds[i]?.classes[cls] ?? 0;
     return n;
   }
 
   phaseSummaries(): PhaseSummary[] {
-    return this.windows.map((w, i) => toSummary(w.name, w.startS, w.endS, ((w.fromRate + w.toRate) / 2), this.phases[i] as PhaseAccumulator));
+    return this.windows.map((w, i) =>
+      toSummary(w.name, w.startS, w.endS, (w.fromRate + w.toRate) / 2, this.phases[i] as PhaseAccumulator),
+    );
   }
 
   totalSummary(): PhaseSummary {
@@ -163,7 +170,15 @@ export class RunStats {
   timeline(rateAt: (tS: number) => number): TimelinePoint[] {
     return this.seconds.map((s, t) => {
       const l = summarize(s.histogram);
-      return { t, targetRps: Math.round(rateAt(t + 0.5) * 100) / 100, sent: s.sent, classes: { ...s.classes }, p50: l.p50, p90: l.p90, p99: l.p99 };
+      return {
+        t,
+        targetRps: Math.round(rateAt(t + 0.5) * 100) / 100,
+        sent: s.sent,
+        classes: { ...s.classes },
+        p50: l.p50,
+        p90: l.p90,
+        p99: l.p99,
+      };
     });
   }
 }
@@ -187,4 +202,3 @@ function toSummary(name: string, startS: number, endS: number, targetRps: number
     shedRate: acc.sent > 0 ? acc.classes.shed / acc.sent : 0,
   };
 }
-

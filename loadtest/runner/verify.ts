@@ -75,7 +75,8 @@ export async function checkReply(reply: Reply): Promise<string | undefined> {
     return `does not decode: ${(err as Error).message}`;
   }
   const { width, height, ext } = reply.key;
-  if (meta.width !== width || meta.height !== height) return `size ${meta.width}x${meta.height}, asked ${width}x${height}`;
+  if (meta.width !== width || meta.height !== height)
+    return `size ${meta.width}x${meta.height}, asked ${width}x${height}`;
   const allowed = FORMATS_BY_EXT[ext] ?? [];
   if (!meta.format || !allowed.includes(meta.format)) return `format ${meta.format}, asked .${ext}`;
   const declared = CONTENT_TYPE_FORMAT[(reply.contentType ?? '').split(';')[0]?.trim() ?? ''];

@@ -103,7 +103,10 @@ export function scaleScenario(def: ScenarioDef, o: ScenarioOverrides = {}): Scen
     // The 20x jump stays "within 10 s" however the rest is scaled.
     phases: def.phases.map((p) => ({
       ...p,
-      durationS: p.fromX !== p.toX ? Math.min(p.durationS, Math.max(1, p.durationS * timeScale)) : Math.max(1, p.durationS * timeScale),
+      durationS:
+        p.fromX !== p.toX
+          ? Math.min(p.durationS, Math.max(1, p.durationS * timeScale))
+          : Math.max(1, p.durationS * timeScale),
     })),
   };
 }

@@ -13,7 +13,9 @@ export interface FakeOptions {
   failFirst?: number;
 }
 
-export async function startFake(o: FakeOptions = {}): Promise<{ url: string; app: FastifyInstance; invocations: () => number }> {
+export async function startFake(
+  o: FakeOptions = {},
+): Promise<{ url: string; app: FastifyInstance; invocations: () => number }> {
   const app = Fastify({ logger: false });
   const cache = new Map<string, { body: Buffer; type: string }>();
   const counters = { hit: 0, miss: 0, coalesced: 0, invocations: 0, shed: 0 };
@@ -30,7 +32,16 @@ export async function startFake(o: FakeOptions = {}): Promise<{ url: string; app
     if (!m) return reply.code(400).send({ title: 'bad size' });
     const [w, h, ext] = [Number(m[1]), Number(m[2]), m[3] as string];
     const accept = req.headers.accept ?? '';
-    const format = ext === 'auto' ? (accept.includes('image/webp') ? 'webp' : 'jpeg') : ext === 'jpg' ? 'jpeg' : ext === 'avif' ? 'webp' : ext;
+    const format =
+      ext === 'auto'
+        ? accept.includes('image/webp')
+          ? 'webp'
+          : 'jpeg'
+        : ext === 'jpg'
+          ? 'jpeg'
+          : ext === 'avif'
+            ? 'webp'
+            : ext;
     if (ext === 'avif') return reply.code(404).send({ title: 'no avif here' });
     const key = `${req.url}|${format}`;
     const cached = cache.get(key);

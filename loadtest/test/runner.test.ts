@@ -46,7 +46,10 @@ t.test('a small spike against the stand-in: properties, reports', async (t) => {
   t.equal(report.verification.checked, c.ok, 'every 200 decoded');
   t.equal(report.generator.invocations, fake.invocations(), 'invocations from /metrics');
   t.ok(report.metrics.points.length >= 3, 'metrics sampled during the run');
-  t.ok(report.checks.every((x) => x.pass), JSON.stringify(report.checks.filter((x) => !x.pass)));
+  t.ok(
+    report.checks.every((x) => x.pass),
+    JSON.stringify(report.checks.filter((x) => !x.pass)),
+  );
   t.equal(report.phases.length, 5);
   t.ok(report.phases.find((p) => p.name === 'spike')!.sent > report.phases.find((p) => p.name === 'base')!.sent);
 
@@ -54,14 +57,26 @@ t.test('a small spike against the stand-in: properties, reports', async (t) => {
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const files = await writeReports(report, dir, 'spike');
   const json = JSON.parse(await readFile(files.json, 'utf8')) as Record<string, unknown>;
-  for (const field of ['scenario', 'phases', 'total', 'timeline', 'metrics', 'uniqueKeys', 'generator', 'memory', 'recovery', 'checks']) {
+  for (const field of [
+    'scenario',
+    'phases',
+    'total',
+    'timeline',
+    'metrics',
+    'uniqueKeys',
+    'generator',
+    'memory',
+    'recovery',
+    'checks',
+  ]) {
     t.ok(field in json, `JSON has ${field}`);
   }
   const html = await readFile(files.html, 'utf8');
   t.match(html, /<svg[^>]*>[\s\S]*Throughput/);
   t.match(html, /Latency percentiles/);
   t.match(html, /Status over time/);
-  for (const phase of ['base', 'ramp', 'spike', 'return', 'recovery']) t.match(html, new RegExp(`data-phase="${phase}"`), `phase ${phase} shaded`);
+  for (const phase of ['base', 'ramp', 'spike', 'return', 'recovery'])
+    t.match(html, new RegExp(`data-phase="${phase}"`), `phase ${phase} shaded`);
   t.equal((html.match(/<svg /g) ?? []).length, 5, 'five charts');
   t.match(textSummary(report), /PASS {2}no 5xx other than shedding/);
 });
@@ -79,7 +94,14 @@ t.test('errors are counted apart from shedding and fail the checks', async (t) =
 
 t.test('a dead target gives network errors, not a hang', async (t) => {
   const scenario = scaleScenario(SCENARIOS.baseline, { baseRate: 10, timeScale: 0.01 });
-  const report = await runScenario({ baseUrl: 'http://127.0.0.1:9', scenario, keys, verify: 'none', metrics: false, timeoutMs: 2000 });
+  const report = await runScenario({
+    baseUrl: 'http://127.0.0.1:9',
+    scenario,
+    keys,
+    verify: 'none',
+    metrics: false,
+    timeoutMs: 2000,
+  });
   t.equal(report.total.classes.networkError, report.total.sent);
   t.equal(report.healthAfter.status, 0);
 });

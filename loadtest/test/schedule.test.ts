@@ -43,7 +43,10 @@ t.test('cumulative arrivals integrate the rate, ramps included', async (t) => {
 t.test('scaling keeps the shape: rates scale, the jump stays within 10 s', async (t) => {
   const small = scaleScenario(SCENARIOS.spike20x, { baseRate: 2, timeScale: 0.05 });
   t.equal(small.baseRate, 2);
-  t.same(small.phases.map((p) => p.toX), SCENARIOS.spike20x.phases.map((p) => p.toX));
+  t.same(
+    small.phases.map((p) => p.toX),
+    SCENARIOS.spike20x.phases.map((p) => p.toX),
+  );
   t.equal(small.phases[0]?.durationS, 3);
   t.ok(small.phases.every((p) => p.durationS >= 0.5));
   const long = scaleScenario(SCENARIOS.spike20x, { timeScale: 3 });

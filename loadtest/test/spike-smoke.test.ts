@@ -12,13 +12,23 @@ t.test('spike20x smoke against the embedded stack', { timeout: 120_000 }, async 
   const stack = await startEmbeddedStack();
   t.teardown(() => stack.close());
   const scenario = scaleScenario(SCENARIOS.spike20x, EMBEDDED_SCALE.smoke);
-  const report = await runScenario({ baseUrl: stack.url, scenario, verify: 'all', embedded: true, lambdaStats: stack.lambdaStats });
+  const report = await runScenario({
+    baseUrl: stack.url,
+    scenario,
+    verify: 'all',
+    embedded: true,
+    lambdaStats: stack.lambdaStats,
+  });
   const c = report.total.classes;
   t.ok(report.total.sent > 50, `${report.total.sent} requests sent`);
   t.ok(c.ok > 0, `${c.ok} images served`);
 
   const fiveHundreds = Object.entries(report.total.statuses).filter(([s]) => Number(s) >= 500);
-  t.equal(c.serverError, 0, `no 5xx other than shedding with Retry-After (5xx seen: ${JSON.stringify(fiveHundreds)}, shed ${c.shed})`);
+  t.equal(
+    c.serverError,
+    0,
+    `no 5xx other than shedding with Retry-After (5xx seen: ${JSON.stringify(fiveHundreds)}, shed ${c.shed})`,
+  );
   t.equal(c.networkError, 0, 'no network errors or time-outs');
   t.equal(c.clientError, 0, `no 4xx: ${JSON.stringify(report.total.statuses)}`);
   t.equal(report.verification.skipped, 0, 'every 200 was kept for decoding');
@@ -27,9 +37,15 @@ t.test('spike20x smoke against the embedded stack', { timeout: 120_000 }, async 
 
   const invocations = report.generator.lambdaInvocations;
   t.ok(invocations !== undefined, 'the Lambda endpoint counted invocations');
-  t.ok((invocations ?? Infinity) <= report.uniqueKeys, `Generator invocations ${invocations} ≤ unique keys ${report.uniqueKeys}`);
+  t.ok(
+    (invocations ?? Infinity) <= report.uniqueKeys,
+    `Generator invocations ${invocations} ≤ unique keys ${report.uniqueKeys}`,
+  );
   if (report.generator.invocations !== undefined) {
-    t.ok(report.generator.invocations <= report.uniqueKeys, `/metrics invocations ${report.generator.invocations} ≤ unique keys`);
+    t.ok(
+      report.generator.invocations <= report.uniqueKeys,
+      `/metrics invocations ${report.generator.invocations} ≤ unique keys`,
+    );
   }
   t.equal(report.healthAfter.status, 200, 'GET /healthz is 200 after the spike');
 });

@@ -32,13 +32,15 @@ t.test('status classes: shedding needs Retry-After to be shedding', async (t) =>
     [404, false, 'clientError'],
     [502, true, 'serverError'],
   ];
-  for (const [status, retryAfter, cls] of table) t.equal(classifyStatus(status, retryAfter), cls, `${status} retry-after=${retryAfter}`);
+  for (const [status, retryAfter, cls] of table)
+    t.equal(classifyStatus(status, retryAfter), cls, `${status} retry-after=${retryAfter}`);
 });
 
 t.test('per-phase HDR percentiles, counts and the timeline', async (t) => {
   const stats = new RunStats(phaseWindows(def));
   // Base: 100 replies of 1..100 ms. Spike: 50 at 500 ms, 10 shed, 2 errors. Recovery: 10 ms.
-  for (let i = 1; i <= 100; i++) stats.record({ arrivalS: (i - 1) / 10, latencyMs: i, cls: 'ok', status: 200, xCache: i % 2 ? 'hit' : 'miss' });
+  for (let i = 1; i <= 100; i++)
+    stats.record({ arrivalS: (i - 1) / 10, latencyMs: i, cls: 'ok', status: 200, xCache: i % 2 ? 'hit' : 'miss' });
   for (let i = 0; i < 50; i++) stats.record({ arrivalS: 10 + i / 5, latencyMs: 500, cls: 'ok', status: 200 });
   for (let i = 0; i < 10; i++) stats.record({ arrivalS: 12, latencyMs: 1, cls: 'shed', status: 503 });
   stats.record({ arrivalS: 13, latencyMs: 3, cls: 'serverError', status: 500 });
@@ -62,15 +64,22 @@ t.test('per-phase HDR percentiles, counts and the timeline', async (t) => {
   const tl = stats.timeline(() => 10);
   t.equal(tl.length, 50);
   t.equal(tl[12]?.classes.shed, 10);
-  t.equal(tl.reduce((s, p) => s + p.sent, 0), 462);
+  t.equal(
+    tl.reduce((s, p) => s + p.sent, 0),
+    462,
+  );
 });
 
 t.test('recovery: seconds after the spike until latency is back under the bar', async (t) => {
   const stats = new RunStats(phaseWindows(def));
-  for (let s = 0; s < 10; s++) for (let i = 0; i < 10; i++) stats.record({ arrivalS: s + i / 10, latencyMs: 20, cls: 'ok', status: 200 });
-  for (let s = 10; s < 20; s++) for (let i = 0; i < 10; i++) stats.record({ arrivalS: s + i / 10, latencyMs: 2000, cls: 'ok', status: 200 });
+  for (let s = 0; s < 10; s++)
+    for (let i = 0; i < 10; i++) stats.record({ arrivalS: s + i / 10, latencyMs: 20, cls: 'ok', status: 200 });
+  for (let s = 10; s < 20; s++)
+    for (let i = 0; i < 10; i++) stats.record({ arrivalS: s + i / 10, latencyMs: 2000, cls: 'ok', status: 200 });
   // Slow for 7 more seconds after the spike, then back to 20 ms.
-  for (let s = 20; s < 50; s++) for (let i = 0; i < 10; i++) stats.record({ arrivalS: s + i / 10, latencyMs: s < 27 ? 900 : 20, cls: 'ok', status: 200 });
+  for (let s = 20; s < 50; s++)
+    for (let i = 0; i < 10; i++)
+      stats.record({ arrivalS: s + i / 10, latencyMs: s < 27 ? 900 : 20, cls: 'ok', status: 200 });
   const r = measureRecovery(stats, phaseWindows(def));
   t.ok(Math.abs((r.baselineP95Ms ?? 0) - 20) < 0.05, `baseline p95 ${r.baselineP95Ms}`);
   t.ok(Math.abs((r.thresholdMs ?? 0) - 45) < 0.05, 'bar: baseline + 25 ms');

@@ -8,7 +8,10 @@ t.test('mulberry32 is deterministic per seed and uniform enough', async (t) => {
   const b = mulberry32(1);
   const c = mulberry32(2);
   const xs = Array.from({ length: 5 }, () => a());
-  t.same(Array.from({ length: 5 }, () => b()), xs);
+  t.same(
+    Array.from({ length: 5 }, () => b()),
+    xs,
+  );
   t.not(c(), xs[0]);
   const r = mulberry32(3);
   let sum = 0;
@@ -39,9 +42,15 @@ t.test('Zipf probabilities fall as 1/r^s and frequencies follow them', async (t)
     const expected = z.probability(rank) * draws;
     const observed = counts[rank] ?? 0;
     // Four standard deviations of a binomial count.
-    t.ok(Math.abs(observed - expected) < 4 * Math.sqrt(expected), `rank ${rank + 1}: ${observed} ≈ ${expected.toFixed(0)}`);
+    t.ok(
+      Math.abs(observed - expected) < 4 * Math.sqrt(expected),
+      `rank ${rank + 1}: ${observed} ≈ ${expected.toFixed(0)}`,
+    );
   }
-  t.equal(counts.reduce((a, b) => a + b, 0), draws);
+  t.equal(
+    counts.reduce((a, b) => a + b, 0),
+    draws,
+  );
 });
 
 t.test('s = 0 is uniform; bad parameters are refused', async (t) => {
@@ -53,15 +62,30 @@ t.test('s = 0 is uniform; bad parameters are refused', async (t) => {
 
 t.test('the universe: canonical sizes only, most popular first, deterministic', async (t) => {
   const keys = enumerateKeys(SEEDED_UNIVERSE);
-  const perTitle = SEEDED_UNIVERSE.types.reduce((s, ty) => s + ty.sizes.length * ty.formats.length, 0) * SEEDED_UNIVERSE.locales.length;
+  const perTitle =
+    SEEDED_UNIVERSE.types.reduce((s, ty) => s + ty.sizes.length * ty.formats.length, 0) *
+    SEEDED_UNIVERSE.locales.length;
   t.equal(keys.length, SEEDED_UNIVERSE.titles.length * perTitle);
   t.same(enumerateKeys(SEEDED_UNIVERSE), keys, 'same order every time');
   const head = keys[0];
-  t.match(head?.path, /^\/v1\/artwork\/boxshot\/80000001\/342x513\.webp\?locale=en$/, 'the head is the first title in its most popular form');
+  t.match(
+    head?.path,
+    /^\/v1\/artwork\/boxshot\/80000001\/342x513\.webp\?locale=en$/,
+    'the head is the first title in its most popular form',
+  );
   t.equal(new Set(keys.map((k) => `${k.path}\n${k.accept}`)).size, keys.length, 'keys are distinct');
-  t.ok(keys.some((k) => k.ext === 'auto' && k.accept.includes('image/avif')), 'auto with an avif-capable Accept');
-  t.ok(keys.some((k) => k.ext === 'auto' && k.accept === '*/*'), 'auto with */*');
-  t.ok(keys.every((k) => k.type !== 'logo' || k.ext !== 'jpg'), 'no JPEG for logos (they have alpha)');
+  t.ok(
+    keys.some((k) => k.ext === 'auto' && k.accept.includes('image/avif')),
+    'auto with an avif-capable Accept',
+  );
+  t.ok(
+    keys.some((k) => k.ext === 'auto' && k.accept === '*/*'),
+    'auto with */*',
+  );
+  t.ok(
+    keys.every((k) => k.type !== 'logo' || k.ext !== 'jpg'),
+    'no JPEG for logos (they have alpha)',
+  );
 });
 
 t.test("the k6-bundlable copy draws exactly shared's sequence", async (t) => {

@@ -56,13 +56,23 @@ export async function buildApp(config: PreprocessorConfig, deps: AppDeps = {}): 
     clientErrorHandler,
     // Errors the router raises before any route runs (a bad URL encoding, an overlong parameter).
     frameworkErrors: (err, request, reply) => {
-      const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+      const status =
+        typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
       // No route ran, so no onResponse hook will: count and log it here.
       metrics.requests.inc({ route: 'unmatched', status: String(status) });
-      request.log.info({ method: request.method, url: logUrl(request.url), status, code: err.code }, 'refused by the router');
-      sendProblem(request, reply, 'INVALID_PARAMETER', status === 414 ? 'A path parameter is too long.' : 'The URL is malformed.', {
-        status,
-      });
+      request.log.info(
+        { method: request.method, url: logUrl(request.url), status, code: err.code },
+        'refused by the router',
+      );
+      sendProblem(
+        request,
+        reply,
+        'INVALID_PARAMETER',
+        status === 414 ? 'A path parameter is too long.' : 'The URL is malformed.',
+        {
+          status,
+        },
+      );
     },
     // One log line per request (below), not Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),

@@ -1,5 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { BucketVar, ConfigError, HttpUrlVar, LogLevelVar, Type, parseEnv, unknownVariables, type Env } from '@marquee/shared';
+import {
+  BucketVar,
+  ConfigError,
+  HttpUrlVar,
+  LogLevelVar,
+  Type,
+  parseEnv,
+  unknownVariables,
+  type Env,
+} from '@marquee/shared';
 
 export { ConfigError };
 
@@ -72,8 +81,16 @@ export const PreprocessorEnv = Type.Object({
     default: new URL('../config/rules.yaml', import.meta.url).pathname,
     description: 'rules YAML: a path or s3://bucket/key',
   }),
-  MARQUEE_CATALOG: Type.String({ default: 's3://marquee-sources/catalog.json', description: 'catalog JSON: a path or s3://bucket/key' }),
-  MARQUEE_RELOAD_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 5000, description: 'how often rules and catalog are checked' }),
+  MARQUEE_CATALOG: Type.String({
+    default: 's3://marquee-sources/catalog.json',
+    description: 'catalog JSON: a path or s3://bucket/key',
+  }),
+  MARQUEE_RELOAD_MS: Type.Integer({
+    minimum: 100,
+    maximum: 3_600_000,
+    default: 5000,
+    description: 'how often rules and catalog are checked',
+  }),
   MARQUEE_SOURCES_BUCKET: BucketVar({ default: 'marquee-sources', description: 'where sources live' }),
   MARQUEE_DERIVATIVES_BUCKET: Type.Optional(BucketVar({ description: 'where outputs over 6 MB go' })),
   AWS_REGION: Type.String({ default: 'us-east-1' }),
@@ -81,17 +98,63 @@ export const PreprocessorEnv = Type.Object({
   MARQUEE_GENERATOR_FUNCTION: Type.String({ default: 'marquee-generator', description: 'the Lambda to invoke' }),
   MARQUEE_GENERATOR_QUALIFIER: Type.Optional(Type.String({ description: 'its alias or version (`live` on AWS)' })),
   MARQUEE_LAMBDA_ENDPOINT: Type.Optional(HttpUrlVar({ description: 'a custom Lambda endpoint (the local one)' })),
-  MARQUEE_GENERATOR_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 900_000, default: 25_000, description: 'deadline per image' }),
-  MARQUEE_MAX_INFLIGHT: Type.Integer({ minimum: 1, maximum: 10_000, default: 32, description: 'Generator invocations in flight' }),
-  MARQUEE_MAX_QUEUE: Type.Integer({ minimum: 0, maximum: 100_000, default: 64, description: 'renders waiting for a slot' }),
-  MARQUEE_QUEUE_TIMEOUT_MS: Type.Integer({ minimum: 0, maximum: 900_000, default: 3000, description: 'longest wait for a slot' }),
-  MARQUEE_THROTTLE_RETRY_MS: Type.Integer({ minimum: 0, maximum: 900_000, default: 2000, description: 'longest retrying of throttling' }),
-  MARQUEE_CACHE_BYTES: Type.Integer({ minimum: 0, maximum: 64 * 1024 * MiB, default: 256 * MiB, description: 'output cache bound' }),
-  MARQUEE_CACHE_MAX_ENTRY_BYTES: Type.Integer({ minimum: 1, maximum: 1024 * MiB, default: 8 * MiB, description: 'largest image cached' }),
-  MARQUEE_MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 1000, description: 'event-loop delay past which requests are shed' }),
-  MARQUEE_SIGNING_KEY: Type.Optional(Type.String({ minLength: 16, secret: true, description: 'HMAC key for /v1/render URLs' })),
-  MARQUEE_STUDIO_TOKEN: Type.Optional(Type.String({ minLength: 12, secret: true, description: 'bearer token for the studio' })),
-  MARQUEE_STUDIO_SECURE_COOKIE: Type.Optional(Type.Boolean({ description: 'studio cookies always Secure (default: in production)' })),
+  MARQUEE_GENERATOR_TIMEOUT_MS: Type.Integer({
+    minimum: 100,
+    maximum: 900_000,
+    default: 25_000,
+    description: 'deadline per image',
+  }),
+  MARQUEE_MAX_INFLIGHT: Type.Integer({
+    minimum: 1,
+    maximum: 10_000,
+    default: 32,
+    description: 'Generator invocations in flight',
+  }),
+  MARQUEE_MAX_QUEUE: Type.Integer({
+    minimum: 0,
+    maximum: 100_000,
+    default: 64,
+    description: 'renders waiting for a slot',
+  }),
+  MARQUEE_QUEUE_TIMEOUT_MS: Type.Integer({
+    minimum: 0,
+    maximum: 900_000,
+    default: 3000,
+    description: 'longest wait for a slot',
+  }),
+  MARQUEE_THROTTLE_RETRY_MS: Type.Integer({
+    minimum: 0,
+    maximum: 900_000,
+    default: 2000,
+    description: 'longest retrying of throttling',
+  }),
+  MARQUEE_CACHE_BYTES: Type.Integer({
+    minimum: 0,
+    maximum: 64 * 1024 * MiB,
+    default: 256 * MiB,
+    description: 'output cache bound',
+  }),
+  MARQUEE_CACHE_MAX_ENTRY_BYTES: Type.Integer({
+    minimum: 1,
+    maximum: 1024 * MiB,
+    default: 8 * MiB,
+    description: 'largest image cached',
+  }),
+  MARQUEE_MAX_EVENT_LOOP_DELAY_MS: Type.Integer({
+    minimum: 0,
+    maximum: 60_000,
+    default: 1000,
+    description: 'event-loop delay past which requests are shed',
+  }),
+  MARQUEE_SIGNING_KEY: Type.Optional(
+    Type.String({ minLength: 16, secret: true, description: 'HMAC key for /v1/render URLs' }),
+  ),
+  MARQUEE_STUDIO_TOKEN: Type.Optional(
+    Type.String({ minLength: 12, secret: true, description: 'bearer token for the studio' }),
+  ),
+  MARQUEE_STUDIO_SECURE_COOKIE: Type.Optional(
+    Type.Boolean({ description: 'studio cookies always Secure (default: in production)' }),
+  ),
 });
 
 /** `MARQUEE_*` variables set but not the Preprocessor's: likely typos, worth a warning at start-up. */
@@ -105,12 +168,18 @@ export function loadConfig(overrides: ConfigOverrides = {}, env?: Env): Preproce
   const signingKey = overrides.signingKey ?? v.MARQUEE_SIGNING_KEY;
   const studioToken = overrides.studioToken ?? v.MARQUEE_STUDIO_TOKEN;
   // Several instances each generating a key would sign URLs the others refuse: production sets them.
-  for (const [name, value] of [['MARQUEE_SIGNING_KEY', signingKey], ['MARQUEE_STUDIO_TOKEN', studioToken]] as const) {
-    if (production && value === undefined && !refused.has(name)) problems.push(`${name} must be set when NODE_ENV=production`);
+  for (const [name, value] of [
+    ['MARQUEE_SIGNING_KEY', signingKey],
+    ['MARQUEE_STUDIO_TOKEN', studioToken],
+  ] as const) {
+    if (production && value === undefined && !refused.has(name))
+      problems.push(`${name} must be set when NODE_ENV=production`);
   }
   // The variables were checked by their schema; an option is held to the same bounds.
-  if (overrides.signingKey !== undefined && overrides.signingKey.length < 16) problems.push('signingKey must be at least 16 characters');
-  if (overrides.studioToken !== undefined && overrides.studioToken.length < 12) problems.push('studioToken must be at least 12 characters');
+  if (overrides.signingKey !== undefined && overrides.signingKey.length < 16)
+    problems.push('signingKey must be at least 16 characters');
+  if (overrides.studioToken !== undefined && overrides.studioToken.length < 12)
+    problems.push('studioToken must be at least 12 characters');
   if (problems.length > 0) throw new ConfigError(problems);
 
   const base: PreprocessorConfig = {

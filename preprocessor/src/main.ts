@@ -15,7 +15,8 @@ const config = configOrExit(() => loadConfig());
 const app = await buildApp(config);
 // A typo (`MARQUEE_MAX_INFLIGT`) would otherwise leave a default in force without a word.
 const unknown = unknownEnv();
-if (unknown.length > 0) app.log.warn({ variables: unknown }, 'MARQUEE_* variables the Preprocessor does not read (typos?)');
+if (unknown.length > 0)
+  app.log.warn({ variables: unknown }, 'MARQUEE_* variables the Preprocessor does not read (typos?)');
 // A generated token is printed so that it can be used; a configured one never is.
 if (config.generated.studioToken) {
   app.log.warn({ studioToken: config.studioToken }, 'MARQUEE_STUDIO_TOKEN not set: generated for this process only');

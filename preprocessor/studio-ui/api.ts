@@ -130,10 +130,14 @@ const SHED_RETRIES = 4;
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+      },
+      { once: true },
+    );
   });
 }
 
@@ -147,5 +151,9 @@ export async function fetchRender(url: string, signal: AbortSignal): Promise<Ren
   if (!res.ok) throw await failure(res);
   const blob = await res.blob();
   const length = Number(res.headers.get('content-length'));
-  return { blob, bytes: Number.isFinite(length) && length > 0 ? length : blob.size, contentType: res.headers.get('content-type') ?? blob.type };
+  return {
+    blob,
+    bytes: Number.isFinite(length) && length > 0 ? length : blob.size,
+    contentType: res.headers.get('content-type') ?? blob.type,
+  };
 }

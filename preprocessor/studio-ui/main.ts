@@ -83,11 +83,21 @@ function acrossLocales(): TileSpec[] {
   const fmt = state.formats[0];
   if (!title || !size || !fmt) return [];
   const chosen = currentSource()?.focal;
-  const focalSet = state.focal !== undefined && (chosen === undefined || state.focal.x !== chosen.x || state.focal.y !== chosen.y);
+  const focalSet =
+    state.focal !== undefined && (chosen === undefined || state.focal.x !== chosen.x || state.focal.y !== chosen.y);
   return localesOf(state.titleId, state.type).flatMap((locale) => {
     const entry = title.artwork[state.type]?.[locale];
     if (!entry) return [];
-    return [{ row: 'locales' as const, size, fmt, src: entry.source, label: locale, focal: focalSet ? state.focal : entry.focal }];
+    return [
+      {
+        row: 'locales' as const,
+        size,
+        fmt,
+        src: entry.source,
+        label: locale,
+        focal: focalSet ? state.focal : entry.focal,
+      },
+    ];
   });
 }
 
@@ -108,7 +118,9 @@ function titleOptions(): HTMLOptionElement[] {
   );
   return [
     uploaded,
-    ...state.catalog.titles.map((t) => h('option', { value: t.id, selected: t.id === state.titleId }, `${t.name} (${t.id})`)),
+    ...state.catalog.titles.map((t) =>
+      h('option', { value: t.id, selected: t.id === state.titleId }, `${t.name} (${t.id})`),
+    ),
   ];
 }
 
@@ -116,13 +128,19 @@ function drawSourceControls(): void {
   replaceChildren(byId('title'), ...titleOptions());
   replaceChildren(
     byId('type'),
-    ...state.catalog.types.map((t) => h('option', { value: t.name, selected: t.name === state.type }, `${t.name} (${t.aspect})`)),
+    ...state.catalog.types.map((t) =>
+      h('option', { value: t.name, selected: t.name === state.type }, `${t.name} (${t.aspect})`),
+    ),
   );
   const locales = state.titleId === UPLOADED ? [] : localesOf(state.titleId, state.type);
   replaceChildren(
     byId('locales'),
     locales.length === 0
-      ? h('span', { class: 'muted' }, state.titleId === UPLOADED ? 'Uploads have no locales.' : 'No artwork of this type.')
+      ? h(
+          'span',
+          { class: 'muted' },
+          state.titleId === UPLOADED ? 'Uploads have no locales.' : 'No artwork of this type.',
+        )
       : null,
     ...locales.map((locale) =>
       h(
@@ -172,7 +190,8 @@ function drawSizes(): void {
       ),
     ),
   );
-  if (state.sizes.length === 0) byId('sizes').append(h('li', { class: 'muted' }, 'No sizes proposed yet: add one below.'));
+  if (state.sizes.length === 0)
+    byId('sizes').append(h('li', { class: 'muted' }, 'No sizes proposed yet: add one below.'));
 }
 
 function drawFocal(): void {
@@ -191,7 +210,9 @@ function drawFocal(): void {
 
 async function drawPreview(source: Source | undefined): Promise<void> {
   const img = byId<HTMLImageElement>('source-preview');
-  byId('source-info').textContent = source ? source.label : 'Pick a title with artwork of this type, or upload an image.';
+  byId('source-info').textContent = source
+    ? source.label
+    : 'Pick a title with artwork of this type, or upload an image.';
   if (!source) {
     img.removeAttribute('src');
     shownSource = '';
@@ -326,7 +347,10 @@ async function onUpload(event: Event): Promise<void> {
 
 function baseName(): string {
   const source = currentSource();
-  const raw = state.titleId === UPLOADED ? (state.upload?.name.replace(/\.[^.]*$/, '') ?? 'upload') : `${state.titleId}-${state.type}-${state.locale}`;
+  const raw =
+    state.titleId === UPLOADED
+      ? (state.upload?.name.replace(/\.[^.]*$/, '') ?? 'upload')
+      : `${state.titleId}-${state.type}-${state.locale}`;
   return source ? raw.replace(/[^A-Za-z0-9._-]+/g, '-') : 'studio';
 }
 
@@ -372,15 +396,41 @@ function layout(): HTMLElement {
         'section',
         {},
         h('h2', {}, 'Source'),
-        h('label', {}, 'Title', h('select', { id: 'title', onchange: (e) => ((state.titleId = (e.target as HTMLSelectElement).value), sourceChanged()) })),
-        h('label', {}, 'Artwork type', h('select', { id: 'type', onchange: (e) => ((state.type = (e.target as HTMLSelectElement).value), sourceChanged()) })),
+        h(
+          'label',
+          {},
+          'Title',
+          h('select', {
+            id: 'title',
+            onchange: (e) => ((state.titleId = (e.target as HTMLSelectElement).value), sourceChanged()),
+          }),
+        ),
+        h(
+          'label',
+          {},
+          'Artwork type',
+          h('select', {
+            id: 'type',
+            onchange: (e) => ((state.type = (e.target as HTMLSelectElement).value), sourceChanged()),
+          }),
+        ),
         h('p', { id: 'type-info', class: 'muted small' }),
-        h('div', { class: 'field' }, h('span', {}, 'Locale'), h('div', { id: 'locales', class: 'chips', role: 'group', 'aria-label': 'Locale' })),
+        h(
+          'div',
+          { class: 'field' },
+          h('span', {}, 'Locale'),
+          h('div', { id: 'locales', class: 'chips', role: 'group', 'aria-label': 'Locale' }),
+        ),
         h(
           'label',
           { class: 'upload' },
           'Upload new artwork (JPEG, PNG, WebP, AVIF; up to 20 MiB)',
-          h('input', { id: 'upload-file', type: 'file', accept: 'image/jpeg,image/png,image/webp,image/avif', onchange: (e) => void onUpload(e) }),
+          h('input', {
+            id: 'upload-file',
+            type: 'file',
+            accept: 'image/jpeg,image/png,image/webp,image/avif',
+            onchange: (e) => void onUpload(e),
+          }),
         ),
         h('p', { id: 'upload-status', class: 'muted small', role: 'status' }),
       ),
@@ -392,11 +442,23 @@ function layout(): HTMLElement {
         h(
           'div',
           { class: 'preview' },
-          h('img', { id: 'source-preview', alt: 'The source; click to set the focal point', onclick: (e) => onPreviewClick(e as MouseEvent) }),
+          h('img', {
+            id: 'source-preview',
+            alt: 'The source; click to set the focal point',
+            onclick: (e) => onPreviewClick(e as MouseEvent),
+          }),
           h('span', { id: 'focal-marker', class: 'marker', hidden: true }),
         ),
         h('p', { id: 'focal-info', class: 'small' }),
-        h('button', { type: 'button', id: 'focal-reset', onclick: () => ((state.focal = currentSource()?.focal), drawFocal(), schedule()) }, 'Reset focal point'),
+        h(
+          'button',
+          {
+            type: 'button',
+            id: 'focal-reset',
+            onclick: () => ((state.focal = currentSource()?.focal), drawFocal(), schedule()),
+          },
+          'Reset focal point',
+        ),
       ),
       h(
         'section',
@@ -406,7 +468,13 @@ function layout(): HTMLElement {
         h(
           'form',
           { id: 'size-form', class: 'inline', onsubmit: onAddSize },
-          h('input', { id: 'size-input', placeholder: '300x450', 'aria-label': 'New size WxH', size: 10, autocomplete: 'off' }),
+          h('input', {
+            id: 'size-input',
+            placeholder: '300x450',
+            'aria-label': 'New size WxH',
+            size: 10,
+            autocomplete: 'off',
+          }),
           h('button', { id: 'size-add', type: 'submit' }, 'Add size'),
         ),
         h('p', { id: 'size-error', class: 'error small', role: 'alert' }),
@@ -463,8 +531,18 @@ function layout(): HTMLElement {
       'div',
       { class: 'results' },
       h('section', {}, h('h2', {}, 'Proposed'), h('div', { id: 'proposed', class: 'tiles', 'data-state': 'pending' })),
-      h('section', {}, h('h2', { id: 'rules-heading' }, 'Current rules'), h('div', { id: 'rules', class: 'tiles', 'data-state': 'pending' })),
-      h('section', {}, h('h2', {}, 'Across locales'), h('div', { id: 'across-locales', class: 'tiles', 'data-state': 'pending' })),
+      h(
+        'section',
+        {},
+        h('h2', { id: 'rules-heading' }, 'Current rules'),
+        h('div', { id: 'rules', class: 'tiles', 'data-state': 'pending' }),
+      ),
+      h(
+        'section',
+        {},
+        h('h2', {}, 'Across locales'),
+        h('div', { id: 'across-locales', class: 'tiles', 'data-state': 'pending' }),
+      ),
     ),
   );
 }

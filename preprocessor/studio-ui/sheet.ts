@@ -29,7 +29,11 @@ export async function contactSheet(title: string, groups: Array<{ heading: strin
     let x = GAP;
     let rowHeight = 0;
     for (const tile of ready) {
-      const scale = Math.min(1, MAX_TILE_HEIGHT / tile.img.naturalHeight, (SHEET_WIDTH - 2 * GAP) / tile.img.naturalWidth);
+      const scale = Math.min(
+        1,
+        MAX_TILE_HEIGHT / tile.img.naturalHeight,
+        (SHEET_WIDTH - 2 * GAP) / tile.img.naturalWidth,
+      );
       const w = Math.round(tile.img.naturalWidth * scale);
       const h = Math.round(tile.img.naturalHeight * scale);
       if (x + w > SHEET_WIDTH - GAP && x > GAP) {
@@ -66,6 +70,9 @@ export async function contactSheet(title: string, groups: Array<{ heading: strin
     ctx.fillText(`${fmt} · ${bytes}`, p.x, p.y + p.h + 30);
   }
   return new Promise((resolve, reject) =>
-    canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('the contact sheet could not be encoded'))), 'image/png'),
+    canvas.toBlob(
+      (blob) => (blob ? resolve(blob) : reject(new Error('the contact sheet could not be encoded'))),
+      'image/png',
+    ),
   );
 }

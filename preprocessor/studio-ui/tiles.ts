@@ -95,7 +95,11 @@ async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<voi
 }
 
 /** Signs every tile in one request, puts placeholders in their rows, then loads them. */
-export async function renderTiles(job: RenderJob, rows: Record<Row, HTMLElement>, signal: AbortSignal): Promise<Tile[]> {
+export async function renderTiles(
+  job: RenderJob,
+  rows: Record<Row, HTMLElement>,
+  signal: AbortSignal,
+): Promise<Tile[]> {
   const tiles: Tile[] = job.specs.map((spec) => ({ ...spec, el: emptyTile(spec, spec.src ?? job.src) }));
   for (const row of Object.keys(rows) as Row[]) {
     replaceChildren(rows[row], ...tiles.filter((t) => t.row === row).map((t) => t.el));

@@ -38,7 +38,11 @@ const lambda = {
     invocations.push(request);
     const out = await behaviour(request);
     if ('functionError' in out) {
-      return { StatusCode: 200, FunctionError: 'Unhandled', Payload: Buffer.from(JSON.stringify({ errorType: out.functionError })) };
+      return {
+        StatusCode: 200,
+        FunctionError: 'Unhandled',
+        Payload: Buffer.from(JSON.stringify({ errorType: out.functionError })),
+      };
     }
     return { StatusCode: 200, Payload: Buffer.from(JSON.stringify(out)) };
   },
@@ -152,7 +156,10 @@ t.test('problems: status, code and a problem+json body, never cached long', asyn
 });
 
 t.test("the Generator's failures: its code when it is the client's business, 502 when it is ours", async (t) => {
-  behaviour = () => ({ ok: false, error: { code: 'SOURCE_NOT_FOUND', status: 404, message: 'NoSuchKey: bucket/titles/t1' } });
+  behaviour = () => ({
+    ok: false,
+    error: { code: 'SOURCE_NOT_FOUND', status: 404, message: 'NoSuchKey: bucket/titles/t1' },
+  });
   const missing = await get('/v1/artwork/boxshot/t1/342x513.jpg');
   t.equal(missing.statusCode, 404);
   t.equal(missing.json<Problem>().code, 'SOURCE_NOT_FOUND');
@@ -175,7 +182,11 @@ t.test("the Generator's failures: its code when it is the client's business, 502
 
 t.test('other methods: 405 with Allow', async (t) => {
   for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const) {
-    const res = await app.inject({ method, url: '/v1/artwork/boxshot/t1/342x513.jpg', payload: method === 'OPTIONS' ? undefined : 'x' });
+    const res = await app.inject({
+      method,
+      url: '/v1/artwork/boxshot/t1/342x513.jpg',
+      payload: method === 'OPTIONS' ? undefined : 'x',
+    });
     t.equal(res.statusCode, 405, method);
     t.equal(res.headers.allow, 'GET, HEAD', method);
     t.equal(res.json<Problem>().code, 'METHOD_NOT_ALLOWED', method);

@@ -4,7 +4,13 @@ import { OutputCache } from '../src/cache/output-cache.js';
 import { SingleFlight } from '../src/cache/single-flight.js';
 import { etagMatches } from '../src/images.js';
 
-const image = (bytes: number) => ({ body: Buffer.alloc(bytes), contentType: 'image/jpeg', width: 1, height: 1, etag: '"x"' });
+const image = (bytes: number) => ({
+  body: Buffer.alloc(bytes),
+  contentType: 'image/jpeg',
+  width: 1,
+  height: 1,
+  etag: '"x"',
+});
 
 t.test('the output cache is bounded in bytes, not entries', async (t) => {
   const cache = new OutputCache(10_000, 5_000);

@@ -10,7 +10,10 @@ t.test('secrets: generated locally and flagged; refused in production', async (t
   // Regression (review finding): a configured token was printed when only the key was generated.
   t.same(half.generated, { signingKey: true, studioToken: false });
   t.throws(() => loadConfig({}, { NODE_ENV: 'production', MARQUEE_STUDIO_TOKEN: 'a-configured-token' }), ConfigError);
-  const prod = loadConfig({}, { NODE_ENV: 'production', MARQUEE_STUDIO_TOKEN: 'a-configured-token', MARQUEE_SIGNING_KEY: 'k'.repeat(32) });
+  const prod = loadConfig(
+    {},
+    { NODE_ENV: 'production', MARQUEE_STUDIO_TOKEN: 'a-configured-token', MARQUEE_SIGNING_KEY: 'k'.repeat(32) },
+  );
   t.equal(prod.studioSecureCookie, true, 'production cookies are Secure');
 });
 
@@ -22,20 +25,24 @@ t.test('bad values stop start-up naming the variable', async (t) => {
     ['MARQUEE_STUDIO_SECURE_COOKIE', 'yes'],
     ['MARQUEE_SIGNING_KEY', 'short'],
   ];
-  for (const [name, value] of cases) t.throws(() => loadConfig({}, { [name]: value }), { message: new RegExp(name) }, name);
+  for (const [name, value] of cases)
+    t.throws(() => loadConfig({}, { [name]: value }), { message: new RegExp(name) }, name);
 });
 
 t.test('one line per bad variable, all at once, secrets never echoed', async (t) => {
   const err = t.throws(() =>
-    loadConfig({}, {
-      NODE_ENV: 'production',
-      PORT: ' 80',
-      MARQUEE_MAX_INFLIGHT: '-3',
-      MARQUEE_CACHE_BYTES: '1e9',
-      MARQUEE_STUDIO_SECURE_COOKIE: 'yes',
-      MARQUEE_LAMBDA_ENDPOINT: 'localhost:9001',
-      MARQUEE_STUDIO_TOKEN: 'hunter2',
-    }),
+    loadConfig(
+      {},
+      {
+        NODE_ENV: 'production',
+        PORT: ' 80',
+        MARQUEE_MAX_INFLIGHT: '-3',
+        MARQUEE_CACHE_BYTES: '1e9',
+        MARQUEE_STUDIO_SECURE_COOKIE: 'yes',
+        MARQUEE_LAMBDA_ENDPOINT: 'localhost:9001',
+        MARQUEE_STUDIO_TOKEN: 'hunter2',
+      },
+    ),
   ) as ConfigError;
   t.ok(err instanceof ConfigError);
   t.same(err.problems, [
@@ -52,17 +59,34 @@ t.test('one line per bad variable, all at once, secrets never echoed', async (t)
 });
 
 t.test('values: environment, then options; empty is unset', async (t) => {
-  const c = loadConfig({ generator: { maxQueue: 5 } }, {
-    PORT: '0',
-    MARQUEE_MAX_INFLIGHT: '4',
-    MARQUEE_MAX_QUEUE: '9',
-    MARQUEE_STUDIO_SECURE_COOKIE: '1',
-    MARQUEE_DERIVATIVES_BUCKET: '',
-    LOG_LEVEL: 'debug',
+  const c = loadConfig(
+    { generator: { maxQueue: 5 } },
+    {
+      PORT: '0',
+      MARQUEE_MAX_INFLIGHT: '4',
+      MARQUEE_MAX_QUEUE: '9',
+      MARQUEE_STUDIO_SECURE_COOKIE: '1',
+      MARQUEE_DERIVATIVES_BUCKET: '',
+      LOG_LEVEL: 'debug',
+    },
+  );
+  t.match(c, {
+    port: 0,
+    logLevel: 'debug',
+    studioSecureCookie: true,
+    derivativesBucket: undefined,
+    generator: { maxInFlight: 4, maxQueue: 5, timeoutMs: 25_000 },
   });
-  t.match(c, { port: 0, logLevel: 'debug', studioSecureCookie: true, derivativesBucket: undefined, generator: { maxInFlight: 4, maxQueue: 5, timeoutMs: 25_000 } });
-  t.throws(() => loadConfig({ signingKey: 'short' }, {}), /^signingKey must be at least 16 characters$/, 'an option is held to the same bound');
-  t.same(loadConfig({ signingKey: 'k'.repeat(16) }, {}).generated, { signingKey: false, studioToken: true }, 'a key given as an option is not generated');
+  t.throws(
+    () => loadConfig({ signingKey: 'short' }, {}),
+    /^signingKey must be at least 16 characters$/,
+    'an option is held to the same bound',
+  );
+  t.same(
+    loadConfig({ signingKey: 'k'.repeat(16) }, {}).generated,
+    { signingKey: false, studioToken: true },
+    'a key given as an option is not generated',
+  );
 });
 
 t.test('unknown MARQUEE_* variables are listed for a warning, not refused', async (t) => {

@@ -62,7 +62,13 @@ function exchange(head: string, declared: number): Promise<Exchange> {
         const i = line.indexOf(':');
         if (i > 0) headers[line.slice(0, i).toLowerCase()] = line.slice(i + 1).trim();
       }
-      resolve({ status: Number(statusLine.split(' ')[1] ?? 0), headers, body, closed, sent: sentAtReply < 0 ? sent : sentAtReply });
+      resolve({
+        status: Number(statusLine.split(' ')[1] ?? 0),
+        headers,
+        body,
+        closed,
+        sent: sentAtReply < 0 ? sent : sentAtReply,
+      });
     });
     // A reply with keep-alive leaves the socket open: end our side once the reply is in.
     socket.on('data', () => {
@@ -78,12 +84,24 @@ const ARTWORK = '/v1/artwork/boxshot/t1/342x513.jpg';
 
 t.test('a refused request that declares a large body is answered and closed, its body never read', async (t) => {
   const cases = [
-    { name: 'POST artwork', head: `POST ${ARTWORK} HTTP/1.1\r\nHost: x\r\nContent-Length: ${HUNDRED_MB}\r\n\r\n`, status: 405 },
-    { name: 'PUT render', head: `PUT /v1/render?w=1 HTTP/1.1\r\nHost: x\r\nContent-Length: ${HUNDRED_MB}\r\n\r\n`, status: 405 },
-    { name: 'POST unknown path', head: `POST /nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: ${HUNDRED_MB}\r\n\r\n`, status: 404 },
+    {
+      name: 'POST artwork',
+      head: `POST ${ARTWORK} HTTP/1.1\r\nHost: x\r\nContent-Length: ${HUNDRED_MB}\r\n\r\n`,
+      status: 405,
+    },
+    {
+      name: 'PUT render',
+      head: `PUT /v1/render?w=1 HTTP/1.1\r\nHost: x\r\nContent-Length: ${HUNDRED_MB}\r\n\r\n`,
+      status: 405,
+    },
+    {
+      name: 'POST unknown path',
+      head: `POST /nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: ${HUNDRED_MB}\r\n\r\n`,
+      status: 404,
+    },
     {
       name: 'chunked POST artwork',
-      head: `POST ${ARTWORK} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${(HUNDRED_MB).toString(16)}\r\n`,
+      head: `POST ${ARTWORK} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${HUNDRED_MB.toString(16)}\r\n`,
       status: 405,
     },
   ];

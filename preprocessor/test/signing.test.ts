@@ -28,10 +28,13 @@ t.test('tampered, unsigned, expired, wrong key, other path: 403', async (t) => {
     ['garbage signature', () => check(url.replace(/sig=[^&]+/, 'sig=AAAA'))],
     ['expired', () => check(url, now + 61_000)],
     ['wrong key', () => check(url, now, 'x'.repeat(32))],
-    ['other path', () => {
-      const u = new URL(url, 'http://x.invalid');
-      verifySignedUrl('/v1/other', u.searchParams, key, now);
-    }],
+    [
+      'other path',
+      () => {
+        const u = new URL(url, 'http://x.invalid');
+        verifySignedUrl('/v1/other', u.searchParams, key, now);
+      },
+    ],
   ];
   for (const [name, fn] of cases) t.throws(fn, { code: 'BAD_SIGNATURE', status: 403 }, name);
 });

@@ -9,7 +9,11 @@ t.test('holders up to max, then a bounded FIFO queue, then refusal', async (t) =
   let third = false;
   const waiting = slots.acquire(1000).then(() => (third = true));
   t.equal(slots.queued, 1);
-  await t.rejects(slots.acquire(1000), { code: 'OVERLOADED', status: 503, retryAfter: 1 }, 'queue full: refused at once');
+  await t.rejects(
+    slots.acquire(1000),
+    { code: 'OVERLOADED', status: 503, retryAfter: 1 },
+    'queue full: refused at once',
+  );
   slots.release();
   await waiting;
   t.ok(third, 'the waiter got the released slot');

@@ -98,7 +98,8 @@ export function expectedOf(schema: TSchema): string {
     const max = schema.maximum as number | undefined;
     return max === undefined ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`;
   }
-  if (kind === 'Number') return `a decimal from ${(schema.minimum as number | undefined) ?? 0} to ${(schema.maximum as number | undefined) ?? 1} (like 0.25)`;
+  if (kind === 'Number')
+    return `a decimal from ${(schema.minimum as number | undefined) ?? 0} to ${(schema.maximum as number | undefined) ?? 1} (like 0.25)`;
   if (kind === 'Boolean') return 'true, false, 1 or 0';
   const values = literals(schema);
   if (values !== undefined) return values.length === 1 ? String(values[0]) : `one of ${values.join(', ')}`;
@@ -123,7 +124,11 @@ function readText(name: string, schema: TSchema, text: string): unknown {
   }
   switch (schema[Kind]) {
     case 'Integer':
-      return readInteger(text, (schema.minimum as number | undefined) ?? 0, (schema.maximum as number | undefined) ?? Number.MAX_SAFE_INTEGER);
+      return readInteger(
+        text,
+        (schema.minimum as number | undefined) ?? 0,
+        (schema.maximum as number | undefined) ?? Number.MAX_SAFE_INTEGER,
+      );
     case 'Number':
       return readFraction(text);
     case 'Boolean':
@@ -143,12 +148,17 @@ function readVariable(name: string, schema: TSchema, text: string): { value: unk
   const refuse = (got: string) => ({ problem: configProblem(name, expectedOf(schema), got, schema.secret === true) });
   if (schema[Kind] === 'Array') {
     const item = schema.items as TSchema;
-    const entries = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const entries = text
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
     const values: unknown[] = [];
     for (const entry of entries) {
       const value = readText(name, item, entry);
       if (value === undefined || !Check(item, value)) {
-        return entries.length === 1 ? refuse(entry) : { problem: `${configProblem(name, expectedOf(schema), entry)} in ${quoteInput(text)}` };
+        return entries.length === 1
+          ? refuse(entry)
+          : { problem: `${configProblem(name, expectedOf(schema), entry)} in ${quoteInput(text)}` };
       }
       values.push(value);
     }
@@ -203,8 +213,14 @@ export function readEnv<T extends TObject>(schema: T, env: Env = process.env): S
  * (`MARQUEE_MAX_INFLIGT`). Not an error: processes share environments (the embedded stack's
  * Generator inherits the Preprocessor's), so an entry point decides whether to warn.
  */
-export function unknownVariables(schemas: TObject | readonly TObject[], env: Env = process.env, prefix = 'MARQUEE_'): string[] {
-  const known = new Set((Array.isArray(schemas) ? schemas : [schemas]).flatMap((s: TObject) => Object.keys(s.properties)));
+export function unknownVariables(
+  schemas: TObject | readonly TObject[],
+  env: Env = process.env,
+  prefix = 'MARQUEE_',
+): string[] {
+  const known = new Set(
+    (Array.isArray(schemas) ? schemas : [schemas]).flatMap((s: TObject) => Object.keys(s.properties)),
+  );
   return Object.keys(env)
     .filter((name) => name.startsWith(prefix) && !known.has(name) && env[name] !== undefined)
     .sort();

@@ -24,6 +24,6 @@ export function readFraction(text: string): number | undefined {
 
 /** What a refusal shows of the text it refused: bounded and quoted. */
 export function quoteInput(value: unknown): string {
-  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
 }

@@ -17,7 +17,15 @@ export const MAX_URL_LENGTH = 2048;
 export const FORMATS = ['jpeg', 'png', 'webp', 'avif'] as const;
 export const FITS = ['cover', 'contain', 'inside', 'fill'] as const;
 export const GRAVITIES = [
-  'north', 'northeast', 'east', 'southeast', 'south', 'southwest', 'west', 'northwest', 'centre',
+  'north',
+  'northeast',
+  'east',
+  'southeast',
+  'south',
+  'southwest',
+  'west',
+  'northwest',
+  'centre',
 ] as const;
 
 export const FormatSchema = Type.Union(FORMATS.map((f) => Type.Literal(f)));

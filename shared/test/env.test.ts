@@ -25,7 +25,12 @@ const Schema = Type.Object({
   MARQUEE_ENDPOINT: Type.Optional(HttpUrlVar()),
   MARQUEE_KEY: Type.Optional(Type.String({ minLength: 16, secret: true })),
   MARQUEE_NAME: Type.Optional(Type.String({ pattern: '^[a-z]+$', expected: 'lower-case letters' })),
-  MARQUEE_UPPER: Type.Optional(Type.String({ parse: (text: string) => (/^[a-z]+$/.test(text) ? text.toUpperCase() : undefined), expected: 'a word' })),
+  MARQUEE_UPPER: Type.Optional(
+    Type.String({
+      parse: (text: string) => (/^[a-z]+$/.test(text) ? text.toUpperCase() : undefined),
+      expected: 'a word',
+    }),
+  ),
 });
 
 /** The error line for one variable set to one value. */
@@ -80,17 +85,30 @@ t.test('coercion from text', async (t) => {
     MARQUEE_NAME: 'abc',
     MARQUEE_UPPER: 'ABC',
   });
-  for (const [text, value] of [['true', true], ['1', true], ['false', false], ['0', false]] as const) {
+  for (const [text, value] of [
+    ['true', true],
+    ['1', true],
+    ['false', false],
+    ['0', false],
+  ] as const) {
     t.equal(readEnv(Schema, { MARQUEE_ON: text }).MARQUEE_ON, value, `boolean ${text}`);
   }
 });
 
 t.test('numbers are strict: decimal digits only', async (t) => {
   for (const bad of [' 5', '5 ', '+5', '-3', '0x10', '1e3', '5.0', '05', 'Infinity', 'NaN', '５']) {
-    t.equal(problemFor('MARQUEE_MAX_INFLIGHT', bad), `MARQUEE_MAX_INFLIGHT must be an integer ≥ 1, got ${JSON.stringify(bad)}`, JSON.stringify(bad));
+    t.equal(
+      problemFor('MARQUEE_MAX_INFLIGHT', bad),
+      `MARQUEE_MAX_INFLIGHT must be an integer ≥ 1, got ${JSON.stringify(bad)}`,
+      JSON.stringify(bad),
+    );
   }
   for (const bad of ['.5', '5e-1', '1.5', ' 0.5', '-0']) {
-    t.equal(problemFor('MARQUEE_RATIO', bad), `MARQUEE_RATIO must be a decimal from 0 to 1 (like 0.25), got ${JSON.stringify(bad)}`, JSON.stringify(bad));
+    t.equal(
+      problemFor('MARQUEE_RATIO', bad),
+      `MARQUEE_RATIO must be a decimal from 0 to 1 (like 0.25), got ${JSON.stringify(bad)}`,
+      JSON.stringify(bad),
+    );
   }
 });
 
@@ -104,7 +122,11 @@ t.test('every error form: one line naming the variable, what it must be, what it
     ['LOG_LEVEL', 'verbose', 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"'],
     ['LOG_LEVEL', 'INFO', 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "INFO"'],
     ['MARQUEE_MODE', 'quick', 'MARQUEE_MODE must be one of fast, safe, got "quick"'],
-    ['MARQUEE_BUCKETS', 'Bad_Bucket', 'MARQUEE_BUCKETS must be comma-separated entries, each an S3 bucket name, got "Bad_Bucket"'],
+    [
+      'MARQUEE_BUCKETS',
+      'Bad_Bucket',
+      'MARQUEE_BUCKETS must be comma-separated entries, each an S3 bucket name, got "Bad_Bucket"',
+    ],
     [
       'MARQUEE_BUCKETS',
       'ok-bucket, Bad_Bucket',
@@ -124,8 +146,15 @@ t.test('every error form: one line naming the variable, what it must be, what it
   ];
   for (const [name, value, line] of cases) t.equal(problemFor(name, value), line, `${name}=${value.slice(0, 20)}`);
 
-  const Required = Type.Object({ MARQUEE_TABLE: Type.String({ description: 'no default' }), MARQUEE_N: Type.Integer({ minimum: 1 }) });
-  t.same(parseEnv(Required, {}).problems, ['MARQUEE_TABLE must be set to text', 'MARQUEE_N must be set to an integer ≥ 1'], 'a variable without default or Optional is required');
+  const Required = Type.Object({
+    MARQUEE_TABLE: Type.String({ description: 'no default' }),
+    MARQUEE_N: Type.Integer({ minimum: 1 }),
+  });
+  t.same(
+    parseEnv(Required, {}).problems,
+    ['MARQUEE_TABLE must be set to text', 'MARQUEE_N must be set to an integer ≥ 1'],
+    'a variable without default or Optional is required',
+  );
 });
 
 t.test('all bad variables at once, one ConfigError', async (t) => {
@@ -143,7 +172,11 @@ t.test('all bad variables at once, one ConfigError', async (t) => {
   const { values, problems, refused } = parseEnv(Schema, env);
   t.equal(problems.length, 3);
   t.same([...refused], ['PORT', 'MARQUEE_ON', 'LOG_LEVEL'], 'refused names the bad variables');
-  t.match(values, { PORT: 8080, MARQUEE_ON: false, MARQUEE_MAX_INFLIGHT: 4 }, 'bad variables are left at their defaults; good ones read');
+  t.match(
+    values,
+    { PORT: 8080, MARQUEE_ON: false, MARQUEE_MAX_INFLIGHT: 4 },
+    'bad variables are left at their defaults; good ones read',
+  );
   t.same(new ConfigError('one line').problems, ['one line']);
 });
 
@@ -158,8 +191,17 @@ t.test('unknown MARQUEE_* variables: listed (for a warning), never refused', asy
 
 t.test('describeEnv: the rows a README table needs', async (t) => {
   const rows = describeEnv(Schema);
-  t.same(rows[0], { name: 'PORT', expected: 'an integer from 0 to 65535', default: 8080, optional: false, description: 'where it listens' });
-  t.match(rows.find((r) => r.name === 'MARQUEE_ENDPOINT'), { optional: true, default: undefined, expected: 'an http(s) URL' });
+  t.same(rows[0], {
+    name: 'PORT',
+    expected: 'an integer from 0 to 65535',
+    default: 8080,
+    optional: false,
+    description: 'where it listens',
+  });
+  t.match(
+    rows.find((r) => r.name === 'MARQUEE_ENDPOINT'),
+    { optional: true, default: undefined, expected: 'an http(s) URL' },
+  );
   t.equal(rows.length, Object.keys(Schema.properties).length);
 });
 
@@ -176,18 +218,27 @@ t.test('childEnv: this environment plus extras, undefined dropped', async (t) =>
 });
 
 t.test('configOrExit: a ConfigError prints its lines and exits 1; other errors pass through', async (t) => {
-  t.equal(configOrExit(() => 7), 7);
-  t.throws(() => configOrExit(() => { throw new RangeError('bug'); }), RangeError);
+  t.equal(
+    configOrExit(() => 7),
+    7,
+  );
+  t.throws(
+    () =>
+      configOrExit(() => {
+        throw new RangeError('bug');
+      }),
+    RangeError,
+  );
   const writes: string[] = [];
   const codes: Array<number | string | null | undefined> = [];
   // Saved to be put back after the test; called only as methods of their objects again.
   const write = process.stderr.write.bind(process.stderr);
   const exit = process.exit.bind(process);
-  process.stderr.write = ((chunk: string) => writes.push(chunk) > 0);
-  process.exit = ((code?: number) => {
+  process.stderr.write = (chunk: string) => writes.push(chunk) > 0;
+  process.exit = (code?: number) => {
     codes.push(code);
     throw new Error('exited');
-  });
+  };
   try {
     t.throws(() => configOrExit(() => readEnv(Schema, { PORT: 'x', MARQUEE_ON: 'y' })), /exited/);
   } finally {
@@ -195,5 +246,9 @@ t.test('configOrExit: a ConfigError prints its lines and exits 1; other errors p
     process.exit = exit;
   }
   t.same(codes, [1]);
-  t.same(writes, ['PORT must be an integer from 0 to 65535, got "x"\nMARQUEE_ON must be true, false, 1 or 0, got "y"\n'], 'the lines, no stack');
+  t.same(
+    writes,
+    ['PORT must be an integer from 0 to 65535, got "x"\nMARQUEE_ON must be true, false, 1 or 0, got "y"\n'],
+    'the lines, no stack',
+  );
 });

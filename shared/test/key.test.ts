@@ -2,10 +2,19 @@ import t from 'tap';
 import { specKey, stableStringify, type ImageSpec, type Source } from '@marquee/shared';
 
 const source: Source = { s3: { bucket: 'sources', key: 'titles/t1/boxshot/en.jpg' } };
-const spec: ImageSpec = { width: 342, height: 192, fit: 'cover', format: 'webp', quality: 80, focal: { x: 0.5, y: 0.3 } };
+const spec: ImageSpec = {
+  width: 342,
+  height: 192,
+  fit: 'cover',
+  format: 'webp',
+  quality: 80,
+  focal: { x: 0.5, y: 0.3 },
+};
 
 t.test('same spec in any key order gives the same key', async (t) => {
-  const reordered = JSON.parse('{"quality":80,"focal":{"y":0.3,"x":0.5},"format":"webp","fit":"cover","height":192,"width":342}') as ImageSpec;
+  const reordered = JSON.parse(
+    '{"quality":80,"focal":{"y":0.3,"x":0.5},"format":"webp","fit":"cover","height":192,"width":342}',
+  ) as ImageSpec;
   t.equal(specKey(source, reordered), specKey(source, spec));
   t.match(specKey(source, spec), /^[0-9a-f]{32}$/);
 });

@@ -29,7 +29,8 @@ const ALLOWED = new Set([
   'infra/local/lambda/runtime-context.ts',
 ]);
 /** `process.env`, `process['env']`, `const { env } = process`. */
-const READS_ENV = /\bprocess\s*(?:\??\.\s*env\b|\[\s*['"`]env['"`]\s*\])|\{[^}]*\benv\b[^}]*\}\s*=\s*(?:globalThis\.)?process\b/;
+const READS_ENV =
+  /\bprocess\s*(?:\??\.\s*env\b|\[\s*['"`]env['"`]\s*\])|\{[^}]*\benv\b[^}]*\}\s*=\s*(?:globalThis\.)?process\b/;
 const SOURCE = /\.(?:[cm]?ts|[cm]?js)$/;
 
 async function sources(dir: string): Promise<string[]> {
@@ -43,7 +44,13 @@ async function sources(dir: string): Promise<string[]> {
 }
 
 t.test('the pattern catches the ways of reading the environment', async (t) => {
-  for (const bad of ['process.env.PORT', "process['env']", 'process?.env', 'const { env } = process', 'const { env: e } = globalThis.process']) {
+  for (const bad of [
+    'process.env.PORT',
+    "process['env']",
+    'process?.env',
+    'const { env } = process',
+    'const { env: e } = globalThis.process',
+  ]) {
     t.match(bad, READS_ENV, bad);
   }
   t.notMatch('const env = childEnv({ WRK_PATHS: file })', READS_ENV);

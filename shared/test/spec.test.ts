@@ -17,7 +17,11 @@ const good = {
 
 t.test('a valid request parses to itself', async (t) => {
   t.same(parseGeneratorRequest(good), good);
-  t.same(parseGeneratorRequest({ ...good, version: '2024-06-01' }), { ...good, version: '2024-06-01' }, 'with the artwork version');
+  t.same(
+    parseGeneratorRequest({ ...good, version: '2024-06-01' }),
+    { ...good, version: '2024-06-01' },
+    'with the artwork version',
+  );
   t.same(parseGeneratorRequest({ ...good, source: { url: 'https://img.example/a.png' } }).source, {
     url: 'https://img.example/a.png',
   });
@@ -38,7 +42,10 @@ const bad: Array<[string, unknown]> = [
   ['extra field', { ...good, spec: { ...good.spec, rotate: 90 } }],
   ['file url', { ...good, source: { url: 'file:///etc/passwd' } }],
   ['both sources', { ...good, source: { url: 'https://a.example/x', s3: { bucket: 'abc', key: 'k' } } }],
-  ['too many overlays', { ...good, spec: { ...good.spec, overlays: Array(5).fill({ source: good.source, gravity: 'north', scale: 0.1 }) } }],
+  [
+    'too many overlays',
+    { ...good, spec: { ...good.spec, overlays: Array(5).fill({ source: good.source, gravity: 'north', scale: 0.1 }) } },
+  ],
   ['empty version', { ...good, version: '' }],
   ['numeric version', { ...good, version: 3 }],
 ];

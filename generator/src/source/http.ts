@@ -26,7 +26,10 @@ function loadUndici(): Promise<Undici> {
 
 /** Thrown from inside the connector's lookup when DNS answers with a refused address. */
 class BlockedAddressError extends Error {
-  constructor(readonly hostname: string, readonly address: string) {
+  constructor(
+    readonly hostname: string,
+    readonly address: string,
+  ) {
     super(`${hostname} resolves to a refused address`);
     this.name = 'BlockedAddressError';
   }

@@ -28,15 +28,22 @@ export async function fetchSource(source: Source, deps: Deps, parent: AbortSigna
       throw new MarqueeError('SOURCE_NOT_ALLOWED', 'HTTP sources are not enabled');
     }
     const agent = await deps.httpAgent();
-    return await fetchHttp(source.url, agent, {
-      allowedHosts: config.httpAllowedHosts,
-      policy: deps.addressPolicy,
-      maxBytes: config.maxSourceBytes,
-      timeoutMs: config.fetchTimeoutMs,
-    }, signal);
+    return await fetchHttp(
+      source.url,
+      agent,
+      {
+        allowedHosts: config.httpAllowedHosts,
+        policy: deps.addressPolicy,
+        maxBytes: config.maxSourceBytes,
+        timeoutMs: config.fetchTimeoutMs,
+      },
+      signal,
+    );
   } catch (err) {
     if (timeout.aborted && !(err instanceof MarqueeError)) {
-      throw new MarqueeError('TIMEOUT', `source fetch timed out after ${config.fetchTimeoutMs} ms: ${where(source)}`, { cause: err });
+      throw new MarqueeError('TIMEOUT', `source fetch timed out after ${config.fetchTimeoutMs} ms: ${where(source)}`, {
+        cause: err,
+      });
     }
     throw err;
   }

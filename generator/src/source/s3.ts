@@ -43,7 +43,13 @@ function classify(err: unknown, ref: S3Ref): MarqueeError {
   const e = (err ?? {}) as SdkError;
   const status = e.$metadata?.httpStatusCode;
   const where = `s3://${ref.bucket}/${ref.key}`;
-  if (e.name === 'NoSuchKey' || e.name === 'NoSuchBucket' || e.name === 'NoSuchVersion' || e.name === 'NotFound' || status === 404) {
+  if (
+    e.name === 'NoSuchKey' ||
+    e.name === 'NoSuchBucket' ||
+    e.name === 'NoSuchVersion' ||
+    e.name === 'NotFound' ||
+    status === 404
+  ) {
     return new MarqueeError('SOURCE_NOT_FOUND', `source not found: ${where}`, { cause: err });
   }
   if (e.name === 'AccessDenied' || status === 403) {
@@ -80,7 +86,12 @@ export async function fetchS3(
   };
   try {
     const out = await client.send(
-      new module.GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, VersionId: ref.versionId, IfNoneMatch: cached?.etag }),
+      new module.GetObjectCommand({
+        Bucket: ref.bucket,
+        Key: ref.key,
+        VersionId: ref.versionId,
+        IfNoneMatch: cached?.etag,
+      }),
       { abortSignal: signal },
     );
     body = out.Body as typeof body;

@@ -105,7 +105,10 @@ function cover(src: PixelSize, out: PixelSize, focal: Focal | undefined): Geomet
   if (isWhole(src, window)) return { window, pre: undefined, resize: fill, scaled: out, post: undefined, ...out };
   const scale = Math.max(out.width / src.width, out.height / src.height);
   if (scale > 1) return { window, pre: window, resize: fill, scaled: out, post: undefined, ...out };
-  const scaled = { width: Math.max(out.width, Math.round(src.width * scale)), height: Math.max(out.height, Math.round(src.height * scale)) };
+  const scaled = {
+    width: Math.max(out.width, Math.round(src.width * scale)),
+    height: Math.max(out.height, Math.round(src.height * scale)),
+  };
   if (focal === undefined) {
     const resize = { ...out, fit: 'cover' as const, position: sharp.strategy.attention };
     return { window, pre: undefined, resize, scaled, post: undefined, ...out };
@@ -124,7 +127,12 @@ function cover(src: PixelSize, out: PixelSize, focal: Focal | undefined): Geomet
  * strategy; an enlarging one is centred until `attention` (found by the
  * renderer on a small view, see `needsAttention`) says where to look.
  */
-export function plan(src: PixelSize, spec: ImageSpec, background: ResizeOptions['background'], attention?: Focal): Geometry {
+export function plan(
+  src: PixelSize,
+  spec: ImageSpec,
+  background: ResizeOptions['background'],
+  attention?: Focal,
+): Geometry {
   const out = targetBox(src, spec);
   const whole = { left: 0, top: 0, width: src.width, height: src.height };
   switch (spec.fit) {
@@ -132,14 +140,31 @@ export function plan(src: PixelSize, spec: ImageSpec, background: ResizeOptions[
       return cover(src, out, spec.focal ?? attention);
     case 'contain':
       // The scaled source fits inside the frame: the work is the frame's.
-      return { window: whole, pre: undefined, resize: { ...out, fit: 'contain', background }, scaled: out, post: undefined, ...out };
+      return {
+        window: whole,
+        pre: undefined,
+        resize: { ...out, fit: 'contain', background },
+        scaled: out,
+        post: undefined,
+        ...out,
+      };
     case 'fill':
       return { window: whole, pre: undefined, resize: { ...out, fit: 'fill' }, scaled: out, post: undefined, ...out };
     case 'inside': {
       // Never enlarged; the size is computed here so overlays know it before rendering.
       const scale = Math.min(1, out.width / src.width, out.height / src.height);
-      const size = { width: Math.max(1, Math.round(src.width * scale)), height: Math.max(1, Math.round(src.height * scale)) };
-      return { window: whole, pre: undefined, resize: { ...size, fit: 'fill' }, scaled: size, post: undefined, ...size };
+      const size = {
+        width: Math.max(1, Math.round(src.width * scale)),
+        height: Math.max(1, Math.round(src.height * scale)),
+      };
+      return {
+        window: whole,
+        pre: undefined,
+        resize: { ...size, fit: 'fill' },
+        scaled: size,
+        post: undefined,
+        ...size,
+      };
     }
   }
 }

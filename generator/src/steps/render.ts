@@ -3,7 +3,16 @@ import type { OverlayOptions } from 'sharp';
 import { backgroundFor, flattenColour, type Rgba } from './colour.js';
 import type { Probe } from './detect.js';
 import { encode } from './encode.js';
-import { attentionFocal, attentionView, intermediatePixels, needsAttention, pixelBound, plan, type Geometry, type PixelSize } from './geometry.js';
+import {
+  attentionFocal,
+  attentionView,
+  intermediatePixels,
+  needsAttention,
+  pixelBound,
+  plan,
+  type Geometry,
+  type PixelSize,
+} from './geometry.js';
 import { sharp, type Sharp, type OutputInfo } from './sharp.js';
 
 export interface RenderLimits {
@@ -24,8 +33,9 @@ export interface PreparedOverlay {
  * EXIF auto-orientation, and the first frame only of an animation.
  */
 function open(buf: Buffer, limits: RenderLimits): Sharp {
-  return sharp(buf, { failOn: 'error', limitInputPixels: limits.maxInputPixels, autoOrient: true, pages: 1 })
-    .timeout({ seconds: Math.ceil(limits.renderTimeoutMs / 1000) });
+  return sharp(buf, { failOn: 'error', limitInputPixels: limits.maxInputPixels, autoOrient: true, pages: 1 }).timeout({
+    seconds: Math.ceil(limits.renderTimeoutMs / 1000),
+  });
 }
 
 /** libvips reports its time-out as an ordinary error; the clock tells the two apart. */
@@ -92,7 +102,10 @@ export function checkPlan(source: PixelSize, spec: PixelSize, geometry: Geometry
   const pixels = intermediatePixels(geometry);
   const bound = pixelBound(source, spec);
   if (pixels > bound) {
-    throw new MarqueeError('INTERNAL', `render plan for a ${source.width}x${source.height} source holds ${pixels} pixels, more than ${bound}`);
+    throw new MarqueeError(
+      'INTERNAL',
+      `render plan for a ${source.width}x${source.height} source holds ${pixels} pixels, more than ${bound}`,
+    );
   }
 }
 
@@ -104,8 +117,13 @@ export function checkPlan(source: PixelSize, spec: PixelSize, geometry: Geometry
  */
 async function findAttention(buf: Buffer, source: PixelSize, geometry: Geometry, limits: RenderLimits): Promise<Focal> {
   const v = attentionView(source, geometry);
-  const view = await open(buf, limits).resize({ ...v.view, fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
-  const { info } = await sharp(view.data, { raw: { width: view.info.width, height: view.info.height, channels: view.info.channels } })
+  const view = await open(buf, limits)
+    .resize({ ...v.view, fit: 'fill' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const { info } = await sharp(view.data, {
+    raw: { width: view.info.width, height: view.info.height, channels: view.info.channels },
+  })
     .timeout({ seconds: Math.ceil(limits.renderTimeoutMs / 1000) })
     .resize({ ...v.box, fit: 'cover', position: sharp.strategy.attention })
     .raw()
@@ -130,7 +148,8 @@ export function render(
   return run('source', limits, async () => {
     const bg = renderPlan.background;
     let { geometry } = renderPlan;
-    if (needsAttention(spec, geometry)) geometry = plan(source, spec, bg, await findAttention(buf, source, geometry, limits));
+    if (needsAttention(spec, geometry))
+      geometry = plan(source, spec, bg, await findAttention(buf, source, geometry, limits));
     checkPlan(source, spec, geometry);
     let image = open(buf, limits);
     // `extract` before `resize` is sharp's pre-resize extract (after EXIF orientation), after it the post-resize one.

@@ -9,7 +9,8 @@ export function captureLogger() {
   const lines: Array<Record<string, unknown>> = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString('utf8').split('\n'))
+        if (line.trim() !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
       cb();
     },
   });
@@ -27,7 +28,11 @@ export function testDeps(s3: LocalS3 | undefined, options: ConfigOptions = {}, o
 }
 
 let n = 0;
-export function makeRequest(source: Source, spec: Partial<ImageSpec> = {}, extra: Partial<GeneratorRequest> = {}): GeneratorRequest {
+export function makeRequest(
+  source: Source,
+  spec: Partial<ImageSpec> = {},
+  extra: Partial<GeneratorRequest> = {},
+): GeneratorRequest {
   return {
     v: 1,
     id: `test-${++n}`,

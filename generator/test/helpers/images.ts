@@ -29,7 +29,13 @@ export async function photoJpeg(width: number, height: number, quality = 85): Pr
 }
 
 /** A photo with a pure red square centred at (cx, cy), in pixels. */
-export async function photoWithRedSquare(width: number, height: number, cx: number, cy: number, side: number): Promise<Buffer> {
+export async function photoWithRedSquare(
+  width: number,
+  height: number,
+  cx: number,
+  cy: number,
+  side: number,
+): Promise<Buffer> {
   const square = await sharp({ create: { width: side, height: side, channels: 3, background: { r: 255, g: 0, b: 0 } } })
     .png()
     .toBuffer();
@@ -46,7 +52,12 @@ export async function photoWithRedSquare(width: number, height: number, cx: numb
 export async function stripWithRedBand(width: number, height: number, from: number, to: number): Promise<Buffer> {
   const along = width >= height;
   const band = await sharp({
-    create: { width: along ? to - from : width, height: along ? height : to - from, channels: 3, background: { r: 255, g: 0, b: 0 } },
+    create: {
+      width: along ? to - from : width,
+      height: along ? height : to - from,
+      channels: 3,
+      background: { r: 255, g: 0, b: 0 },
+    },
   })
     .png()
     .toBuffer();

@@ -17,7 +17,9 @@ const get = (key: string): unknown => app.node.tryGetContext(key);
 const zip = get('generatorZip');
 const generatorZip =
   typeof zip === 'string' && zip !== ''
-    ? isAbsolute(zip) ? zip : resolve(process.cwd(), zip)
+    ? isAbsolute(zip)
+      ? zip
+      : resolve(process.cwd(), zip)
     : resolve(repoRoot, 'generator/dist/generator.zip');
 
 try {

@@ -132,7 +132,11 @@ export function resolveSettings(input: MarqueeSettingsInput): MarqueeSettings {
   oneOf('priceClass', s.priceClass, Object.values(PriceClass));
   if (s.originShieldRegion !== undefined && s.originShieldRegion !== false) {
     if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(s.originShieldRegion)) {
-      throw new SettingsError('originShieldRegion', 'an AWS region such as "us-east-1", or "off"', s.originShieldRegion);
+      throw new SettingsError(
+        'originShieldRegion',
+        'an AWS region such as "us-east-1", or "off"',
+        s.originShieldRegion,
+      );
     }
   }
   if (!(s.rules.startsWith('/') || parseS3Url(s.rules) !== undefined)) {

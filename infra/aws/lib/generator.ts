@@ -22,7 +22,6 @@ const THROTTLES_ALARM_THRESHOLD = 10;
 /** Handled 5xx failures in five minutes: the same bar as `Errors`, a few are one bad source, a burst is not. */
 const FAILURES_ALARM_THRESHOLD = 5;
 
-
 export interface GeneratorProps {
   readonly settings: MarqueeSettings;
   readonly sources: s3.IBucket;
@@ -143,13 +142,15 @@ export class Generator extends Construct {
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
-      throttles: this.live.metricThrottles({ period: fiveMinutes, statistic: 'Sum' }).createAlarm(this, 'ThrottlesAlarm', {
-        alarmDescription: 'Generator (live) throttled invocations',
-        threshold: THROTTLES_ALARM_THRESHOLD,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
+      throttles: this.live
+        .metricThrottles({ period: fiveMinutes, statistic: 'Sum' })
+        .createAlarm(this, 'ThrottlesAlarm', {
+          alarmDescription: 'Generator (live) throttled invocations',
+          threshold: THROTTLES_ALARM_THRESHOLD,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
       duration: this.live.metricDuration({ period: fiveMinutes, statistic: 'p99' }).createAlarm(this, 'DurationAlarm', {
         alarmDescription: `Generator (live) p99 duration above ${DURATION_ALARM_SHARE * 100}% of its timeout`,
         threshold: Math.round(timeoutMs * DURATION_ALARM_SHARE),
@@ -173,7 +174,10 @@ function routing(
   settings: MarqueeSettings,
 ): Pick<lambda.AliasProps, 'version' | 'additionalVersions'> {
   if (settings.stableVersion === undefined) return { version: fn.currentVersion };
-  const stable = lambda.Version.fromVersionAttributes(scope, 'StableVersion', { lambda: fn, version: settings.stableVersion });
+  const stable = lambda.Version.fromVersionAttributes(scope, 'StableVersion', {
+    lambda: fn,
+    version: settings.stableVersion,
+  });
   if (settings.canaryWeight === 0) return { version: stable };
   return { version: stable, additionalVersions: [{ version: fn.currentVersion, weight: settings.canaryWeight }] };
 }

@@ -67,7 +67,7 @@ export class MarqueeStack extends Stack {
     new CfnOutput(this, 'DerivativesBucketName', { value: derivatives.bucketName });
     new CfnOutput(this, 'GeneratorFunctionName', { value: this.generator.function.functionName });
     new CfnOutput(this, 'GeneratorLiveVersion', {
-      description: 'The version this deploy published: the next canary\'s stableVersion once promoted',
+      description: "The version this deploy published: the next canary's stableVersion once promoted",
       value: this.generator.function.currentVersion.version,
     });
   }

@@ -40,7 +40,12 @@ export class Storage extends Construct {
         { id: 'noncurrent', noncurrentVersionExpiration: Duration.days(90) },
         { id: 'multipart', abortIncompleteMultipartUploadAfter: Duration.days(7) },
         // Studio uploads are proposals: a week to decide, then they go (promote by copying out of staging/).
-        { id: 'staging', prefix: PREFIX.staging, expiration: Duration.days(7), noncurrentVersionExpiration: Duration.days(1) },
+        {
+          id: 'staging',
+          prefix: PREFIX.staging,
+          expiration: Duration.days(7),
+          noncurrentVersionExpiration: Duration.days(1),
+        },
       ],
     });
 

@@ -7,7 +7,13 @@ const { stack, template } = synth(t, { priceClass: 'PriceClass_200' as never });
 const noShield = synth(t, { originShieldRegion: false });
 
 type Behavior = Record<string, unknown> & { PathPattern?: string };
-const config = (tpl = template): Record<string, unknown> & { CacheBehaviors: Behavior[]; DefaultCacheBehavior: Behavior; Origins: Record<string, unknown>[] } => {
+const config = (
+  tpl = template,
+): Record<string, unknown> & {
+  CacheBehaviors: Behavior[];
+  DefaultCacheBehavior: Behavior;
+  Origins: Record<string, unknown>[];
+} => {
   const dists = Object.values(tpl.findResources('AWS::CloudFront::Distribution'));
   return (dists[0] as { Properties: { DistributionConfig: never } }).Properties.DistributionConfig;
 };
@@ -65,7 +71,10 @@ t.test('/v1/artwork/*: artwork policy, Accept normaliser, no compression, GET/HE
     Compress: false,
     AllowedMethods: ['GET', 'HEAD'],
     FunctionAssociations: [
-      { EventType: 'viewer-request', FunctionARN: { 'Fn::GetAtt': [refOf(stack, stack.cdn.acceptNormaliser).Ref, 'FunctionARN'] } },
+      {
+        EventType: 'viewer-request',
+        FunctionARN: { 'Fn::GetAtt': [refOf(stack, stack.cdn.acceptNormaliser).Ref, 'FunctionARN'] },
+      },
     ],
   });
 });
@@ -118,10 +127,21 @@ t.test('the Accept normaliser deployed is the code under test', async () => {
   });
 });
 
-t.test('error responses: no minimum caching, so the origin\'s no-store decides', async (t) => {
-  const errors = config()['CustomErrorResponses'] as { ErrorCode: number; ErrorCachingMinTTL: number; ResponsePagePath?: string }[];
+t.test("error responses: no minimum caching, so the origin's no-store decides", async (t) => {
+  const errors = config()['CustomErrorResponses'] as {
+    ErrorCode: number;
+    ErrorCachingMinTTL: number;
+    ResponsePagePath?: string;
+  }[];
   for (const code of [400, 403, 404, 500, 502, 503, 504]) {
-    t.match(errors.find((e) => e.ErrorCode === code), { ErrorCachingMinTTL: 0 }, String(code));
+    t.match(
+      errors.find((e) => e.ErrorCode === code),
+      { ErrorCachingMinTTL: 0 },
+      String(code),
+    );
   }
-  t.notOk(errors.some((e) => e.ResponsePagePath !== undefined), 'no replacement pages');
+  t.notOk(
+    errors.some((e) => e.ResponsePagePath !== undefined),
+    'no replacement pages',
+  );
 });

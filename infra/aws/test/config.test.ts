@@ -27,16 +27,19 @@ t.test('context strings become typed settings', async (t) => {
     originShieldRegion: 'off',
     rules: 's3://cfg-bucket/marquee/rules.yaml',
   };
-  t.match(settingsFromContext((k) => context[k], zip), {
-    canaryWeight: 0.05,
-    stableVersion: '12',
-    generatorMemoryMiB: 3008,
-    minTasks: 1,
-    maxTasks: 4,
-    priceClass: 'PriceClass_All',
-    originShieldRegion: false,
-    rules: 's3://cfg-bucket/marquee/rules.yaml',
-  });
+  t.match(
+    settingsFromContext((k) => context[k], zip),
+    {
+      canaryWeight: 0.05,
+      stableVersion: '12',
+      generatorMemoryMiB: 3008,
+      minTasks: 1,
+      maxTasks: 4,
+      priceClass: 'PriceClass_All',
+      originShieldRegion: false,
+      rules: 's3://cfg-bucket/marquee/rules.yaml',
+    },
+  );
 });
 
 // Each bad value stops synth and names the setting, rather than deploying something surprising.

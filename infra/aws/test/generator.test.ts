@@ -83,18 +83,31 @@ t.test('alarms on the live alias: errors, throttles, p99 duration', async () => 
   ]);
   const toTopic = [{ Ref: Match.stringLikeRegexp('^Alarms') }];
   template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-    Namespace: 'AWS/Lambda', MetricName: 'Errors', Statistic: 'Sum', Dimensions: onLive, AlarmActions: toTopic,
+    Namespace: 'AWS/Lambda',
+    MetricName: 'Errors',
+    Statistic: 'Sum',
+    Dimensions: onLive,
+    AlarmActions: toTopic,
   });
   template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-    Namespace: 'AWS/Lambda', MetricName: 'Throttles', Statistic: 'Sum', Dimensions: onLive, AlarmActions: toTopic,
+    Namespace: 'AWS/Lambda',
+    MetricName: 'Throttles',
+    Statistic: 'Sum',
+    Dimensions: onLive,
+    AlarmActions: toTopic,
   });
   // 80 % of the 30 s timeout.
   template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-    Namespace: 'AWS/Lambda', MetricName: 'Duration', ExtendedStatistic: 'p99', Threshold: 24000, Dimensions: onLive, AlarmActions: toTopic,
+    Namespace: 'AWS/Lambda',
+    MetricName: 'Duration',
+    ExtendedStatistic: 'p99',
+    Threshold: 24000,
+    Dimensions: onLive,
+    AlarmActions: toTopic,
   });
 });
 
-t.test('logs go to the function\'s own group with a retention', async () => {
+t.test("logs go to the function's own group with a retention", async () => {
   release.template.hasResourceProperties('AWS::Lambda::Function', {
     LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('^GeneratorLogs') } },
   });

@@ -3,7 +3,11 @@ import { actionsOf, allStatements, refOf, resourceOf, synth } from './fixture.js
 
 // A canary deploy: the case with two versions behind the alias, where a grant on the function
 // or on a version (instead of the alias) would be easiest to get wrong.
-const { stack, template } = synth(t, { stableVersion: '3', canaryWeight: 0.25, rules: 's3://marquee-config/rules.yaml' });
+const { stack, template } = synth(t, {
+  stableVersion: '3',
+  canaryWeight: 0.25,
+  rules: 's3://marquee-config/rules.yaml',
+});
 const statements = allStatements(template);
 const taskRole = refOf(stack, stack.preprocessor.taskRole);
 const generatorRole = refOf(stack, stack.generator.role);
@@ -35,9 +39,7 @@ t.test('no statement grants a wildcard action', async (t) => {
 });
 
 t.test('lambda:InvokeFunction: only the task role, only on the live alias', async (t) => {
-  const invokes = statements.filter(({ statement }) =>
-    actionsOf(statement).some((a) => a.startsWith('lambda:Invoke')),
-  );
+  const invokes = statements.filter(({ statement }) => actionsOf(statement).some((a) => a.startsWith('lambda:Invoke')));
   t.equal(invokes.length, 1);
   t.same(invokes[0]?.roles, [taskRole]);
   t.same(invokes[0]?.statement['Resource'], aliasRef);
@@ -50,7 +52,11 @@ t.test('no resource policy lets anything else invoke the Generator', async () =>
 
 t.test('the Generator reads sources (and badges), writes derivatives, writes its logs: nothing else', async (t) => {
   t.same(statementsOf(generatorRole).map(withoutSid), [
-    { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [refOf(stack, stack.generator.logGroup).Ref, 'Arn'] } },
+    {
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Effect: 'Allow',
+      Resource: { 'Fn::GetAtt': [refOf(stack, stack.generator.logGroup).Ref, 'Arn'] },
+    },
     { Action: ['s3:GetObject', 's3:GetObjectVersion'], Effect: 'Allow', Resource: objects(sources, '/*') },
     { Action: 's3:ListBucket', Effect: 'Allow', Resource: { 'Fn::GetAtt': [sources, 'Arn'] } },
     { Action: 's3:PutObject', Effect: 'Allow', Resource: objects(derivatives, '/derivatives/*') },
@@ -80,7 +86,7 @@ t.test('the task role: invoke live, read catalog and rules, studio staging, read
   t.equal(role.Properties.ManagedPolicyArns, undefined);
 });
 
-t.test('no role other than the Generator\'s and the task role touches the buckets', async (t) => {
+t.test("no role other than the Generator's and the task role touches the buckets", async (t) => {
   for (const { policy, roles, statement } of statements) {
     const text = JSON.stringify(statement['Resource']);
     if (!text.includes(sources) && !text.includes(derivatives)) continue;
@@ -93,7 +99,9 @@ t.test('no role other than the Generator\'s and the task role touches the bucket
 });
 
 t.test('the execution role may read exactly the two generated secrets', async (t) => {
-  const secretReads = statements.filter(({ statement }) => actionsOf(statement).includes('secretsmanager:GetSecretValue'));
+  const secretReads = statements.filter(({ statement }) =>
+    actionsOf(statement).includes('secretsmanager:GetSecretValue'),
+  );
   t.same(
     secretReads.map(({ statement }) => statement['Resource']),
     [refOf(stack, stack.preprocessor.signingKey), refOf(stack, stack.preprocessor.studioToken)],

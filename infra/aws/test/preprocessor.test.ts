@@ -6,7 +6,10 @@ const { stack, template } = synth(t, { minTasks: 3, maxTasks: 12, requestsPerTar
 const container = (): Record<string, unknown> => {
   const defs = Object.values(template.findResources('AWS::ECS::TaskDefinition'));
   t.equal(defs.length, 1);
-  return (defs[0] as { Properties: { ContainerDefinitions: Record<string, unknown>[] } }).Properties.ContainerDefinitions[0] ?? {};
+  return (
+    (defs[0] as { Properties: { ContainerDefinitions: Record<string, unknown>[] } }).Properties
+      .ContainerDefinitions[0] ?? {}
+  );
 };
 
 t.test('a Fargate service in private subnets, no public IP, with rollback on failed deploys', async () => {
@@ -72,7 +75,8 @@ t.test('an internal ALB, open only to the VPC (CloudFront VPC origin), readiness
     ],
   });
   for (const sg of Object.values(template.findResources('AWS::EC2::SecurityGroup'))) {
-    const ingress = (sg as { Properties: { SecurityGroupIngress?: { CidrIp?: unknown }[] } }).Properties.SecurityGroupIngress ?? [];
+    const ingress =
+      (sg as { Properties: { SecurityGroupIngress?: { CidrIp?: unknown }[] } }).Properties.SecurityGroupIngress ?? [];
     for (const rule of ingress) t.not(rule.CidrIp, '0.0.0.0/0', 'nothing open to the internet');
   }
   template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
@@ -87,7 +91,9 @@ t.test('the ALB refuses /metrics', async () => {
   template.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
     Priority: 1,
     Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/metrics', '/metrics/*'] } }],
-    Actions: [Match.objectLike({ Type: 'fixed-response', FixedResponseConfig: Match.objectLike({ StatusCode: '404' }) })],
+    Actions: [
+      Match.objectLike({ Type: 'fixed-response', FixedResponseConfig: Match.objectLike({ StatusCode: '404' }) }),
+    ],
   });
 });
 

@@ -16,7 +16,9 @@ for (const [name, ref] of Object.entries(buckets)) {
   t.test(`${name}: encrypted, public access blocked, owner-enforced`, async (t) => {
     const resource = resourceOf(template, ref.Ref);
     t.match(resource.Properties, {
-      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
       PublicAccessBlockConfiguration: {
         BlockPublicAcls: true,
         BlockPublicPolicy: true,
@@ -50,11 +52,18 @@ t.test('sources are versioned (the catalog pins versions); derivatives are not',
 });
 
 t.test('studio uploads under staging/ expire; published sources do not', async (t) => {
-  const rules = (resourceOf(template, buckets.sources.Ref).Properties.LifecycleConfiguration as { Rules: Array<Record<string, unknown>> }).Rules;
+  const rules = (
+    resourceOf(template, buckets.sources.Ref).Properties.LifecycleConfiguration as {
+      Rules: Array<Record<string, unknown>>;
+    }
+  ).Rules;
   const staging = rules.filter((r) => r.Prefix === 'staging/');
   t.equal(staging.length, 1);
   t.equal(staging[0]?.ExpirationInDays, 7);
-  t.notOk(rules.some((r) => r.ExpirationInDays !== undefined && r.Prefix !== 'staging/'), 'no current-version expiry outside staging/');
+  t.notOk(
+    rules.some((r) => r.ExpirationInDays !== undefined && r.Prefix !== 'staging/'),
+    'no current-version expiry outside staging/',
+  );
 });
 
 t.test('derivatives expire after the configured days', async () => {

@@ -39,7 +39,11 @@ function execArgvFor(memoryMb: number): string[] {
 
 function exitReason(code: number | null, signal: NodeJS.Signals | null): string {
   if (signal !== null) {
-    const names: Partial<Record<NodeJS.Signals, string>> = { SIGKILL: 'killed', SIGABRT: 'aborted', SIGSEGV: 'segmentation fault' };
+    const names: Partial<Record<NodeJS.Signals, string>> = {
+      SIGKILL: 'killed',
+      SIGABRT: 'aborted',
+      SIGSEGV: 'segmentation fault',
+    };
     return `Runtime exited with error: signal: ${names[signal] ?? signal}`;
   }
   if (code === 0) return 'Runtime exited without providing a reason';
@@ -86,7 +90,9 @@ export class Environment {
         if (message.type === 'init-error') resolve(message.error);
       };
       this.child.on('message', onMessage);
-      this.child.once('exit', (code, signal) => resolve({ errorType: 'Runtime.ExitError', errorMessage: exitReason(code, signal) }));
+      this.child.once('exit', (code, signal) =>
+        resolve({ errorType: 'Runtime.ExitError', errorMessage: exitReason(code, signal) }),
+      );
     });
     this.child.on('message', (message: unknown) => {
       if (isChildMessage(message)) this.onMessage(message);
@@ -123,16 +129,28 @@ export class Environment {
       void this.kill();
       return { kind: 'init', error: initError, logTail: this.tail };
     }
-    if (this.dead) return { kind: 'crash', error: { errorType: 'Runtime.ExitError', errorMessage: 'Runtime exited' }, logTail: this.tail };
+    if (this.dead)
+      return {
+        kind: 'crash',
+        error: { errorType: 'Runtime.ExitError', errorMessage: 'Runtime exited' },
+        logTail: this.tail,
+      };
 
     const { timeoutMs } = this.config;
     const outcome = new Promise<Outcome>((resolve) => (this.current = resolve));
-    this.child.send({ type: 'invoke', requestId, payload, deadline: Date.now() + timeoutMs, invokedFunctionArn }, (err) => {
-      // The channel closed under us (the process is exiting): answer now rather than at the timeout.
-      if (err && this.current) {
-        this.current({ kind: 'crash', error: { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${requestId} Error: Runtime exited` }, logTail: this.tail });
-      }
-    });
+    this.child.send(
+      { type: 'invoke', requestId, payload, deadline: Date.now() + timeoutMs, invokedFunctionArn },
+      (err) => {
+        // The channel closed under us (the process is exiting): answer now rather than at the timeout.
+        if (err && this.current) {
+          this.current({
+            kind: 'crash',
+            error: { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${requestId} Error: Runtime exited` },
+            logTail: this.tail,
+          });
+        }
+      },
+    );
     const settled = await this.withTimer(outcome, timeoutMs);
     this.current = undefined;
     return settled === 'timeout' ? this.timedOut(requestId, timeoutMs) : settled;

@@ -81,7 +81,8 @@ function integerIn(what: string, value: number, min: number, max: number): numbe
 
 function handlerPath(name: string, handler: string): string {
   const path = handler.startsWith('file:') ? fileURLToPath(handler) : handler;
-  if (!isAbsolute(path)) throw new Error(`local lambda: function ${name}: handler must be an absolute path, got "${handler}"`);
+  if (!isAbsolute(path))
+    throw new Error(`local lambda: function ${name}: handler must be an absolute path, got "${handler}"`);
   if (!existsSync(path)) throw new Error(`local lambda: function ${name}: handler module not found: ${path}`);
   return path;
 }
@@ -102,7 +103,9 @@ function lambdaEnv(
   inherit: boolean,
 ): Record<string, string> {
   const module = basename(fn.handler, extname(fn.handler));
-  const own = Object.fromEntries(Object.entries(extra).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  const own = Object.fromEntries(
+    Object.entries(extra).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
   return {
     ...baseEnv(inherit),
     AWS_LAMBDA_FUNCTION_NAME: fn.name,
@@ -128,7 +131,8 @@ export function resolveFunctions(options: LocalLambdaOptions): ResolvedFunction[
   const region = options.region ?? DEFAULTS.region;
   const defaultConcurrency = integerIn('concurrency', options.concurrency ?? DEFAULTS.concurrency, 1, 1000);
   return names.map((name) => {
-    if (!FUNCTION_NAME.test(name)) throw new Error(`local lambda: invalid function name "${name}" (Lambda allows [A-Za-z0-9_-]{1,64})`);
+    if (!FUNCTION_NAME.test(name))
+      throw new Error(`local lambda: invalid function name "${name}" (Lambda allows [A-Za-z0-9_-]{1,64})`);
     const fn = options.functions[name] as LocalFunctionOptions;
     const resolved = {
       name,

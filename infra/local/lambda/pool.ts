@@ -41,7 +41,15 @@ export interface Invocation {
 export class FunctionPool {
   private readonly environments = new Set<Environment>();
   private readonly queue: Invocation[] = [];
-  private readonly counts = { invocations: 0, coldStarts: 0, throttles: 0, timeouts: 0, crashes: 0, outOfMemory: 0, errors: 0 };
+  private readonly counts = {
+    invocations: 0,
+    coldStarts: 0,
+    throttles: 0,
+    timeouts: 0,
+    crashes: 0,
+    outOfMemory: 0,
+    errors: 0,
+  };
   private closed = false;
 
   constructor(private readonly config: PoolConfig) {}
@@ -77,7 +85,8 @@ export class FunctionPool {
   /** Waits up to `graceMs` for running invocations, then kills every environment. */
   async close(graceMs: number): Promise<void> {
     this.closed = true;
-    if (this.queue.length > 0) this.config.logger.warn({ fn: this.config.functionName, dropped: this.queue.length }, 'dropping queued events');
+    if (this.queue.length > 0)
+      this.config.logger.warn({ fn: this.config.functionName, dropped: this.queue.length }, 'dropping queued events');
     this.queue.length = 0;
     const deadline = Date.now() + graceMs;
     while (this.stats().busy > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -111,7 +120,9 @@ export class FunctionPool {
 
   private async run(env: Environment, invocation: Invocation): Promise<Outcome> {
     this.counts.invocations++;
-    const outcome = limitResponse(await env.invoke(invocation.requestId, invocation.payload, invocation.invokedFunctionArn));
+    const outcome = limitResponse(
+      await env.invoke(invocation.requestId, invocation.payload, invocation.invokedFunctionArn),
+    );
     this.record(env, invocation, outcome);
     this.release(env);
     return outcome;
@@ -120,7 +131,12 @@ export class FunctionPool {
   private record(env: Environment, invocation: Invocation, outcome: Outcome): void {
     if (outcome.kind === 'ok') return;
     this.counts.errors++;
-    const fields = { fn: this.config.functionName, env: env.id, requestId: invocation.requestId, errorType: outcome.error.errorType };
+    const fields = {
+      fn: this.config.functionName,
+      env: env.id,
+      requestId: invocation.requestId,
+      errorType: outcome.error.errorType,
+    };
     if (outcome.kind === 'timeout') {
       this.counts.timeouts++;
       this.config.logger.warn(fields, 'invocation timed out: environment killed');
@@ -130,7 +146,10 @@ export class FunctionPool {
     } else if (outcome.kind === 'oom') {
       this.counts.crashes++;
       this.counts.outOfMemory++;
-      this.config.logger.warn({ ...fields, rssMb: outcome.rssMb, limitMb: outcome.limitMb }, 'environment over its memory: killed');
+      this.config.logger.warn(
+        { ...fields, rssMb: outcome.rssMb, limitMb: outcome.limitMb },
+        'environment over its memory: killed',
+      );
     } else if (outcome.kind === 'init') {
       this.config.logger.warn({ ...fields, reason: outcome.error.errorMessage }, 'environment failed to initialise');
     }

@@ -32,14 +32,20 @@ function errorBody(err: unknown): FunctionErrorBody {
 function initErrorBody(err: unknown, handlerName: string): FunctionErrorBody {
   const code = (err as { code?: unknown } | null)?.code;
   if (code === 'ERR_MODULE_NOT_FOUND') {
-    return { ...errorBody(err), errorType: 'Runtime.ImportModuleError', errorMessage: `Error: Cannot find module '${handlerName}'` };
+    return {
+      ...errorBody(err),
+      errorType: 'Runtime.ImportModuleError',
+      errorMessage: `Error: Cannot find module '${handlerName}'`,
+    };
   }
   if (err instanceof SyntaxError) return { ...errorBody(err), errorType: 'Runtime.UserCodeSyntaxError' };
   return errorBody(err);
 }
 
 async function loadHandler(modulePath: string, exportName: string): Promise<Handler> {
-  const mod = (await import(pathToFileURL(modulePath).href)) as Record<string, unknown> & { default?: Record<string, unknown> };
+  const mod = (await import(pathToFileURL(modulePath).href)) as Record<string, unknown> & {
+    default?: Record<string, unknown>;
+  };
   const fn = mod[exportName] ?? mod.default?.[exportName];
   if (typeof fn !== 'function') {
     throw Object.assign(new Error(`${basename(modulePath)}.${exportName} is undefined or not exported`), {
@@ -100,7 +106,8 @@ async function invoke(handler: Handler, message: InvokeMessage): Promise<void> {
 
 async function main(): Promise<void> {
   const [modulePath, exportName = 'handler'] = process.argv.slice(2);
-  if (modulePath === undefined || !isAbsolute(modulePath)) throw new Error('runtime: expected an absolute handler module path');
+  if (modulePath === undefined || !isAbsolute(modulePath))
+    throw new Error('runtime: expected an absolute handler module path');
   // The endpoint going away (even killed) closes the channel: never outlive it.
   process.on('disconnect', () => process.exit(0));
 

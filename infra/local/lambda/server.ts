@@ -6,7 +6,13 @@ import { FunctionPool, type LambdaCounters } from './pool.js';
 import type { Outcome } from './environment.js';
 import { isJsonText } from './json.js';
 import { canWatchMemory } from './memory.js';
-import { DEFAULTS, defaultLogger, resolveFunctions, type LocalLambdaOptions, type ResolvedFunction } from './options.js';
+import {
+  DEFAULTS,
+  defaultLogger,
+  resolveFunctions,
+  type LocalLambdaOptions,
+  type ResolvedFunction,
+} from './options.js';
 import { LOCAL_ACCOUNT_ID, LOG_TAIL_BYTES, MAX_EVENT_REQUEST_BYTES, MAX_SYNC_REQUEST_BYTES } from './limits.js';
 
 export interface LambdaStats extends LambdaCounters {
@@ -55,7 +61,13 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | u
 }
 
 /** A Lambda service error, shaped for the AWS SDK's restJson1 parser (`x-amzn-ErrorType` names the exception). */
-function serviceError(res: ServerResponse, status: number, type: string, body: Record<string, unknown>, requestId: string): void {
+function serviceError(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  body: Record<string, unknown>,
+  requestId: string,
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json',
@@ -75,7 +87,11 @@ function throttled(res: ServerResponse, requestId: string): void {
     res,
     429,
     'TooManyRequestsException',
-    { __type: 'TooManyRequestsException', message: 'Rate Exceeded.', Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' },
+    {
+      __type: 'TooManyRequestsException',
+      message: 'Rate Exceeded.',
+      Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded',
+    },
     requestId,
   );
 }
@@ -129,7 +145,8 @@ export async function startLocalLambda(options: LocalLambdaOptions): Promise<Loc
   const logger = options.logger ?? defaultLogger();
   const region = options.region ?? DEFAULTS.region;
   const functions = new Map(resolveFunctions(options).map((fn) => [fn.name, fn]));
-  if (!canWatchMemory()) logger.warn('no /proc here: function memory bounds only the V8 heap, not the whole environment');
+  if (!canWatchMemory())
+    logger.warn('no /proc here: function memory bounds only the V8 heap, not the whole environment');
   const pools = new Map<string, FunctionPool>();
   for (const fn of functions.values()) {
     pools.set(
@@ -165,7 +182,13 @@ export async function startLocalLambda(options: LocalLambdaOptions): Promise<Loc
     }
     if (req.method !== 'POST' || !invoke) {
       req.resume();
-      return userError(res, 404, 'UnknownOperationException', `Unknown operation ${req.method ?? ''} ${url.pathname}`, requestId);
+      return userError(
+        res,
+        404,
+        'UnknownOperationException',
+        `Unknown operation ${req.method ?? ''} ${url.pathname}`,
+        requestId,
+      );
     }
 
     const typeHeader = req.headers['x-amz-invocation-type'] ?? 'RequestResponse';
@@ -177,23 +200,51 @@ export async function startLocalLambda(options: LocalLambdaOptions): Promise<Loc
     const fn = functions.get(ref.name);
     if (pool === undefined || fn === undefined) return notFound(res, ref, requestId);
     if (type === undefined) {
-      return userError(res, 400, 'InvalidParameterValueException', `Unsupported invocation type: ${String(typeHeader)}`, requestId);
+      return userError(
+        res,
+        400,
+        'InvalidParameterValueException',
+        `Unsupported invocation type: ${String(typeHeader)}`,
+        requestId,
+      );
     }
     if (body === undefined) {
       const limit = type === 'Event' ? MAX_EVENT_REQUEST_BYTES : MAX_SYNC_REQUEST_BYTES;
-      return userError(res, 413, 'RequestTooLargeException', `Request must be smaller than ${limit} bytes for the InvokeFunction operation`, requestId);
+      return userError(
+        res,
+        413,
+        'RequestTooLargeException',
+        `Request must be smaller than ${limit} bytes for the InvokeFunction operation`,
+        requestId,
+      );
     }
     const payload = body.toString('utf8');
     // Checked, not parsed: the runtime parses it once, for the handler (see json.ts).
     if (payload.length > 0 && !isJsonText(payload)) {
       return userError(res, 400, 'InvalidRequestContentException', 'Could not parse request body into json', requestId);
     }
-    await dispatch(res, { fn, pool, type, payload, requestId, arn: arnOf(fn.name, qualifier ?? undefined), tail: req.headers['x-amz-log-type'] === 'Tail' });
+    await dispatch(res, {
+      fn,
+      pool,
+      type,
+      payload,
+      requestId,
+      arn: arnOf(fn.name, qualifier ?? undefined),
+      tail: req.headers['x-amz-log-type'] === 'Tail',
+    });
   }
 
   async function dispatch(
     res: ServerResponse,
-    call: { fn: ResolvedFunction; pool: FunctionPool; type: InvocationType; payload: string; requestId: string; arn: string; tail: boolean },
+    call: {
+      fn: ResolvedFunction;
+      pool: FunctionPool;
+      type: InvocationType;
+      payload: string;
+      requestId: string;
+      arn: string;
+      tail: boolean;
+    },
   ): Promise<void> {
     const { fn, pool, requestId } = call;
     if (call.type === 'DryRun') {
@@ -214,12 +265,21 @@ export async function startLocalLambda(options: LocalLambdaOptions): Promise<Loc
     }
     const outcome = await running;
     const durationMs = performance.now() - started;
-    logger.debug({ fn: fn.name, requestId, durationMs, outcome: outcome.kind, maxMemoryMb: outcome.maxMemoryMb }, 'invocation done');
+    logger.debug(
+      { fn: fn.name, requestId, durationMs, outcome: outcome.kind, maxMemoryMb: outcome.maxMemoryMb },
+      'invocation done',
+    );
     invokeReply(res, outcome, requestId, call.tail ? logResult(outcome, requestId, durationMs, fn) : undefined);
   }
 
   function notFound(res: ServerResponse, ref: FunctionRef, requestId: string): void {
-    serviceError(res, 404, 'ResourceNotFoundException', { Type: 'User', Message: `Function not found: ${arnOf(ref.name, ref.qualifier)}` }, requestId);
+    serviceError(
+      res,
+      404,
+      'ResourceNotFoundException',
+      { Type: 'User', Message: `Function not found: ${arnOf(ref.name, ref.qualifier)}` },
+      requestId,
+    );
   }
 
   const server = createServer((req, res) => {
@@ -227,7 +287,14 @@ export async function startLocalLambda(options: LocalLambdaOptions): Promise<Loc
     handle(req, res, requestId).catch((err: unknown) => {
       logger.error({ err, requestId }, 'local lambda request failed');
       if (res.headersSent) res.destroy();
-      else serviceError(res, 500, 'ServiceException', { Type: 'Service', message: 'Internal error in the local Lambda endpoint' }, requestId);
+      else
+        serviceError(
+          res,
+          500,
+          'ServiceException',
+          { Type: 'Service', message: 'Internal error in the local Lambda endpoint' },
+          requestId,
+        );
     });
   });
   // Invocations may legitimately run as long as the longest function timeout.
@@ -245,7 +312,18 @@ export async function startLocalLambda(options: LocalLambdaOptions): Promise<Loc
     url: `http://${host}:${port}`,
     port,
     stats() {
-      const total: LambdaStats = { invocations: 0, coldStarts: 0, throttles: 0, timeouts: 0, crashes: 0, outOfMemory: 0, errors: 0, environments: 0, busy: 0, functions: {} };
+      const total: LambdaStats = {
+        invocations: 0,
+        coldStarts: 0,
+        throttles: 0,
+        timeouts: 0,
+        crashes: 0,
+        outOfMemory: 0,
+        errors: 0,
+        environments: 0,
+        busy: 0,
+        functions: {},
+      };
       for (const [name, pool] of pools) {
         const counters = pool.stats();
         total.functions[name] = counters;

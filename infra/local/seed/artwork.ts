@@ -48,7 +48,8 @@ function blobPath(rng: Random, cx: number, cy: number, radius: number): string {
     return [cx + Math.cos(angle) * r, cy + Math.sin(angle) * r * 1.15] as const;
   });
   const at = (i: number): readonly [number, number] => points[i % n] as readonly [number, number];
-  const mid = (i: number): string => `${((at(i)[0] + at(i + 1)[0]) / 2).toFixed(1)},${((at(i)[1] + at(i + 1)[1]) / 2).toFixed(1)}`;
+  const mid = (i: number): string =>
+    `${((at(i)[0] + at(i + 1)[0]) / 2).toFixed(1)},${((at(i)[1] + at(i + 1)[1]) / 2).toFixed(1)}`;
   let d = `M${mid(0)}`;
   for (let i = 1; i <= n; i++) d += ` Q${at(i)[0].toFixed(1)},${at(i)[1].toFixed(1)} ${mid(i)}`;
   return `${d} Z`;
@@ -78,7 +79,11 @@ function backgroundSvg(rng: Random, type: PhotoType, hue: number): { svg: string
   const sx = focal.x * width;
   const sy = focal.y * height;
   const radius = Math.min(width, height) * rng.between(0.14, 0.2);
-  const sun = { x: rng.between(0.1, 0.9) * width, y: rng.between(0.05, 0.35) * height, r: rng.between(0.25, 0.45) * width };
+  const sun = {
+    x: rng.between(0.1, 0.9) * width,
+    y: rng.between(0.05, 0.35) * height,
+    r: rng.between(0.25, 0.45) * width,
+  };
   let bokeh = '';
   for (let i = 0; i < 14; i++) {
     bokeh +=

@@ -8,7 +8,8 @@ export type Badge = keyof typeof BADGE_KEYS;
 /** Badge side: overlays are scaled by the renderer, so one size serves every output. */
 export const BADGE_SIZE = 256;
 
-const RED = '<linearGradient id="red" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="#f0202a"/><stop offset="1" stop-color="#a8060e"/></linearGradient>';
+const RED =
+  '<linearGradient id="red" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="#f0202a"/><stop offset="1" stop-color="#a8060e"/></linearGradient>';
 
 const BADGE_SVG: Record<Badge, string> = {
   top10:

@@ -28,7 +28,8 @@ async function main(): Promise<void> {
   });
   if (values.endpoint === undefined) throw new Error('--endpoint is required');
   const titles = readInteger(values.titles, 1, MAX_TITLES);
-  if (titles === undefined) throw new ConfigError([configProblem('--titles', `an integer from 1 to ${MAX_TITLES}`, values.titles)]);
+  if (titles === undefined)
+    throw new ConfigError([configProblem('--titles', `an integer from 1 to ${MAX_TITLES}`, values.titles)]);
   const { LOG_LEVEL } = readEnv(SeedEnv);
   const logger = pino({ name: 'seed', level: LOG_LEVEL });
   const client = localS3Client(values.endpoint);
@@ -36,8 +37,17 @@ async function main(): Promise<void> {
     await client.send(new CreateBucketCommand({ Bucket: values.bucket })).catch((err: unknown) => {
       if (!(err instanceof BucketAlreadyOwnedByYou)) throw err;
     });
-    const { catalog, seeded } = await seedSamples({ client, sourcesBucket: values.bucket, titles, force: values.force, logger });
-    logger.info({ bucket: values.bucket, seeded, titles: Object.keys(catalog.titles).length }, seeded ? 'seed done' : 'catalog present: nothing to do (use --force)');
+    const { catalog, seeded } = await seedSamples({
+      client,
+      sourcesBucket: values.bucket,
+      titles,
+      force: values.force,
+      logger,
+    });
+    logger.info(
+      { bucket: values.bucket, seeded, titles: Object.keys(catalog.titles).length },
+      seeded ? 'seed done' : 'catalog present: nothing to do (use --force)',
+    );
   } finally {
     client.destroy();
   }

@@ -3,7 +3,16 @@ import type { Logger } from 'pino';
 import { renderLogo, renderPhoto, renderPhotoBase } from './artwork.js';
 import { BADGE_KEYS, renderBadge, type Badge } from './badges.js';
 import { CATALOG_KEY, type Catalog, type CatalogArtwork, type CatalogTitle } from './catalog.js';
-import { ARTWORK_SOURCES, ARTWORK_TYPES, LOGO_FOCAL, TITLE_NAMES, planTitle, sourceKey, type ArtworkType, type TitlePlan } from './titles.js';
+import {
+  ARTWORK_SOURCES,
+  ARTWORK_TYPES,
+  LOGO_FOCAL,
+  TITLE_NAMES,
+  planTitle,
+  sourceKey,
+  type ArtworkType,
+  type TitlePlan,
+} from './titles.js';
 
 export interface SeedOptions {
   client: S3Client;
@@ -50,15 +59,24 @@ async function readCatalog(client: S3Client, bucket: string): Promise<Catalog | 
 }
 
 /** Renders and uploads every locale of one title's artwork type; answers the catalog entries. */
-async function seedArtwork(client: S3Client, bucket: string, plan: TitlePlan, type: ArtworkType): Promise<Record<string, CatalogArtwork>> {
+async function seedArtwork(
+  client: S3Client,
+  bucket: string,
+  plan: TitlePlan,
+  type: ArtworkType,
+): Promise<Record<string, CatalogArtwork>> {
   const { width, height, format } = ARTWORK_SOURCES[type];
   const base = type === 'logo' ? undefined : await renderPhotoBase(plan, type);
   const entries: Record<string, CatalogArtwork> = {};
   for (const locale of plan.locales) {
-    const body = type === 'logo' || base === undefined ? await renderLogo(plan, locale) : await renderPhoto(base, locale);
+    const body =
+      type === 'logo' || base === undefined ? await renderLogo(plan, locale) : await renderPhoto(base, locale);
     const key = sourceKey(plan.id, type, locale);
-    await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: CONTENT_TYPE[format] }));
-    const focal = base !== undefined ? (plan.photoFocal ? base.focal : undefined) : plan.logoFocal ? LOGO_FOCAL : undefined;
+    await client.send(
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: CONTENT_TYPE[format] }),
+    );
+    const focal =
+      base !== undefined ? (plan.photoFocal ? base.focal : undefined) : plan.logoFocal ? LOGO_FOCAL : undefined;
     entries[locale] = { source: key, version: '1', ...(focal ? { focal } : {}), width, height };
   }
   return entries;
@@ -89,7 +107,9 @@ export async function seedSamples(options: SeedOptions): Promise<SeedResult> {
   const artwork = await mapLimit(jobs, PARALLEL, ({ plan, type }) => seedArtwork(client, bucket, plan, type));
   await mapLimit(Object.keys(BADGE_KEYS) as Badge[], PARALLEL, async (badge) => {
     const body = await renderBadge(badge);
-    await client.send(new PutObjectCommand({ Bucket: bucket, Key: BADGE_KEYS[badge], Body: body, ContentType: 'image/png' }));
+    await client.send(
+      new PutObjectCommand({ Bucket: bucket, Key: BADGE_KEYS[badge], Body: body, ContentType: 'image/png' }),
+    );
   });
 
   const titles: Record<string, CatalogTitle> = {};
@@ -100,7 +120,12 @@ export async function seedSamples(options: SeedOptions): Promise<SeedResult> {
   const catalog: Catalog = { version: 1, titles };
   // The catalog goes last: an interrupted seed leaves no catalog, so the next start seeds again.
   await client.send(
-    new PutObjectCommand({ Bucket: bucket, Key: CATALOG_KEY, Body: JSON.stringify(catalog, null, 2), ContentType: 'application/json' }),
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: CATALOG_KEY,
+      Body: JSON.stringify(catalog, null, 2),
+      ContentType: 'application/json',
+    }),
   );
   const images = artwork.reduce((n, entries) => n + Object.keys(entries).length, 0);
   logger?.info({ bucket, titles: count, images, ms: Math.round(performance.now() - started) }, 'seeded sample artwork');

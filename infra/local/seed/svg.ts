@@ -4,7 +4,10 @@
 export const FONT_FAMILY = "'DejaVu Sans'";
 
 export function escapeXml(text: string): string {
-  return text.replace(/[<>&'"]/g, (c) => `&${{ '<': 'lt', '>': 'gt', '&': 'amp', "'": 'apos', '"': 'quot' }[c] as string};`);
+  return text.replace(
+    /[<>&'"]/g,
+    (c) => `&${{ '<': 'lt', '>': 'gt', '&': 'amp', "'": 'apos', '"': 'quot' }[c] as string};`,
+  );
 }
 
 /** `#rrggbb` from hue (any degrees), saturation and lightness (0..100). */
@@ -17,7 +20,9 @@ export function hsl(hue: number, saturation: number, lightness: number): string 
   const channel = (t0: number): string => {
     const t = t0 < 0 ? t0 + 1 : t0 > 1 ? t0 - 1 : t0;
     const v = t < 1 / 6 ? p + (q - p) * 6 * t : t < 1 / 2 ? q : t < 2 / 3 ? p + (q - p) * (2 / 3 - t) * 6 : p;
-    return Math.round(v * 255).toString(16).padStart(2, '0');
+    return Math.round(v * 255)
+      .toString(16)
+      .padStart(2, '0');
   };
   return `#${channel(h + 1 / 3)}${channel(h)}${channel(h - 1 / 3)}`;
 }

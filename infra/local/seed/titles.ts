@@ -2,12 +2,36 @@ import type { CatalogFocal } from './catalog.js';
 
 /** Invented titles: no real show is named here. */
 export const TITLE_NAMES = [
-  'The Long Night', 'Harbour Lights', 'Cinder & Salt', 'The Quiet Orbit', 'Northbound',
-  'A House of Paper Birds', 'Low Tide Society', 'The Cartographer', 'Velvet Static', 'Ember Valley',
-  'Glass Meridian', 'The Last Lighthouse', 'Foxglove Road', 'Midnight Ledger', 'Saltwater Kings',
-  'The Ninth Winter', 'Copper Skies', 'Little Hours', 'The Orchard Heist', 'Paper Moons',
-  'Signal & Noise', 'The Drowned Choir', 'Atlas of Small Things', 'Wolves of Marrow Bay', 'The Tin Astronomer',
-  'Beneath the Boulevard', 'Sunday Assassins', 'The Lantern Keepers', 'Frostline', 'Echo Parade',
+  'The Long Night',
+  'Harbour Lights',
+  'Cinder & Salt',
+  'The Quiet Orbit',
+  'Northbound',
+  'A House of Paper Birds',
+  'Low Tide Society',
+  'The Cartographer',
+  'Velvet Static',
+  'Ember Valley',
+  'Glass Meridian',
+  'The Last Lighthouse',
+  'Foxglove Road',
+  'Midnight Ledger',
+  'Saltwater Kings',
+  'The Ninth Winter',
+  'Copper Skies',
+  'Little Hours',
+  'The Orchard Heist',
+  'Paper Moons',
+  'Signal & Noise',
+  'The Drowned Choir',
+  'Atlas of Small Things',
+  'Wolves of Marrow Bay',
+  'The Tin Astronomer',
+  'Beneath the Boulevard',
+  'Sunday Assassins',
+  'The Lantern Keepers',
+  'Frostline',
+  'Echo Parade',
 ] as const;
 
 /** First title id: 8 digits, as catalog ids are. */
@@ -43,7 +67,8 @@ export interface TitlePlan {
  */
 export function planTitle(index: number): TitlePlan {
   const name = TITLE_NAMES[index];
-  if (name === undefined) throw new RangeError(`seed: at most ${TITLE_NAMES.length} titles, asked for title #${index + 1}`);
+  if (name === undefined)
+    throw new RangeError(`seed: at most ${TITLE_NAMES.length} titles, asked for title #${index + 1}`);
   const locales = ['en'];
   if (index % 3 !== 2) locales.push('fr');
   if (index % 2 === 0) locales.push('pt-BR');

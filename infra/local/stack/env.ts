@@ -6,10 +6,25 @@ export const LocalStackEnv = Type.Object({
   HOST: Type.String({ default: '127.0.0.1', description: 'where the Preprocessor listens' }),
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'the Preprocessor (0: any free port)' }),
   MARQUEE_LOCAL_S3_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 4569, description: 'the local S3' }),
-  MARQUEE_LOCAL_LAMBDA_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9001, description: 'the local Lambda endpoint' }),
+  MARQUEE_LOCAL_LAMBDA_PORT: Type.Integer({
+    minimum: 0,
+    maximum: 65535,
+    default: 9001,
+    description: 'the local Lambda endpoint',
+  }),
   MARQUEE_DATA_DIR: Type.String({ default: '.data', description: "s3rver's objects" }),
-  MARQUEE_LOCAL_LAMBDA_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1000, default: 4, description: 'Generator environments' }),
-  MARQUEE_LOCAL_LAMBDA_TIMEOUT_S: Type.Integer({ minimum: 1, maximum: 900, default: 30, description: 'per invocation, as Lambda' }),
+  MARQUEE_LOCAL_LAMBDA_CONCURRENCY: Type.Integer({
+    minimum: 1,
+    maximum: 1000,
+    default: 4,
+    description: 'Generator environments',
+  }),
+  MARQUEE_LOCAL_LAMBDA_TIMEOUT_S: Type.Integer({
+    minimum: 1,
+    maximum: 900,
+    default: 30,
+    description: 'per invocation, as Lambda',
+  }),
   MARQUEE_LOCAL_LAMBDA_MEMORY_MB: Type.Integer({
     minimum: 128,
     maximum: 10240,

@@ -35,7 +35,9 @@ log.info(
       `${u}/v1/artwork/boxshot/80000001/342x513.auto?locale=pt-BR`,
       `${u}/v1/artwork/billboard/80000002/1280x720.webp?locale=fr`,
       `${u}/v1/artwork/boxshot/80000003/300.avif (snaps with a 308)`,
-      stack.studioTokenGenerated ? `${u}/studio (token: ${stack.studioToken})` : `${u}/studio (token: MARQUEE_STUDIO_TOKEN)`,
+      stack.studioTokenGenerated
+        ? `${u}/studio (token: ${stack.studioToken})`
+        : `${u}/studio (token: MARQUEE_STUDIO_TOKEN)`,
       `${u}/metrics`,
     ],
   },

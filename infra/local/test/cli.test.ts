@@ -19,9 +19,29 @@ function alive(pid: number): boolean {
 
 /** Starts the CLI (from source, through tsx) and waits for its "listening" log line. */
 async function startCli(t: Tap): Promise<{ cli: ChildProcess; url: string }> {
-  const cli = spawn(process.execPath, ['--import', 'tsx', CLI, '--port', '0', '--concurrency', '2', '--handler', FIXTURE, '--export', 'echo', '--name', 'echo', '--memory', '256'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const cli = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      CLI,
+      '--port',
+      '0',
+      '--concurrency',
+      '2',
+      '--handler',
+      FIXTURE,
+      '--export',
+      'echo',
+      '--name',
+      'echo',
+      '--memory',
+      '256',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   t.teardown(() => {
     if (cli.exitCode === null && cli.signalCode === null) cli.kill('SIGKILL');
   });
@@ -37,7 +57,12 @@ interface Tap {
 }
 
 async function invokePid(url: string): Promise<number> {
-  const client = new LambdaClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
+  const client = new LambdaClient({
+    endpoint: url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    maxAttempts: 1,
+  });
   try {
     const out = await client.send(new InvokeCommand({ FunctionName: 'echo', Payload: Buffer.from('{}') }));
     return (JSON.parse(Buffer.from(out.Payload ?? new Uint8Array()).toString()) as { pid: number }).pid;
@@ -70,7 +95,9 @@ t.test('environments do not outlive an endpoint that is killed outright', async 
 });
 
 t.test('a bad option stops the CLI with a usage message', async (t) => {
-  const cli = spawn(process.execPath, ['--import', 'tsx', CLI, '--handler', 'relative/nope.mjs'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const cli = spawn(process.execPath, ['--import', 'tsx', CLI, '--handler', 'relative/nope.mjs'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   cli.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   await once(cli, 'exit');

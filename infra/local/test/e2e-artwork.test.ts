@@ -134,7 +134,11 @@ t.test('one spelling per image: every other spelling is sent to it', async (t) =
   for (const file of spellings) {
     const res = await get(`/v1/artwork/boxshot/80000001/${file}?v=1&utm=x&locale=en`);
     t.equal(res.status, 308, file);
-    t.equal(res.headers.location, '/v1/artwork/boxshot/80000001/342x513.jpg?locale=en&v=1', `${file}: canonical location`);
+    t.equal(
+      res.headers.location,
+      '/v1/artwork/boxshot/80000001/342x513.jpg?locale=en&v=1',
+      `${file}: canonical location`,
+    );
   }
   const logo = await get('/v1/artwork/logo/80000003/300.png');
   t.equal(logo.status, 308, 'a W-only logo is spelled WxH');
@@ -146,7 +150,10 @@ t.test('one spelling per image: every other spelling is sent to it', async (t) =
 
 t.test('artwork is read-only: other methods get 405 with Allow', async (t) => {
   for (const method of ['POST', 'PUT', 'DELETE', 'PATCH'] as const) {
-    const res = await request(`${stack.url}/v1/artwork/boxshot/80000001/342x513.jpg`, { method, body: method === 'DELETE' ? null : 'x' });
+    const res = await request(`${stack.url}/v1/artwork/boxshot/80000001/342x513.jpg`, {
+      method,
+      body: method === 'DELETE' ? null : 'x',
+    });
     const body = Buffer.from(await res.body.arrayBuffer());
     t.equal(res.statusCode, 405, method);
     t.equal(res.headers.allow, 'GET, HEAD');
@@ -199,7 +206,9 @@ t.test('ETag and 304; second request is a cache hit', async (t) => {
 
 t.test('20 concurrent identical misses cause exactly one invocation', async (t) => {
   const before = stack.lambda.stats().invocations;
-  const replies = await Promise.all(Array.from({ length: 20 }, () => get('/v1/artwork/billboard/80000006/960x540.webp')));
+  const replies = await Promise.all(
+    Array.from({ length: 20 }, () => get('/v1/artwork/billboard/80000006/960x540.webp')),
+  );
   t.equal(stack.lambda.stats().invocations - before, 1);
   t.ok(replies.every((r) => r.status === 200));
   const caches = replies.map((r) => r.headers['x-cache']);
@@ -251,25 +260,32 @@ t.test('malformed URLs: each a 4xx problem+json', async (t) => {
   t.ok(huge.status >= 400 && huge.status < 500, `huge URL: ${huge.status}`);
 });
 
-t.test('rules: a strict type says which sizes are allowed; a broken file is refused and the last good rules serve on', async (t) => {
-  // Resolved (and remembered) under the old rules first: new rules must not be answered from memory.
-  t.equal((await get('/v1/artwork/billboard/80000002/1000x563.jpg')).status, 308);
-  const doc = YAML.parse(defaultRules) as { types: Record<string, { sizePolicy?: string; sizes: string[] }> };
-  doc.types.billboard!.sizePolicy = 'strict';
-  await writeFile(rulesFile, YAML.stringify(doc));
-  await stack.app.rulesStore.reload();
-  const strict = await get('/v1/artwork/billboard/80000002/1000x563.jpg');
-  const body = assertProblem(t, strict, 400);
-  t.equal(body.code, 'SIZE_NOT_ALLOWED');
-  for (const size of doc.types.billboard!.sizes) t.match(String(body.detail), size, `names ${size}`);
+t.test(
+  'rules: a strict type says which sizes are allowed; a broken file is refused and the last good rules serve on',
+  async (t) => {
+    // Resolved (and remembered) under the old rules first: new rules must not be answered from memory.
+    t.equal((await get('/v1/artwork/billboard/80000002/1000x563.jpg')).status, 308);
+    const doc = YAML.parse(defaultRules) as { types: Record<string, { sizePolicy?: string; sizes: string[] }> };
+    doc.types.billboard!.sizePolicy = 'strict';
+    await writeFile(rulesFile, YAML.stringify(doc));
+    await stack.app.rulesStore.reload();
+    const strict = await get('/v1/artwork/billboard/80000002/1000x563.jpg');
+    const body = assertProblem(t, strict, 400);
+    t.equal(body.code, 'SIZE_NOT_ALLOWED');
+    for (const size of doc.types.billboard!.sizes) t.match(String(body.detail), size, `names ${size}`);
 
-  await writeFile(rulesFile, 'version: 1\ntypes:\n  boxshot: [this is: not valid\n');
-  await stack.app.rulesStore.reload();
-  t.ok(stack.app.rulesStore.status().lastError, 'the store reports the refused file');
-  const still = await get('/v1/artwork/billboard/80000002/1000x563.jpg');
-  t.equal((JSON.parse(still.body.toString()) as Problem).code, 'SIZE_NOT_ALLOWED', 'the last good rules are still in force');
-  t.equal((await get('/v1/artwork/boxshot/80000001/342x513.jpg')).status, 200);
-});
+    await writeFile(rulesFile, 'version: 1\ntypes:\n  boxshot: [this is: not valid\n');
+    await stack.app.rulesStore.reload();
+    t.ok(stack.app.rulesStore.status().lastError, 'the store reports the refused file');
+    const still = await get('/v1/artwork/billboard/80000002/1000x563.jpg');
+    t.equal(
+      (JSON.parse(still.body.toString()) as Problem).code,
+      'SIZE_NOT_ALLOWED',
+      'the last good rules are still in force',
+    );
+    t.equal((await get('/v1/artwork/boxshot/80000001/342x513.jpg')).status, 200);
+  },
+);
 
 t.test('after all of it the stack is healthy and ready', async (t) => {
   t.equal((await get('/healthz')).status, 200);

@@ -98,7 +98,10 @@ t.test(
       await page.fill('#size-input', size);
       await page.click('#size-add');
     }
-    t.same(await page.$$eval('#sizes li[data-size]', (els: PageElement[]) => els.map((el) => el.getAttribute('data-size'))), ['300x450', '400x225']);
+    t.same(
+      await page.$$eval('#sizes li[data-size]', (els: PageElement[]) => els.map((el) => el.getAttribute('data-size'))),
+      ['300x450', '400x225'],
+    );
 
     // Formats: JPEG is on by default; add WebP.
     await page.check('#fmt-webp');
@@ -121,7 +124,11 @@ t.test(
     const box = await page.locator('#source-preview').boundingBox();
     if (!box) throw new Error('the source preview has no box');
     await page.mouse.click(box.x + box.width * 0.3, box.y + box.height * 0.25);
-    t.match((await page.textContent('#focal-info')) ?? '', /^Focal point 0\.3\d*, 0\.2\d*/, 'the click sets the focal point');
+    t.match(
+      (await page.textContent('#focal-info')) ?? '',
+      /^Focal point 0\.3\d*, 0\.2\d*/,
+      'the click sets the focal point',
+    );
 
     // Wait for both rows: the proposal and the current rules, rendered for the focal point.
     await page.waitForSelector('#proposed[data-state="done"]', { state: 'attached', timeout: TILE_TIMEOUT_MS });
@@ -180,10 +187,13 @@ t.test(
       const res = await fetch('/studio/api/catalog');
       return (await res.json()) as { titles: Array<{ id: string; artwork: Record<string, Record<string, unknown>> }> };
     });
-    const multi = catalog.titles.find((title) => Object.keys(title.artwork.boxshot ?? {}).length > 1) ?? catalog.titles[0];
+    const multi =
+      catalog.titles.find((title) => Object.keys(title.artwork.boxshot ?? {}).length > 1) ?? catalog.titles[0];
     await page.selectOption('#title', multi?.id ?? '');
     await page.waitForSelector('#proposed[data-state="done"]', { state: 'attached', timeout: TILE_TIMEOUT_MS });
-    const locales = await page.$$eval('#locales button', (els: PageElement[]) => els.map((el) => el.getAttribute('data-locale') ?? ''));
+    const locales = await page.$$eval('#locales button', (els: PageElement[]) =>
+      els.map((el) => el.getAttribute('data-locale') ?? ''),
+    );
     t.ok(locales.length > 0, `the title's locales are offered (${locales.join(', ')})`);
     const other = locales.find((locale) => !/^en/i.test(locale));
     if (other) {
@@ -193,13 +203,20 @@ t.test(
       await page.waitForSelector('#rules[data-state="done"]', { state: 'attached', timeout: TILE_TIMEOUT_MS });
       const signedSources = new Set(renderUrls.slice(before).map((url) => url.searchParams.get('src')));
       t.ok(signedSources.size >= 1, 'the locale was rendered');
-      const sources = new Set(await page.$$eval('#proposed .tile, #rules .tile', (els: PageElement[]) => els.map((el) => el.getAttribute('data-src'))));
+      const sources = new Set(
+        await page.$$eval('#proposed .tile, #rules .tile', (els: PageElement[]) =>
+          els.map((el) => el.getAttribute('data-src')),
+        ),
+      );
       t.equal(sources.size, 1, 'one source for the locale');
       t.match([...sources][0], new RegExp(other, 'i'), `tiles render the ${other} artwork`);
       const sizes = await page.$$eval('#proposed .tile', (els: PageElement[]) =>
         els.map((el) => {
           const img = el.querySelector<PageImage>('img');
-          return { asked: `${el.getAttribute('data-w')}x${el.getAttribute('data-h')}`, natural: img ? `${img.naturalWidth}x${img.naturalHeight}` : 'failed' };
+          return {
+            asked: `${el.getAttribute('data-w')}x${el.getAttribute('data-h')}`,
+            natural: img ? `${img.naturalWidth}x${img.naturalHeight}` : 'failed',
+          };
         }),
       );
       for (const tile of sizes) t.equal(tile.natural, tile.asked, `${other} ${tile.asked}`);

@@ -33,7 +33,10 @@ export async function harness(
     stdout,
     stderr,
     functions: Object.fromEntries(
-      Object.entries(functions).map(([name, fn]) => [name, { handler: FIXTURE, exportName: name, timeoutMs: 10_000, ...fn }]),
+      Object.entries(functions).map(([name, fn]) => [
+        name,
+        { handler: FIXTURE, exportName: name, timeoutMs: 10_000, ...fn },
+      ]),
     ),
   });
   t.teardown(() => lambda.close());

@@ -1,6 +1,12 @@
 import t from 'tap';
 import { request } from 'node:http';
-import { GetFunctionCommand, InvokeCommand, ResourceNotFoundException, TooManyRequestsException, RequestTooLargeException } from '@aws-sdk/client-lambda';
+import {
+  GetFunctionCommand,
+  InvokeCommand,
+  ResourceNotFoundException,
+  TooManyRequestsException,
+  RequestTooLargeException,
+} from '@aws-sdk/client-lambda';
 import { MAX_SYNC_REQUEST_BYTES, MAX_SYNC_RESPONSE_BYTES } from '../lambda/index.js';
 import { GENERATOR_RUNTIME } from '@marquee/shared';
 import { harness, json } from './helpers.js';
@@ -58,9 +64,16 @@ t.test('beyond the concurrency limit the SDK raises TooManyRequestsException', a
   while (h.lambda.stats().busy < concurrency) await new Promise((resolve) => setTimeout(resolve, 10));
   const err = await h.invoke('slow', { ms: 1 }).catch((e: unknown) => e);
   t.type(err, TooManyRequestsException);
-  t.match(err, { name: 'TooManyRequestsException', Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded', $metadata: { httpStatusCode: 429 } });
+  t.match(err, {
+    name: 'TooManyRequestsException',
+    Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded',
+    $metadata: { httpStatusCode: 429 },
+  });
   const done = await Promise.all(running);
-  t.ok(done.every((out) => out.StatusCode === 200 && out.FunctionError === undefined), 'the running invocations complete');
+  t.ok(
+    done.every((out) => out.StatusCode === 200 && out.FunctionError === undefined),
+    'the running invocations complete',
+  );
   t.match(h.lambda.stats(), { throttles: 1, coldStarts: concurrency, invocations: concurrency });
 });
 
@@ -111,7 +124,9 @@ t.test('a request payload over 6 MB is refused with 413', async (t) => {
   const payload = Buffer.alloc(MAX_SYNC_REQUEST_BYTES + 1, 0x20);
   payload[0] = 0x22;
   payload[payload.length - 1] = 0x22;
-  const err = await h.client.send(new InvokeCommand({ FunctionName: 'echo', Payload: payload })).catch((e: unknown) => e);
+  const err = await h.client
+    .send(new InvokeCommand({ FunctionName: 'echo', Payload: payload }))
+    .catch((e: unknown) => e);
   t.type(err, RequestTooLargeException);
   t.match(err, { $metadata: { httpStatusCode: 413 } });
   t.equal(h.lambda.stats().invocations, 0);
@@ -144,7 +159,11 @@ t.test('DryRun answers 204 and Event answers 202 then runs', async (t) => {
   const event = await h.invoke('logs', { id: 'async-1' }, { InvocationType: 'Event' });
   t.equal(event.StatusCode, 202);
   while (!h.output().includes('async-1')) await new Promise((resolve) => setTimeout(resolve, 20));
-  t.match(JSON.parse(h.output().trim().split('\n').at(-1) ?? ''), { msg: 'hello from the function', id: 'async-1' }, 'stdout passes through');
+  t.match(
+    JSON.parse(h.output().trim().split('\n').at(-1) ?? ''),
+    { msg: 'hello from the function', id: 'async-1' },
+    'stdout passes through',
+  );
 });
 
 t.test('LogType Tail returns the log tail', async (t) => {
@@ -161,7 +180,9 @@ t.test('callback-style handlers work', async (t) => {
 
 t.test('invalid JSON is a 400 InvalidRequestContentException', async (t) => {
   const h = await harness(t, { echo: {} });
-  const err = await h.client.send(new InvokeCommand({ FunctionName: 'echo', Payload: Buffer.from('{nope') })).catch((e: unknown) => e);
+  const err = await h.client
+    .send(new InvokeCommand({ FunctionName: 'echo', Payload: Buffer.from('{nope') }))
+    .catch((e: unknown) => e);
   t.match(err, { name: 'InvalidRequestContentException', $metadata: { httpStatusCode: 400 } });
 });
 

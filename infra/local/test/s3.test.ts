@@ -10,13 +10,17 @@ t.test('the S3 SDK works against the local S3', async (t) => {
   t.teardown(() => client.destroy());
 
   const body = Buffer.from('hello');
-  await client.send(new PutObjectCommand({ Bucket: 'marquee-sources', Key: 'a/b.txt', Body: body, ContentType: 'text/plain' }));
+  await client.send(
+    new PutObjectCommand({ Bucket: 'marquee-sources', Key: 'a/b.txt', Body: body, ContentType: 'text/plain' }),
+  );
   const got = await client.send(new GetObjectCommand({ Bucket: 'marquee-sources', Key: 'a/b.txt' }));
   t.equal(got.ContentType, 'text/plain');
   t.equal(await got.Body?.transformToString(), 'hello');
   const list = await client.send(new ListObjectsV2Command({ Bucket: 'marquee-derivatives' }));
   t.equal(list.KeyCount ?? 0, 0, 'every configured bucket exists');
-  const missing = await client.send(new GetObjectCommand({ Bucket: 'marquee-sources', Key: 'nope' })).catch((e: unknown) => e);
+  const missing = await client
+    .send(new GetObjectCommand({ Bucket: 'marquee-sources', Key: 'nope' }))
+    .catch((e: unknown) => e);
   t.type(missing, NoSuchKey);
 });
 
@@ -27,7 +31,12 @@ t.test('a default-configured S3 client (as the Generator builds one) can read ob
   const writer = localS3Client(s3.endpoint);
   t.teardown(() => writer.destroy());
   await writer.send(new PutObjectCommand({ Bucket: 'marquee-sources', Key: 'k', Body: Buffer.from('x') }));
-  const reader = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: LOCAL_S3_CREDENTIALS });
+  const reader = new S3Client({
+    endpoint: s3.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: LOCAL_S3_CREDENTIALS,
+  });
   t.teardown(() => reader.destroy());
   const got = await reader.send(new GetObjectCommand({ Bucket: 'marquee-sources', Key: 'k' }));
   t.equal(await got.Body?.transformToString(), 'x');

@@ -11,7 +11,10 @@ const TITLES = 6;
 
 async function fetch(client: S3Client, key: string): Promise<{ body: Buffer; contentType: string | undefined }> {
   const object = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
-  return { body: Buffer.from(await (object.Body?.transformToByteArray() ?? new Uint8Array())), contentType: object.ContentType };
+  return {
+    body: Buffer.from(await (object.Body?.transformToByteArray() ?? new Uint8Array())),
+    contentType: object.ContentType,
+  };
 }
 
 async function setup(t: Test): Promise<S3Client> {
@@ -40,21 +43,46 @@ t.test('seeds titles, locales, artwork and badges; a second run keeps them', asy
 
   const titles = Object.values(catalog.titles);
   t.ok(titles.every((title) => title.name.length > 0 && Array.isArray(title.flags)));
-  t.ok(titles.some((title) => title.flags.includes('top10')), 'some titles are top 10');
-  t.ok(titles.some((title) => title.flags.includes('new')), 'some titles are new');
-  t.ok(titles.some((title) => title.flags.length === 0), 'some titles have no flags');
+  t.ok(
+    titles.some((title) => title.flags.includes('top10')),
+    'some titles are top 10',
+  );
+  t.ok(
+    titles.some((title) => title.flags.includes('new')),
+    'some titles are new',
+  );
+  t.ok(
+    titles.some((title) => title.flags.length === 0),
+    'some titles have no flags',
+  );
   const locales = (title: (typeof titles)[number]) => Object.keys(title.artwork.boxshot ?? {});
-  t.ok(titles.every((title) => locales(title).includes('en')), 'every title has en');
+  t.ok(
+    titles.every((title) => locales(title).includes('en')),
+    'every title has en',
+  );
   t.ok(titles.some((title) => locales(title).includes('fr')));
   t.ok(titles.some((title) => locales(title).includes('pt-BR')));
-  t.ok(titles.some((title) => locales(title).includes('pt') && !locales(title).includes('pt-BR')), 'a pt-only title exercises the fallback');
+  t.ok(
+    titles.some((title) => locales(title).includes('pt') && !locales(title).includes('pt-BR')),
+    'a pt-only title exercises the fallback',
+  );
 
   const title1 = catalog.titles['80000001'];
-  t.match(title1?.artwork.boxshot?.en, { source: 'titles/80000001/boxshot/en.jpg', version: '1', width: 1000, height: 1500 });
+  t.match(title1?.artwork.boxshot?.en, {
+    source: 'titles/80000001/boxshot/en.jpg',
+    version: '1',
+    width: 1000,
+    height: 1500,
+  });
   t.match(title1?.artwork.boxshot?.en?.focal, { x: Number, y: Number });
-  const artworks = titles.flatMap((title) => Object.values(title.artwork).flatMap((byLocale) => Object.values(byLocale)));
+  const artworks = titles.flatMap((title) =>
+    Object.values(title.artwork).flatMap((byLocale) => Object.values(byLocale)),
+  );
   const withFocal = artworks.filter((a) => a.focal !== undefined);
-  t.ok(withFocal.length > artworks.length / 2 && withFocal.length < artworks.length, 'most artworks, not all, have a focal point');
+  t.ok(
+    withFocal.length > artworks.length / 2 && withFocal.length < artworks.length,
+    'most artworks, not all, have a focal point',
+  );
   t.ok(withFocal.every((a) => a.focal && a.focal.x >= 0 && a.focal.x <= 1 && a.focal.y >= 0 && a.focal.y <= 1));
 
   const again = await seedSamples({ client, sourcesBucket: BUCKET, titles: TITLES });
@@ -65,7 +93,11 @@ t.test('seeds titles, locales, artwork and badges; a second run keeps them', asy
 t.test('the images are real, photo-like and as the catalog says', async (t) => {
   const client = shared;
   const { catalog } = first;
-  const expected = { boxshot: ['jpeg', 1000, 1500], billboard: ['jpeg', 1920, 1080], logo: ['png', 1200, 400] } as const;
+  const expected = {
+    boxshot: ['jpeg', 1000, 1500],
+    billboard: ['jpeg', 1920, 1080],
+    logo: ['png', 1200, 400],
+  } as const;
   const seen = new Set<string>();
   for (const title of Object.values(catalog.titles)) {
     for (const [type, byLocale] of Object.entries(title.artwork)) {
@@ -73,19 +105,33 @@ t.test('the images are real, photo-like and as the catalog says', async (t) => {
         const { body, contentType } = await fetch(client, artwork.source);
         const meta = await sharp(body).metadata();
         const [format, width, height] = expected[type as keyof typeof expected];
-        t.match({ format: meta.format, width: meta.width, height: meta.height }, { format, width, height }, artwork.source);
+        t.match(
+          { format: meta.format, width: meta.width, height: meta.height },
+          { format, width, height },
+          artwork.source,
+        );
         t.equal(contentType, format === 'png' ? 'image/png' : 'image/jpeg');
         if (type === 'logo') t.equal(meta.hasAlpha, true, 'logos are transparent');
         seen.add(createHash('sha256').update(body).digest('hex'));
         if (type !== 'logo') {
           // Not flat colour: every channel varies across the image.
           const { channels } = await sharp(body).stats();
-          t.ok(channels.every((c) => c.stdev > 12), `${artwork.source} has texture`);
+          t.ok(
+            channels.every((c) => c.stdev > 12),
+            `${artwork.source} has texture`,
+          );
         }
       }
     }
   }
-  t.equal(seen.size, Object.values(catalog.titles).reduce((n, title) => n + Object.values(title.artwork).reduce((m, l) => m + Object.keys(l).length, 0), 0), 'every image differs');
+  t.equal(
+    seen.size,
+    Object.values(catalog.titles).reduce(
+      (n, title) => n + Object.values(title.artwork).reduce((m, l) => m + Object.keys(l).length, 0),
+      0,
+    ),
+    'every image differs',
+  );
   for (const key of Object.values(BADGE_KEYS)) {
     const meta = await sharp((await fetch(client, key)).body).metadata();
     t.match(meta, { format: 'png', width: 256, height: 256, hasAlpha: true }, key);

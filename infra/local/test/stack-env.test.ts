@@ -19,7 +19,11 @@ async function start(env: Record<string, string>): Promise<{ code: number | null
 }
 
 t.test('a bad variable is one line naming it and what it expects, exit 1, no stack trace', async (t) => {
-  const res = await start({ PORT: '0x10', MARQUEE_LOCAL_LAMBDA_MEMORY_MB: '64', MARQUEE_LOCAL_LAMBDA_CONCURRENCY: ' 4' });
+  const res = await start({
+    PORT: '0x10',
+    MARQUEE_LOCAL_LAMBDA_MEMORY_MB: '64',
+    MARQUEE_LOCAL_LAMBDA_CONCURRENCY: ' 4',
+  });
   t.equal(res.code, 1);
   const lines = res.stderr.trim().split('\n');
   t.equal(lines.length, 3, 'every bad variable at once');

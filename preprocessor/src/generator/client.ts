@@ -57,7 +57,15 @@ const PUBLIC_DETAIL: Partial<Record<ErrorCode, string>> = {
   INVALID_SPEC: 'The image spec was refused by the Generator.',
 };
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+]);
 
 function errorName(err: unknown): string {
   return (err as { name?: string })?.name ?? '';
@@ -130,7 +138,11 @@ export class GeneratorClient {
   async ping(timeoutMs = 2000): Promise<boolean> {
     try {
       await this.lambda.send(
-        new InvokeCommand({ FunctionName: this.opts.functionName, Qualifier: this.opts.qualifier, InvocationType: 'DryRun' }),
+        new InvokeCommand({
+          FunctionName: this.opts.functionName,
+          Qualifier: this.opts.qualifier,
+          InvocationType: 'DryRun',
+        }),
         { abortSignal: AbortSignal.timeout(timeoutMs) },
       );
       return true;
@@ -197,7 +209,9 @@ export class GeneratorClient {
       // The Preprocessor built the spec and chose the source: the Generator refusing either is a
       // fault on this side of the API (502), not the client's request (400/403).
       const served: ErrorCode = code === 'INVALID_SPEC' || code === 'SOURCE_NOT_ALLOWED' ? 'GENERATOR_FAILED' : code;
-      throw new MarqueeError(served, PUBLIC_DETAIL[code] ?? `${ERRORS[served].title}.`, { cause: new Error(`${code}: ${message}`) });
+      throw new MarqueeError(served, PUBLIC_DETAIL[code] ?? `${ERRORS[served].title}.`, {
+        cause: new Error(`${code}: ${message}`),
+      });
     }
     return result;
   }
@@ -216,7 +230,9 @@ export class GeneratorClient {
       });
     }
     this.opts.metrics.generatorErrors.inc({ code: 'GENERATOR_FAILED' });
-    return new MarqueeError('GENERATOR_FAILED', `The Generator call failed (${errorName(err) || 'error'}).`, { cause: err });
+    return new MarqueeError('GENERATOR_FAILED', `The Generator call failed (${errorName(err) || 'error'}).`, {
+      cause: err,
+    });
   }
 
   /** The image bytes: inline, or read back from the derivatives bucket within the same deadline. */
@@ -233,7 +249,8 @@ export class GeneratorClient {
       let size = 0;
       for await (const chunk of out.Body as AsyncIterable<Buffer>) {
         size += chunk.length;
-        if (size > MAX_DERIVATIVE_BYTES) throw new MarqueeError('OUTPUT_TOO_LARGE', 'The rendered image is too large to serve.');
+        if (size > MAX_DERIVATIVE_BYTES)
+          throw new MarqueeError('OUTPUT_TOO_LARGE', 'The rendered image is too large to serve.');
         chunks.push(chunk);
       }
       return { ...image, body: Buffer.concat(chunks) };

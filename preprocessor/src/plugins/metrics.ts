@@ -26,8 +26,16 @@ export function createMetrics() {
       labelNames: ['result'] as const,
       registers: [registry],
     }),
-    cacheBytes: new Gauge({ name: 'marquee_cache_bytes', help: 'Bytes of images in the output cache', registers: [registry] }),
-    cacheEntries: new Gauge({ name: 'marquee_cache_entries', help: 'Images in the output cache', registers: [registry] }),
+    cacheBytes: new Gauge({
+      name: 'marquee_cache_bytes',
+      help: 'Bytes of images in the output cache',
+      registers: [registry],
+    }),
+    cacheEntries: new Gauge({
+      name: 'marquee_cache_entries',
+      help: 'Images in the output cache',
+      registers: [registry],
+    }),
     invocations: new Counter({
       name: 'marquee_generator_invocations_total',
       help: 'Generator invocations by outcome (ok, error, throttled, failed)',
@@ -40,15 +48,27 @@ export function createMetrics() {
       labelNames: ['code'] as const,
       registers: [registry],
     }),
-    coldStarts: new Counter({ name: 'marquee_generator_cold_starts_total', help: 'Generator cold starts seen in results', registers: [registry] }),
+    coldStarts: new Counter({
+      name: 'marquee_generator_cold_starts_total',
+      help: 'Generator cold starts seen in results',
+      registers: [registry],
+    }),
     generatorDuration: new Histogram({
       name: 'marquee_generator_duration_seconds',
       help: 'Generator invocation time as seen by the Preprocessor',
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
       registers: [registry],
     }),
-    inFlight: new Gauge({ name: 'marquee_generator_in_flight', help: 'Generator invocations in flight', registers: [registry] }),
-    queued: new Gauge({ name: 'marquee_generator_queued', help: 'Renders waiting for an in-flight slot', registers: [registry] }),
+    inFlight: new Gauge({
+      name: 'marquee_generator_in_flight',
+      help: 'Generator invocations in flight',
+      registers: [registry],
+    }),
+    queued: new Gauge({
+      name: 'marquee_generator_queued',
+      help: 'Renders waiting for an in-flight slot',
+      registers: [registry],
+    }),
     shed: new Counter({
       name: 'marquee_shed_total',
       help: 'Requests shed with 503 by reason (in_flight, event_loop, throttled)',

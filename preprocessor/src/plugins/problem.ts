@@ -77,17 +77,25 @@ export const problemPlugin = fp(
         request.log.info({ code: 'INVALID_PARAMETER' }, err.message);
         return sendProblem(request, reply, 'INVALID_PARAMETER', err.message);
       }
-      const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+      const status =
+        typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
       if (status < 500) {
         request.log.info({ code: err.code }, err.message);
         return sendProblem(request, reply, codeForStatus(status), err.message, { status });
       }
       request.log.error({ err }, 'unhandled error');
-      return sendProblem(request, reply, 'INTERNAL', 'Internal error; the request id names it in the logs.', { status });
+      return sendProblem(request, reply, 'INTERNAL', 'Internal error; the request id names it in the logs.', {
+        status,
+      });
     });
 
     app.setNotFoundHandler((request, reply) =>
-      sendProblem(request, reply, 'NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]?.slice(0, 200)}`),
+      sendProblem(
+        request,
+        reply,
+        'NOT_FOUND',
+        `No route for ${request.method} ${request.url.split('?')[0]?.slice(0, 200)}`,
+      ),
     );
   },
   { fastify: '5.x', name: 'marquee-problem' },

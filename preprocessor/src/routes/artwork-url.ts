@@ -12,7 +12,14 @@ export interface ArtworkFile {
 /** Digits per dimension: 5 is already past any allowed size; longer is noise, not a request. */
 const MAX_DIMENSION_DIGITS = 5;
 const FILE_PATTERN = /^(\d{1,5})(?:x(\d{1,5}))?(?:@(\d)x)?\.([a-z0-9]{1,5})$/;
-const EXTS: Record<string, ArtworkExt> = { jpg: 'jpg', jpeg: 'jpg', png: 'png', webp: 'webp', avif: 'avif', auto: 'auto' };
+const EXTS: Record<string, ArtworkExt> = {
+  jpg: 'jpg',
+  jpeg: 'jpg',
+  png: 'png',
+  webp: 'webp',
+  avif: 'avif',
+  auto: 'auto',
+};
 
 function invalid(message: string): MarqueeError {
   return new MarqueeError('INVALID_PARAMETER', message);

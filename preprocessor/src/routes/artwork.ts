@@ -53,20 +53,22 @@ export const artworkRoutes: FastifyPluginAsyncTypebox = async (app) => {
       // Only `auto` depends on Accept: explicit formats share one entry whatever the client sends.
       const memoKey = `${type}/${titleId}/${file}?${query.locale ?? ''}&${query.v ?? ''}${parsed.ext === 'auto' ? `#${request.headers.accept ?? ''}` : ''}`;
       const memoised = memo.get(state, memoKey);
-      const resolution = memoised ?? resolveArtwork(
-        { rules: state.rules, catalog: state.catalog, sourcesBucket: app.config.sourcesBucket },
-        {
-          type,
-          titleId,
-          width: parsed.width,
-          ...(parsed.height !== undefined ? { height: parsed.height } : {}),
-          dpr: parsed.dpr,
-          ext: parsed.ext,
-          ...(request.headers.accept !== undefined ? { accept: request.headers.accept } : {}),
-          ...(query.locale !== undefined ? { locale: query.locale } : {}),
-          ...(query.v !== undefined ? { v: query.v } : {}),
-        },
-      );
+      const resolution =
+        memoised ??
+        resolveArtwork(
+          { rules: state.rules, catalog: state.catalog, sourcesBucket: app.config.sourcesBucket },
+          {
+            type,
+            titleId,
+            width: parsed.width,
+            ...(parsed.height !== undefined ? { height: parsed.height } : {}),
+            dpr: parsed.dpr,
+            ext: parsed.ext,
+            ...(request.headers.accept !== undefined ? { accept: request.headers.accept } : {}),
+            ...(query.locale !== undefined ? { locale: query.locale } : {}),
+            ...(query.v !== undefined ? { v: query.v } : {}),
+          },
+        );
       if (!memoised) memo.set(state, memoKey, resolution);
 
       reply.header('x-content-type-options', 'nosniff');

@@ -25,7 +25,9 @@ function specOf(value: unknown): ImageSpec {
   try {
     return parseImageSpec(value);
   } catch (err) {
-    throw new MarqueeError('INVALID_PARAMETER', err instanceof Error ? err.message : 'invalid parameters', { cause: err });
+    throw new MarqueeError('INVALID_PARAMETER', err instanceof Error ? err.message : 'invalid parameters', {
+      cause: err,
+    });
   }
 }
 

@@ -1,7 +1,13 @@
 /** The artwork rules engine: documents, their store, and request resolution. */
 export * from './schema.js';
 export { parseRules, parseCatalog, RulesError, isRulesError } from './load.js';
-export { openDocument, isS3Location, MAX_DOCUMENT_BYTES, type DocumentSource, type DocumentSnapshot } from './source.js';
+export {
+  openDocument,
+  isS3Location,
+  MAX_DOCUMENT_BYTES,
+  type DocumentSource,
+  type DocumentSnapshot,
+} from './source.js';
 export * from './store.js';
 export * from './resolve.js';
 export { cacheControl } from './cache.js';

@@ -1,5 +1,14 @@
 import type { Fit, Format } from '@marquee/shared';
-import type { CachePolicy, CropPolicy, Ladder, OverlayRule, Rules, SizeClass, SizePolicy, TypeRules } from './schema.js';
+import type {
+  CachePolicy,
+  CropPolicy,
+  Ladder,
+  OverlayRule,
+  Rules,
+  SizeClass,
+  SizePolicy,
+  TypeRules,
+} from './schema.js';
 
 /**
  * A logical size as the rules write it (`WxH`, before the DPR multiplies it into output

@@ -1,4 +1,12 @@
-import { MarqueeError, MAX_OUTPUT_DIMENSION, specKey, type Format, type ImageSpec, type Overlay, type Source } from '@marquee/shared';
+import {
+  MarqueeError,
+  MAX_OUTPUT_DIMENSION,
+  specKey,
+  type Format,
+  type ImageSpec,
+  type Overlay,
+  type Source,
+} from '@marquee/shared';
 import { negotiateFormat } from './accept.js';
 import { cacheControl } from './cache.js';
 import { preview } from './load.js';
@@ -67,7 +75,10 @@ export function resolveArtwork(state: ResolveState, req: ArtworkRequest): Resolu
   const { rules, catalog } = state;
   checkRequest(rules, req);
   const type = typeModel(rules, req.type);
-  if (!type) throw new MarqueeError('UNKNOWN_TYPE', `unknown artwork type ${preview(req.type)}`, { extra: { types: typeNames(rules) } });
+  if (!type)
+    throw new MarqueeError('UNKNOWN_TYPE', `unknown artwork type ${preview(req.type)}`, {
+      extra: { types: typeNames(rules) },
+    });
   const title = own(catalog.titles, req.titleId);
   if (!title) throw new MarqueeError('UNKNOWN_TITLE', `unknown title ${req.titleId}`);
   const { locale, entry } = pickArtwork(rules, title, req);

@@ -177,7 +177,10 @@ export const RulesSchema = Type.Object(
       minItems: 1,
       errorMessage: 'expected a non-empty list of DPRs',
     }),
-    sizeClasses: Type.Array(SizeClassSchema, { minItems: 1, errorMessage: 'expected a non-empty list of size classes' }),
+    sizeClasses: Type.Array(SizeClassSchema, {
+      minItems: 1,
+      errorMessage: 'expected a non-empty list of size classes',
+    }),
     encoding: Type.Optional(EncodingMapSchema),
     cache: CachePolicySchema,
     types: map(TypeRulesSchema),

@@ -1,7 +1,15 @@
 import { MAX_OVERLAYS } from '@marquee/shared';
 import { RulesError } from './errors.js';
 import { isLocaleTag } from './locale.js';
-import { countRenders, DEFAULT_SIZE_POLICY, MAX_LADDER_RENDERS, parseAspect, parseSize, renderableSizes, tuningOf } from './model.js';
+import {
+  countRenders,
+  DEFAULT_SIZE_POLICY,
+  MAX_LADDER_RENDERS,
+  parseAspect,
+  parseSize,
+  renderableSizes,
+  tuningOf,
+} from './model.js';
 import type { Catalog, EncodingMap, Rules, TypeRules } from './schema.js';
 
 /** Artwork type names appear in URLs: one lower-case path segment. */
@@ -32,7 +40,8 @@ export function checkRules(rules: Rules, origin: string): void {
   if (names.length === 0) fail('/types', 'expected at least one artwork type');
   for (const name of names) {
     const path = `/types/${seg(name)}`;
-    if (!TYPE_NAME.test(name)) fail(path, `type names are lower-case URL segments like boxshot, got ${JSON.stringify(name)}`);
+    if (!TYPE_NAME.test(name))
+      fail(path, `type names are lower-case URL segments like boxshot, got ${JSON.stringify(name)}`);
     checkType(rules, rules.types[name] as TypeRules, path, classes, fail);
   }
 }
@@ -70,7 +79,8 @@ function checkSizeClasses(rules: Rules, fail: Fail): Set<string> {
     if (last && cls.maxWidth !== undefined) {
       fail(`${path}/maxWidth`, 'the last size class takes every larger width: leave out its maxWidth');
     }
-    if (!last && cls.maxWidth === undefined) fail(`${path}/maxWidth`, 'is required (only the last class is open-ended)');
+    if (!last && cls.maxWidth === undefined)
+      fail(`${path}/maxWidth`, 'is required (only the last class is open-ended)');
     if (cls.maxWidth !== undefined) {
       if (cls.maxWidth <= previous) fail(`${path}/maxWidth`, `expected more than ${previous} (classes ascend)`);
       previous = cls.maxWidth;
@@ -119,7 +129,10 @@ function checkType(rules: Rules, t: TypeRules, path: string, classes: Set<string
   if (overlays.length > MAX_OVERLAYS) fail(`${path}/overlays`, `at most ${MAX_OVERLAYS} overlays per type`);
   overlays.forEach((o, i) => {
     if (o.source.trim() === '' || o.source.startsWith('/')) {
-      fail(`${path}/overlays/${i}/source`, `expected a key in the sources bucket like badges/top10.png, got ${JSON.stringify(o.source)}`);
+      fail(
+        `${path}/overlays/${i}/source`,
+        `expected a key in the sources bucket like badges/top10.png, got ${JSON.stringify(o.source)}`,
+      );
     }
   });
 }
@@ -127,11 +140,17 @@ function checkType(rules: Rules, t: TypeRules, path: string, classes: Set<string
 /** `any` must say which sizes exist, and few enough of them: every one is a render an unsigned URL can cause. */
 function checkLadder(rules: Rules, t: TypeRules, path: string, fail: Fail): void {
   if (!t.ladder) {
-    fail(`${path}/ladder`, 'is required with sizePolicy: any (it bounds the sizes URLs can ask for), e.g. { minWidth: 100, ratio: 1.25 }');
+    fail(
+      `${path}/ladder`,
+      'is required with sizePolicy: any (it bounds the sizes URLs can ask for), e.g. { minWidth: 100, ratio: 1.25 }',
+    );
   }
   const renders = countRenders(renderableSizes(rules, t));
   if (renders > MAX_LADDER_RENDERS) {
-    fail(`${path}/ladder`, `allows ${renders} renders per title, locale and format, over the limit of ${MAX_LADDER_RENDERS}: raise minWidth or ratio`);
+    fail(
+      `${path}/ladder`,
+      `allows ${renders} renders per title, locale and format, over the limit of ${MAX_LADDER_RENDERS}: raise minWidth or ratio`,
+    );
   }
 }
 

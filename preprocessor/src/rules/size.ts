@@ -49,7 +49,8 @@ export function decideSize(type: TypeModel, width: number, height: number | unde
 function pictureIn(type: TypeModel, box: Size): Size {
   if (type.fit !== 'contain' && type.fit !== 'inside') return box;
   const { width: aw, height: ah } = type.aspect;
-  if (box.width * ah <= box.height * aw) return { width: box.width, height: Math.min(box.height, heightOn(type.aspect, box.width)) };
+  if (box.width * ah <= box.height * aw)
+    return { width: box.width, height: Math.min(box.height, heightOn(type.aspect, box.width)) };
   return { width: Math.max(1, Math.round((box.height * aw) / ah)), height: box.height };
 }
 

@@ -63,9 +63,14 @@ class FileDocument implements DocumentSource {
       return next === etag ? 'unchanged' : { text, etag: next };
     } catch (err) {
       if (err instanceof RulesError) throw err;
-      throw new RulesError(this.location, undefined, `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
-        cause: err,
-      });
+      throw new RulesError(
+        this.location,
+        undefined,
+        `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     }
   }
 }
@@ -81,7 +86,9 @@ class S3Document implements DocumentSource {
 
   async fetch(etag?: string): Promise<DocumentSnapshot | 'unchanged'> {
     try {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key, IfNoneMatch: etag }));
+      const res = await this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: this.key, IfNoneMatch: etag }),
+      );
       if (res.ContentLength !== undefined && res.ContentLength > MAX_DOCUMENT_BYTES) {
         (res.Body as { destroy?: () => void } | undefined)?.destroy?.();
         throw new RulesError(this.location, undefined, `larger than ${MAX_DOCUMENT_BYTES} bytes`);
@@ -94,7 +101,8 @@ class S3Document implements DocumentSource {
       const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       if (status === 304) return 'unchanged';
       const name = (err as Error).name;
-      const detail = status === 404 ? `not found (${name})` : `cannot read: ${name}${status ? ` (HTTP ${status})` : ''}`;
+      const detail =
+        status === 404 ? `not found (${name})` : `cannot read: ${name}${status ? ` (HTTP ${status})` : ''}`;
       throw new RulesError(this.location, undefined, detail, { cause: err });
     }
   }

@@ -94,7 +94,11 @@ export class RulesStore {
     const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
     if (!Number.isInteger(pollMs) || pollMs < 0) throw new TypeError(`pollMs must be an integer >= 0, got ${pollMs}`);
     const rulesDoc = new TrackedDocument(openDocument(options.rules, options.s3Client), parseRules, options.logger);
-    const catalogDoc = new TrackedDocument(openDocument(options.catalog, options.s3Client), parseCatalog, options.logger);
+    const catalogDoc = new TrackedDocument(
+      openDocument(options.catalog, options.s3Client),
+      parseCatalog,
+      options.logger,
+    );
     const [rules, catalog] = await Promise.all([rulesDoc.load(), catalogDoc.load()]);
     const initial: RulesState = {
       rules: rules.value,
@@ -247,7 +251,12 @@ class TrackedDocument<T> {
       const message = err instanceof Error ? err.message : String(err);
       this.parseError = { message, at: new Date() };
       this.logger.error(
-        { err, document: this.source.location, field: err instanceof RulesError ? err.path : undefined, etag: snapshot.etag },
+        {
+          err,
+          document: this.source.location,
+          field: err instanceof RulesError ? err.path : undefined,
+          etag: snapshot.etag,
+        },
         `refused ${message}; keeping the last good version`,
       );
       return undefined;

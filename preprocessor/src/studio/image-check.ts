@@ -24,7 +24,9 @@ function loadSharp(): Promise<Sharp> {
       (m) => m.default,
       (err: unknown) => {
         loading = undefined;
-        throw new MarqueeError('INTERNAL', 'Uploads need sharp, which is not installed on this server.', { cause: err });
+        throw new MarqueeError('INTERNAL', 'Uploads need sharp, which is not installed on this server.', {
+          cause: err,
+        });
       },
     );
   loading = pending;

@@ -7,7 +7,14 @@ import { ASSET_TYPES, assetLoader, type AssetName } from './assets.js';
 import { studioCatalog } from './catalog.js';
 import { MAX_FORM_BYTES, SESSION_TTL_SECONDS } from './limits.js';
 import { APP_CSP, PROMPT_CSP, appPage, promptPage } from './pages.js';
-import { clearSessionCookie, isAuthenticated, mintSession, secretEquals, sessionKey, setSessionCookie } from './session.js';
+import {
+  clearSessionCookie,
+  isAuthenticated,
+  mintSession,
+  secretEquals,
+  sessionKey,
+  setSessionCookie,
+} from './session.js';
 import { signRoutes } from './sign.js';
 import { uploadRoutes } from './upload.js';
 
@@ -47,7 +54,11 @@ const authenticatedRoutes: FastifyPluginAsyncTypebox<SessionOptions> = async (ap
 const sessionRoutes: FastifyPluginAsyncTypebox<SessionOptions> = async (app, { key }) => {
   app.get('/studio', async (request, reply) => {
     if (!isAuthenticated(request, key, app.config.studioToken)) {
-      return reply.code(401).header('content-security-policy', PROMPT_CSP).type('text/html; charset=utf-8').send(promptPage());
+      return reply
+        .code(401)
+        .header('content-security-policy', PROMPT_CSP)
+        .type('text/html; charset=utf-8')
+        .send(promptPage());
     }
     return reply.header('content-security-policy', APP_CSP).type('text/html; charset=utf-8').send(appPage());
   });

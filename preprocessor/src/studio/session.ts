@@ -28,7 +28,11 @@ function mac(key: Buffer, text: string): string {
 }
 
 /** A session value `v1.<exp>.<nonce>.<mac>`: stateless, expiring, unforgeable without the key. */
-export function mintSession(key: Buffer, now = Date.now(), ttlSeconds = SESSION_TTL_SECONDS): { value: string; exp: number } {
+export function mintSession(
+  key: Buffer,
+  now = Date.now(),
+  ttlSeconds = SESSION_TTL_SECONDS,
+): { value: string; exp: number } {
   const exp = Math.floor(now / 1000) + ttlSeconds;
   const body = `v1.${exp}.${randomBytes(18).toString('base64url')}`;
   return { value: `${body}.${mac(key, body)}`, exp };

@@ -30,7 +30,11 @@ function round4(value: number): number {
 }
 
 /** The `/v1/render` parameters of one request, or a 4xx naming the request at fault. */
-function renderParams(r: RenderRequest, index: number, published: Map<string, string>): Record<string, string | number> {
+function renderParams(
+  r: RenderRequest,
+  index: number,
+  published: Map<string, string>,
+): Record<string, string | number> {
   const version = published.get(r.src);
   if (version === undefined && !isStagingKey(r.src)) {
     throw new MarqueeError('SOURCE_NOT_ALLOWED', `renders[${index}].src: not a catalog source or a staging upload`);

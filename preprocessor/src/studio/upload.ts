@@ -60,9 +60,13 @@ export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
       body = await part.toBuffer();
     } catch (err) {
       if (err instanceof app.multipartErrors.RequestFileTooLargeError) {
-        throw new MarqueeError('PAYLOAD_TOO_LARGE', `The file is larger than ${MAX_UPLOAD_BYTES / (1024 * 1024)} MiB.`, {
-          cause: err,
-        });
+        throw new MarqueeError(
+          'PAYLOAD_TOO_LARGE',
+          `The file is larger than ${MAX_UPLOAD_BYTES / (1024 * 1024)} MiB.`,
+          {
+            cause: err,
+          },
+        );
       }
       throw err;
     }

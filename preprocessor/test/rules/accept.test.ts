@@ -11,7 +11,13 @@ t.test('parseAccept reads media ranges and q-values', async (t) => {
     [undefined, []],
     ['', []],
     ['image/avif', [{ range: 'image/avif', q: 1 }]],
-    ['image/avif;q=0.5, IMAGE/WebP ; q=0', [{ range: 'image/avif', q: 0.5 }, { range: 'image/webp', q: 0 }]],
+    [
+      'image/avif;q=0.5, IMAGE/WebP ; q=0',
+      [
+        { range: 'image/avif', q: 0.5 },
+        { range: 'image/webp', q: 0 },
+      ],
+    ],
     ['*/*;q=0.8', [{ range: '*/*', q: 0.8 }]],
     ['image/*;level=1;q=0.2', [{ range: 'image/*', q: 0.2 }]],
     ['image/avif;q=2', [{ range: 'image/avif', q: 1 }]], // clamped
@@ -45,7 +51,13 @@ function normalised(accept: string | undefined): NormalisedAccept {
 }
 
 t.test('the shared Accept table: the origin reads every header as the CloudFront function does', async (t) => {
-  const formatLists: Format[][] = [['avif', 'webp', 'jpeg'], ['webp', 'avif', 'png'], ['webp', 'jpeg'], ['avif', 'png'], ['jpeg']];
+  const formatLists: Format[][] = [
+    ['avif', 'webp', 'jpeg'],
+    ['webp', 'avif', 'png'],
+    ['webp', 'jpeg'],
+    ['avif', 'png'],
+    ['jpeg'],
+  ];
   for (const { name, accept, normalised: expected } of ACCEPT_CASES) {
     t.equal(normalised(accept), expected, name);
     // Through the CDN the origin sees only the collapsed header: it must choose what the raw header chooses.

@@ -20,7 +20,13 @@ export const CATALOG_DOC = {
       flags: ['top10'],
       artwork: {
         boxshot: {
-          en: { source: 'titles/80000001/boxshot/en.jpg', version: '1', focal: { x: 0.5, y: 0.32 }, width: 1000, height: 1500 },
+          en: {
+            source: 'titles/80000001/boxshot/en.jpg',
+            version: '1',
+            focal: { x: 0.5, y: 0.32 },
+            width: 1000,
+            height: 1500,
+          },
           'pt-BR': { source: 'titles/80000001/boxshot/pt-BR.jpg', version: '1' },
           fr: { source: 'titles/80000001/boxshot/fr.jpg', version: '2' },
         },
@@ -83,7 +89,11 @@ export function stateWith(types: Record<string, object>): ResolveState {
       en: { source: `titles/80000001/${type}/en.jpg`, version: '1', focal: { x: 0.1, y: 0.9 } },
     };
   }
-  return { rules: rulesWith(types), catalog: parseCatalog(JSON.stringify(catalog), 'catalog.json'), sourcesBucket: SOURCES_BUCKET };
+  return {
+    rules: rulesWith(types),
+    catalog: parseCatalog(JSON.stringify(catalog), 'catalog.json'),
+    sourcesBucket: SOURCES_BUCKET,
+  };
 }
 
 /** A minimal valid type, for types made up in tests. */
@@ -102,7 +112,8 @@ export type Doc = Record<string, unknown>;
 function walk(doc: Doc, path: Array<string | number>): unknown {
   let value: unknown = doc;
   for (const [i, key] of path.entries()) {
-    if (typeof value !== 'object' || value === null) throw new TypeError(`nothing at /${path.slice(0, i + 1).join('/')}`);
+    if (typeof value !== 'object' || value === null)
+      throw new TypeError(`nothing at /${path.slice(0, i + 1).join('/')}`);
     value = (value as Record<string | number, unknown>)[key];
   }
   return value;
@@ -111,7 +122,8 @@ function walk(doc: Doc, path: Array<string | number>): unknown {
 /** The mapping at `path` inside `doc` (`at(d, 'types', 'boxshot').maxWidth = 'big'`), to edit in place. */
 export function at(doc: Doc, ...path: Array<string | number>): Doc {
   const value = walk(doc, path);
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError(`no mapping at /${path.join('/')}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new TypeError(`no mapping at /${path.join('/')}`);
   return value as Doc;
 }
 

@@ -30,9 +30,9 @@ function heightsFor(m: TypeModel, width: number, dpr: number): Array<number | un
   const onAspect = heightOn(m.aspect, width);
   const tallest = Math.floor(m.rules.maxHeight / dpr);
   const spread = 1 + ((width * 37) % Math.max(1, tallest));
-  return [...new Set([undefined, 1, onAspect - 1, onAspect, onAspect + 1, 2 * onAspect, tallest, tallest + 1, spread])].filter(
-    (h) => h === undefined || h >= 1,
-  );
+  return [
+    ...new Set([undefined, 1, onAspect - 1, onAspect, onAspect + 1, 2 * onAspect, tallest, tallest + 1, spread]),
+  ].filter((h) => h === undefined || h >= 1);
 }
 
 /**
@@ -58,7 +58,8 @@ function census(s: ResolveState, type: string, ext: ArtworkRequest['ext']): Cens
           continue;
         }
         if (first.kind === 'render') out.canonical.add(`${first.size}@${dpr}`);
-        const final = first.kind === 'render' ? first : resolveArtwork(s, { ...asked, width: first.width, height: first.height });
+        const final =
+          first.kind === 'render' ? first : resolveArtwork(s, { ...asked, width: first.width, height: first.height });
         if (final.kind !== 'render') {
           out.problems.push(`${url}: redirected twice`);
           continue;
@@ -85,7 +86,10 @@ t.test('the whole URL space of the default logo: as many renders as the rules sa
 });
 
 t.test('snap types: the same bound holds for their listed sizes', async (t) => {
-  for (const [type, ext, bound] of [['boxshot', 'jpg', 8], ['billboard', 'jpg', 8]] as const) {
+  for (const [type, ext, bound] of [
+    ['boxshot', 'jpg', 8],
+    ['billboard', 'jpg', 8],
+  ] as const) {
     const seen = census(state, type, ext);
     t.same(seen.problems, [], `${type}: no URL breaks the contract`);
     t.equal(seen.renders.size, model(state, type).renders, `${type}: distinct renders = the bound`);
@@ -95,7 +99,14 @@ t.test('snap types: the same bound holds for their listed sizes', async (t) => {
 
 t.test('a made-up any type: listed sizes off the ladder, a cover fit', async (t) => {
   const s = stateWith({
-    poster: { ...posterType, sizes: ['171x256', '342x513'], sizePolicy: 'any', ladder: { minWidth: 100, ratio: 1.5 }, maxWidth: 684, maxHeight: 1026 },
+    poster: {
+      ...posterType,
+      sizes: ['171x256', '342x513'],
+      sizePolicy: 'any',
+      ladder: { minWidth: 100, ratio: 1.5 },
+      maxWidth: 684,
+      maxHeight: 1026,
+    },
   });
   const seen = census(s, 'poster', 'jpg');
   t.same(seen.problems, []);
@@ -127,7 +138,11 @@ t.test('the rules file states each default type’s bound', async (t) => {
 t.test('a ladder is only used by any', async (t) => {
   const rules = rulesWith({ logo: { ...state.rules.types.logo, sizePolicy: 'snap' } });
   const snapped = typeModel(rules, 'logo');
-  t.same(snapped?.sizesAt.get(1)?.map((s) => `${s.width}x${s.height}`), ['300x100', '600x200', '1200x400'], 'the listed sizes');
+  t.same(
+    snapped?.sizesAt.get(1)?.map((s) => `${s.width}x${s.height}`),
+    ['300x100', '600x200', '1200x400'],
+    'the listed sizes',
+  );
   // 300x100, 600x200 and 1200x400; at 2x only 300x100 and 600x200 fit, the same pixels; at 3x 300x100 is 900x300.
   t.equal(snapped?.renders, 4);
 });

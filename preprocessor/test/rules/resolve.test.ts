@@ -1,6 +1,12 @@
 import t from 'tap';
 import { MarqueeError, parseImageSpec, specKey, type ErrorCode } from '@marquee/shared';
-import { listTypes, resolveArtwork, type ArtworkRequest, type Resolution, type ResolveState } from '../../src/rules/resolve.js';
+import {
+  listTypes,
+  resolveArtwork,
+  type ArtworkRequest,
+  type Resolution,
+  type ResolveState,
+} from '../../src/rules/resolve.js';
 import { parseCatalog } from '../../src/rules/load.js';
 import { at, catalogDoc, posterType, req, state, stateWith, SOURCES_BUCKET } from './fixtures.js';
 
@@ -34,7 +40,12 @@ t.test('lookups: unknown type, unknown title, missing artwork', async (t) => {
     ['title named like a prototype member', { titleId: 'constructor' }, 'UNKNOWN_TITLE', 404],
     ['title id with a slash', { titleId: '8000/0001' }, 'INVALID_PARAMETER', 400],
     ['title id too long', { titleId: 'x'.repeat(65) }, 'INVALID_PARAMETER', 400],
-    ['title without that type', { titleId: '80000002', type: 'billboard', width: 480, height: 270 }, 'ARTWORK_NOT_FOUND', 404],
+    [
+      'title without that type',
+      { titleId: '80000002', type: 'billboard', width: 480, height: 270 },
+      'ARTWORK_NOT_FOUND',
+      404,
+    ],
     ['no locale of the chain in the catalog', { titleId: '80000004' }, 'ARTWORK_NOT_FOUND', 404],
     ['no locale of an explicit chain', { titleId: '80000004', locale: 'pt-BR' }, 'ARTWORK_NOT_FOUND', 404],
   ];
@@ -43,7 +54,11 @@ t.test('lookups: unknown type, unknown title, missing artwork', async (t) => {
     t.equal(err.code, code, name);
     t.equal(err.status, status, `${name}: status`);
   }
-  t.same(failure(req({ type: 'poster' })).extra, { types: ['boxshot', 'billboard', 'logo'] }, 'UNKNOWN_TYPE lists the types');
+  t.same(
+    failure(req({ type: 'poster' })).extra,
+    { types: ['boxshot', 'billboard', 'logo'] },
+    'UNKNOWN_TYPE lists the types',
+  );
 });
 
 t.test('locale: case-insensitive, along the chain, default when absent', async (t) => {
@@ -65,7 +80,11 @@ t.test('locale: case-insensitive, along the chain, default when absent', async (
   for (const [name, overrides, locale] of cases) t.equal(render(req(overrides)).locale, locale, name);
 
   const sourceKey = (r: Render) => ('s3' in r.source ? r.source.s3.key : r.source.url);
-  t.equal(sourceKey(render(req({ locale: 'pt-br' }))), 'titles/80000001/boxshot/pt-BR.jpg', 'the resolved locale picks the source');
+  t.equal(
+    sourceKey(render(req({ locale: 'pt-br' }))),
+    'titles/80000001/boxshot/pt-BR.jpg',
+    'the resolved locale picks the source',
+  );
   for (const bad of ['x', 'pt_BR', 'en-', '../etc', 'a'.repeat(40)]) {
     t.equal(failure(req({ locale: bad })).code, 'INVALID_PARAMETER', `malformed locale ${JSON.stringify(bad)}`);
   }
@@ -91,15 +110,29 @@ t.test('size policy snap (boxshot: 171x256, 342x513, 684x1026)', async (t) => {
     const got = out.kind === 'render' ? out.size : `${out.width}x${out.height}`;
     t.equal(got, size, `${name}: size`);
   }
-  t.same(resolveArtwork(state, req({ width: 300, height: 450, dpr: 2 })), { kind: 'redirect', width: 342, height: 513, dpr: 2 }, 'the redirect keeps the DPR');
+  t.same(
+    resolveArtwork(state, req({ width: 300, height: 450, dpr: 2 })),
+    { kind: 'redirect', width: 342, height: 513, dpr: 2 },
+    'the redirect keeps the DPR',
+  );
 });
 
 t.test('snap picks among the sizes that fit the max at the requested DPR', async (t) => {
   // billboard max 3840x2160: 1920x1080 fits at 2x, not at 3x.
   const billboard = (overrides: Partial<ArtworkRequest>) => req({ type: 'billboard', ...overrides });
   t.equal(render(billboard({ width: 1920, height: 1080, dpr: 2 })).spec.width, 3840);
-  t.same(resolveArtwork(state, billboard({ width: 1920, height: 1080, dpr: 3 })), { kind: 'redirect', width: 1280, height: 720, dpr: 3 });
-  t.same(resolveArtwork(state, billboard({ width: 1500, height: 900, dpr: 3 })), { kind: 'redirect', width: 1280, height: 720, dpr: 3 });
+  t.same(resolveArtwork(state, billboard({ width: 1920, height: 1080, dpr: 3 })), {
+    kind: 'redirect',
+    width: 1280,
+    height: 720,
+    dpr: 3,
+  });
+  t.same(resolveArtwork(state, billboard({ width: 1500, height: 900, dpr: 3 })), {
+    kind: 'redirect',
+    width: 1280,
+    height: 720,
+    dpr: 3,
+  });
 
   const tiny = stateWith({ tiny: { ...posterType, sizes: ['342x513'], maxWidth: 684, maxHeight: 1026 } });
   t.equal(render(req({ type: 'tiny', dpr: 2 }), tiny).spec.width, 684);
@@ -111,15 +144,30 @@ t.test('snap picks among the sizes that fit the max at the requested DPR', async
 t.test('size policy strict', async (t) => {
   const s = stateWith({ poster: { ...posterType, sizePolicy: 'strict' } });
   t.equal(render(req({ type: 'poster', width: 342, height: 513 }), s).size, '342x513');
-  t.equal(render(req({ type: 'poster', width: 171, height: undefined }), s).size, '171x256', 'W only of an allowed size renders');
-  for (const [w, h] of [[300, 450], [342, 514], [800, 1200]] as const) {
+  t.equal(
+    render(req({ type: 'poster', width: 171, height: undefined }), s).size,
+    '171x256',
+    'W only of an allowed size renders',
+  );
+  for (const [w, h] of [
+    [300, 450],
+    [342, 514],
+    [800, 1200],
+  ] as const) {
     const err = failure(req({ type: 'poster', width: w, height: h }), s);
     t.equal(err.code, 'SIZE_NOT_ALLOWED', `${w}x${h}`);
     t.equal(err.status, 400);
     t.same(err.extra, { allowedSizes: ['171x256', '342x513', '684x1026'] });
     t.match(err.message, /171x256, 342x513, 684x1026/, 'the message lists the allowed sizes');
   }
-  t.equal(failure(req({ type: 'poster', width: 684, height: 1026, dpr: 3 }), stateWith({ poster: { ...posterType, sizePolicy: 'strict', maxWidth: 1368, maxHeight: 2052 } })).code, 'SIZE_NOT_ALLOWED', 'allowed size over the max at 3x');
+  t.equal(
+    failure(
+      req({ type: 'poster', width: 684, height: 1026, dpr: 3 }),
+      stateWith({ poster: { ...posterType, sizePolicy: 'strict', maxWidth: 1368, maxHeight: 2052 } }),
+    ).code,
+    'SIZE_NOT_ALLOWED',
+    'allowed size over the max at 3x',
+  );
 });
 
 t.test('size policy any: snapped onto the ladder (logo: 3:1, max 1200x400, contain)', async (t) => {
@@ -134,7 +182,7 @@ t.test('size policy any: snapped onto the ladder (logo: 3:1, max 1200x400, conta
     ['DPR within max', { width: 600, height: 200, dpr: 2 }, 'render', '600x200'],
     ['the widest size at 3x', { width: 400, height: 133, dpr: 3 }, 'render', '400x133'],
     ['between ladder sizes: the next one up', { width: 302, height: 101 }, 'redirect', '378x126'],
-    ['the issue\'s 301x101', { width: 301, height: 101 }, 'redirect', '378x126'],
+    ["the issue's 301x101", { width: 301, height: 101 }, 'redirect', '378x126'],
     ['just past a ladder size', { width: 379, height: 127 }, 'redirect', '476x159'],
     ['below minWidth', { width: 1, height: 1 }, 'redirect', '75x25'],
     ['W only on the ladder: spelled WxH', { width: 300, height: undefined }, 'redirect', '300x100'],
@@ -155,7 +203,11 @@ t.test('size policy any: snapped onto the ladder (logo: 3:1, max 1200x400, conta
     t.equal(got, size, `${name}: size`);
     if (out.kind === 'redirect') {
       t.equal(out.dpr, overrides.dpr ?? 1, `${name}: keeps the DPR`);
-      t.equal(render(logo({ width: out.width, height: out.height, dpr: out.dpr })).size, size, `${name}: the target renders`);
+      t.equal(
+        render(logo({ width: out.width, height: out.height, dpr: out.dpr })).size,
+        size,
+        `${name}: the target renders`,
+      );
     }
   }
   const atTwo = render(logo({ width: 600, height: 200, dpr: 2 }));
@@ -178,7 +230,14 @@ t.test('size policy any on a cover type: the ladder size covering the box', asyn
   // 2:3 from 100 wide by 1.5: 100x150, 150x225, 225x338, 338x507, 506x759, then 684x1026 (the
   // widest within 684x1026 at 1x), and the listed sizes 171x256, 342x513.
   const s = stateWith({
-    poster: { ...posterType, sizes: ['171x256', '342x513'], sizePolicy: 'any', ladder: { minWidth: 100, ratio: 1.5 }, maxWidth: 684, maxHeight: 1026 },
+    poster: {
+      ...posterType,
+      sizes: ['171x256', '342x513'],
+      sizePolicy: 'any',
+      ladder: { minWidth: 100, ratio: 1.5 },
+      maxWidth: 684,
+      maxHeight: 1026,
+    },
   });
   const poster = (overrides: Partial<ArtworkRequest>) => resolveArtwork(s, req({ type: 'poster', ...overrides }));
   const cases: Array<[string, Partial<ArtworkRequest>, Resolution['kind'], string]> = [
@@ -197,7 +256,11 @@ t.test('size policy any on a cover type: the ladder size covering the box', asyn
 });
 
 t.test('DPR multiplies the pixel size and must be allowed', async (t) => {
-  for (const [dpr, w, h] of [[1, 342, 513], [2, 684, 1026], [3, 1026, 1539]] as const) {
+  for (const [dpr, w, h] of [
+    [1, 342, 513],
+    [2, 684, 1026],
+    [3, 1026, 1539],
+  ] as const) {
     const out = render(req({ dpr }));
     t.same([out.spec.width, out.spec.height, out.dpr, out.size], [w, h, dpr, '342x513'], `@${dpr}x`);
   }
@@ -227,7 +290,11 @@ t.test('explicit formats', async (t) => {
   t.equal(png.status, 400);
   t.same(png.extra, { allowedFormats: ['avif', 'webp', 'jpg'] });
   t.match(png.message, /avif, webp, jpg/);
-  t.same(failure(req({ type: 'logo', ext: 'jpg', width: 300, height: 100 })).extra, { allowedFormats: ['avif', 'webp', 'png'] }, 'logos have no JPEG');
+  t.same(
+    failure(req({ type: 'logo', ext: 'jpg', width: 300, height: 100 })).extra,
+    { allowedFormats: ['avif', 'webp', 'png'] },
+    'logos have no JPEG',
+  );
   t.equal(failure(req({ ext: 'gif' as ArtworkRequest['ext'] })).code, 'INVALID_PARAMETER', 'unknown extension');
   // A format error must not first bounce the client through a size redirect.
   t.equal(failure(req({ ext: 'png', width: 300, height: 450 })).code, 'FORMAT_NOT_ALLOWED');
@@ -235,7 +302,8 @@ t.test('explicit formats', async (t) => {
 
 t.test('auto: negotiated from Accept, best of the type first', async (t) => {
   const chrome = 'image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8';
-  const safari16 = 'image/webp,image/avif,image/jxl,image/heic,image/heic-sequence,video/*;q=0.8,image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5';
+  const safari16 =
+    'image/webp,image/avif,image/jxl,image/heic,image/heic-sequence,video/*;q=0.8,image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5';
   const oldSafari = 'image/png,image/svg+xml,image/*;q=0.8,video/*;q=0.8,*/*;q=0.5';
   const cases: Array<[string, string | undefined, string, string]> = [
     ['no Accept', undefined, 'boxshot', 'jpeg'],
@@ -256,7 +324,9 @@ t.test('auto: negotiated from Accept, best of the type first', async (t) => {
     ['logo avif', chrome, 'logo', 'avif'],
   ];
   for (const [name, accept, type, format] of cases) {
-    const out = render(req({ type, ext: 'auto', accept, width: type === 'logo' ? 300 : 342, height: type === 'logo' ? 100 : 513 }));
+    const out = render(
+      req({ type, ext: 'auto', accept, width: type === 'logo' ? 300 : 342, height: type === 'logo' ? 100 : 513 }),
+    );
     t.equal(out.format, format, name);
     t.equal(out.vary, true, `${name}: Vary: Accept`);
   }
@@ -287,17 +357,35 @@ t.test('quality and effort by format and size class', async (t) => {
     t.equal(out.spec.quality, quality, `${name}: quality`);
     t.equal(out.spec.effort, effort, `${name}: effort`);
   }
-  const s = stateWith({ poster: { ...posterType, encoding: { avif: { quality: 70, sizeClasses: { small: { quality: 90, effort: 1 } } } } } });
-  t.match(render(req({ type: 'poster', ext: 'avif', width: 171, height: 256 }), s).spec, { quality: 90, effort: 1 }, 'the type class override wins');
-  t.match(render(req({ type: 'poster', ext: 'avif', dpr: 2 }), s).spec, { quality: 70, effort: 2 }, 'type quality, global effort');
+  const s = stateWith({
+    poster: { ...posterType, encoding: { avif: { quality: 70, sizeClasses: { small: { quality: 90, effort: 1 } } } } },
+  });
+  t.match(
+    render(req({ type: 'poster', ext: 'avif', width: 171, height: 256 }), s).spec,
+    { quality: 90, effort: 1 },
+    'the type class override wins',
+  );
+  t.match(
+    render(req({ type: 'poster', ext: 'avif', dpr: 2 }), s).spec,
+    { quality: 70, effort: 2 },
+    'type quality, global effort',
+  );
 });
 
 t.test('crop policy and fit', async (t) => {
   t.same(render(req()).spec.focal, { x: 0.5, y: 0.32 }, 'focal: the catalog focal point');
-  t.equal(render(req({ titleId: '80000002' })).spec.focal, undefined, 'focal without one in the catalog: none (attention)');
+  t.equal(
+    render(req({ titleId: '80000002' })).spec.focal,
+    undefined,
+    'focal without one in the catalog: none (attention)',
+  );
   t.equal(render(req({ locale: 'pt-BR' })).spec.focal, undefined, 'the focal point is per locale');
 
-  const s = stateWith({ still: { ...posterType, crop: 'attention' }, square: { ...posterType, crop: 'centre' }, framed: { ...posterType, crop: 'focal' } });
+  const s = stateWith({
+    still: { ...posterType, crop: 'attention' },
+    square: { ...posterType, crop: 'centre' },
+    framed: { ...posterType, crop: 'focal' },
+  });
   t.same(render(req({ type: 'framed' }), s).spec.focal, { x: 0.1, y: 0.9 }, 'focal, explicitly');
   t.equal(render(req({ type: 'still' }), s).spec.focal, undefined, 'attention ignores the catalog focal');
   t.same(render(req({ type: 'square' }), s).spec.focal, { x: 0.5, y: 0.5 }, 'centre ignores it too');
@@ -324,7 +412,11 @@ t.test('enlarge: refused unless the type allows it; only a refusal enters the sp
     t.same([out.spec.width, out.spec.height], pixels, `${name}: the size asked`);
   }
 
-  const s = stateWith({ grows: { ...posterType, enlarge: true }, kept: { ...posterType, enlarge: false }, unsaid: posterType });
+  const s = stateWith({
+    grows: { ...posterType, enlarge: true },
+    kept: { ...posterType, enlarge: false },
+    unsaid: posterType,
+  });
   const spec = (type: string) => render(req({ type }), s).spec;
   t.notOk('enlarge' in spec('grows'), 'allowed: no field, so the keys of such types stay as they were');
   t.equal(spec('kept').enlarge, false);
@@ -334,7 +426,11 @@ t.test('enlarge: refused unless the type allows it; only a refusal enters the sp
 });
 
 t.test('overlays by title flag and minimum output width', async (t) => {
-  const badge = (key: string, gravity: string, scale: number) => ({ source: { s3: { bucket: SOURCES_BUCKET, key } }, gravity, scale });
+  const badge = (key: string, gravity: string, scale: number) => ({
+    source: { s3: { bucket: SOURCES_BUCKET, key } },
+    gravity,
+    scale,
+  });
   const top10 = badge('badges/top10.png', 'northeast', 0.22);
   const fresh = badge('badges/new.png', 'southwest', 0.3);
   const cases: Array<[string, Partial<ArtworkRequest>, unknown[] | undefined]> = [
@@ -344,9 +440,17 @@ t.test('overlays by title flag and minimum output width', async (t) => {
     ['empty flags', { titleId: '80000004', locale: 'fr' }, undefined],
     ['new + top10, 171 px < 320: only top10', { titleId: '80000003', width: 171, height: 256 }, [top10]],
     ['new + top10, 342 px: both, in rules order', { titleId: '80000003' }, [top10, fresh]],
-    ['minWidth counts output pixels (171@2x = 342)', { titleId: '80000003', width: 171, height: 256, dpr: 2 }, [top10, fresh]],
+    [
+      'minWidth counts output pixels (171@2x = 342)',
+      { titleId: '80000003', width: 171, height: 256, dpr: 2 },
+      [top10, fresh],
+    ],
     ['billboard top10 below its minWidth 640', { type: 'billboard', width: 480, height: 270 }, undefined],
-    ['billboard top10 at 960', { type: 'billboard', width: 960, height: 540 }, [badge('badges/top10.png', 'northeast', 0.08)]],
+    [
+      'billboard top10 at 960',
+      { type: 'billboard', width: 960, height: 540 },
+      [badge('badges/top10.png', 'northeast', 0.08)],
+    ],
   ];
   for (const [name, overrides, overlays] of cases) t.same(render(req(overrides)).spec.overlays, overlays, name);
 });
@@ -366,7 +470,11 @@ t.test('Cache-Control with and without a matching v', async (t) => {
   for (const [name, overrides, cc] of cases) t.equal(render(req(overrides)).cacheControl, cc, name);
 
   const s = stateWith({ poster: { ...posterType, cache: { maxAge: 60, immutableMaxAge: 600 } } });
-  t.equal(render(req({ type: 'poster' }), s).cacheControl, 'public, max-age=60', 'a type cache policy replaces the global one');
+  t.equal(
+    render(req({ type: 'poster' }), s).cacheControl,
+    'public, max-age=60',
+    'a type cache policy replaces the global one',
+  );
   t.equal(render(req({ type: 'poster', v: '1' }), s).cacheControl, 'public, max-age=600, immutable');
 });
 
@@ -384,7 +492,9 @@ t.test('the render result and its key', async (t) => {
       quality: 80,
       focal: { x: 0.5, y: 0.32 },
       enlarge: false,
-      overlays: [{ source: { s3: { bucket: SOURCES_BUCKET, key: 'badges/top10.png' } }, gravity: 'northeast', scale: 0.22 }],
+      overlays: [
+        { source: { s3: { bucket: SOURCES_BUCKET, key: 'badges/top10.png' } }, gravity: 'northeast', scale: 0.22 },
+      ],
     },
     key: out.key,
     locale: 'en',
@@ -402,9 +512,17 @@ t.test('the render result and its key', async (t) => {
   t.equal(key({}), key({}), 'same request, same key');
   t.equal(key({ locale: 'EN' }), key({}), 'same resolved artwork, same key');
   t.equal(key({ v: '1' }), key({}), 'the request v does not enter the key (the artwork version does)');
-  t.equal(key({ ext: 'auto', accept: 'image/avif' }), key({ ext: 'avif' }), 'negotiated and explicit avif share the output');
+  t.equal(
+    key({ ext: 'auto', accept: 'image/avif' }),
+    key({ ext: 'avif' }),
+    'negotiated and explicit avif share the output',
+  );
   t.equal(key({ locale: 'de' }), key({}), 'a fallback to en is the en output');
-  t.equal(key({ dpr: 2 }), key({ width: 684, height: 1026 }), 'the same pixels from another logical size and DPR are the same output');
+  t.equal(
+    key({ dpr: 2 }),
+    key({ width: 684, height: 1026 }),
+    'the same pixels from another logical size and DPR are the same output',
+  );
   const distinct = [
     key({}),
     key({ locale: 'pt-BR' }),
@@ -420,12 +538,19 @@ t.test('the render result and its key', async (t) => {
   at(bumped, 'titles', '80000001', 'artwork', 'boxshot', 'en').version = '2';
   const next = { ...state, catalog: parseCatalog(JSON.stringify(bumped), 'catalog.json') };
   t.not(render(req(), next).key, key({}), 'a new artwork version is a new key');
-  t.not(render(req(), { ...state, sourcesBucket: 'other-bucket' }).key, key({}), 'the sources bucket is part of the key');
+  t.not(
+    render(req(), { ...state, sourcesBucket: 'other-bucket' }).key,
+    key({}),
+    'the sources bucket is part of the key',
+  );
 });
 
 t.test('listTypes for the studio page', async (t) => {
   const types = listTypes(state.rules);
-  t.same(types.map((x) => x.type), ['boxshot', 'billboard', 'logo']);
+  t.same(
+    types.map((x) => x.type),
+    ['boxshot', 'billboard', 'logo'],
+  );
   t.match(types[0], {
     type: 'boxshot',
     aspect: '2:3',
@@ -439,5 +564,12 @@ t.test('listTypes for the studio page', async (t) => {
     enlarge: false,
     renders: 8,
   });
-  t.match(types[2], { type: 'logo', sizePolicy: 'any', formats: ['avif', 'webp', 'png'], fit: 'contain', enlarge: false, renders: 26 });
+  t.match(types[2], {
+    type: 'logo',
+    sizePolicy: 'any',
+    formats: ['avif', 'webp', 'png'],
+    fit: 'contain',
+    enlarge: false,
+    renders: 26,
+  });
 });

@@ -90,7 +90,10 @@ t.test('rules and catalog from S3, polled with conditional GETs', async (t) => {
   t.same(await store.reload(), { rules: false, catalog: false });
   t.same(store.current().rules.dpr, [1, 2], 'the last good rules still serve');
   t.equal(store.current().rulesEtag, newEtag);
-  t.match(store.status(), { ok: false, rules: { error: /\/types\/logo\/maxWidth: expected an integer number of pixels/ } });
+  t.match(store.status(), {
+    ok: false,
+    rules: { error: /\/types\/logo\/maxWidth: expected an integer number of pixels/ },
+  });
   sent.length = 0;
   await store.reload();
   t.ok(sent.includes(brokenEtag), 'the next poll asks If-None-Match with the refused ETag');
@@ -109,9 +112,14 @@ t.test('S3 documents that cannot be read', async (t) => {
   t.type(missing, RulesError);
   t.match((missing as Error).message, /^s3:\/\/marquee-config\/config\/missing\.json: not found/);
 
-  const noBucket = await openDocument('s3://no-such-bucket/rules.yaml', client).fetch().catch((e: unknown) => e);
+  const noBucket = await openDocument('s3://no-such-bucket/rules.yaml', client)
+    .fetch()
+    .catch((e: unknown) => e);
   t.match(noBucket, { name: 'RulesError', message: /not found/ });
-  t.throws(() => openDocument('s3://bucket-only', client), { name: 'RulesError', message: /expected s3:\/\/bucket\/key/ });
+  t.throws(() => openDocument('s3://bucket-only', client), {
+    name: 'RulesError',
+    message: /expected s3:\/\/bucket\/key/,
+  });
 
   const doc = openDocument(`s3://${BUCKET}/config/rules.yaml`, client);
   const first = await doc.fetch();

@@ -17,7 +17,13 @@ function recordingLogger(): RulesLogger & { entries: LogEntry[]; at(level: LogEn
   const log = (level: LogEntry['level']) => (obj: object, msg?: string) => {
     entries.push({ level, obj: obj as Record<string, unknown>, msg });
   };
-  return { entries, info: log('info'), warn: log('warn'), error: log('error'), at: (level) => entries.filter((e) => e.level === level) };
+  return {
+    entries,
+    info: log('info'),
+    warn: log('warn'),
+    error: log('error'),
+    at: (level) => entries.filter((e) => e.level === level),
+  };
 }
 
 /**
@@ -101,7 +107,10 @@ t.test('start-up fails with the message naming the field', async (t) => {
 t.test('a changed file is reloaded and announced', async (t) => {
   const { store, rules, catalog, changes } = await setup(t);
   const first = store.current();
-  await put(rules, rulesText((d) => (at(d, 'types', 'boxshot').sizes = ['171x256', '342x513'])));
+  await put(
+    rules,
+    rulesText((d) => (at(d, 'types', 'boxshot').sizes = ['171x256', '342x513'])),
+  );
   t.same(await store.reload(), { rules: true, catalog: false });
   const second = store.current();
   t.not(second, first, 'a new state object');
@@ -115,7 +124,10 @@ t.test('a changed file is reloaded and announced', async (t) => {
   t.equal(changes[0]?.next, second);
   t.same(changes[0]?.changed, { rules: true, catalog: false });
 
-  await put(catalog, catalogText((d) => (at(d, 'titles', '80000001', 'artwork', 'boxshot', 'en').version = '2')));
+  await put(
+    catalog,
+    catalogText((d) => (at(d, 'titles', '80000001', 'artwork', 'boxshot', 'en').version = '2')),
+  );
   t.same(await store.reload(), { rules: false, catalog: true });
   t.equal(store.current().catalog.titles['80000001']?.artwork.boxshot?.en?.version, '2');
   t.equal(changes.length, 2);
@@ -130,7 +142,10 @@ t.test('a changed file is reloaded and announced', async (t) => {
 t.test('a broken new file is refused and the last good rules keep serving', async (t) => {
   const { store, rules, logger, changes } = await setup(t);
   const good = store.current();
-  await put(rules, rulesText((d) => (at(d, 'types', 'logo').sizePolicy = 'anything')));
+  await put(
+    rules,
+    rulesText((d) => (at(d, 'types', 'logo').sizePolicy = 'anything')),
+  );
 
   t.same(await store.reload(), { rules: false, catalog: false });
   t.equal(store.current(), good, 'still the last good state');
@@ -144,12 +159,18 @@ t.test('a broken new file is refused and the last good rules keep serving', asyn
   t.equal(status.rules.etag, good.rulesEtag, 'the status reports the version in force');
   const errors = logger.at('error');
   t.equal(errors.length, 1, 'logged once');
-  t.match(errors[0], { obj: { document: rules, field: '/types/logo/sizePolicy' }, msg: /refused .*sizePolicy.*keeping the last good version/ });
+  t.match(errors[0], {
+    obj: { document: rules, field: '/types/logo/sizePolicy' },
+    msg: /refused .*sizePolicy.*keeping the last good version/,
+  });
 
   t.same(await store.reload(), { rules: false, catalog: false });
   t.equal(logger.at('error').length, 1, 'the same broken version is not re-parsed or re-logged on every poll');
 
-  await put(rules, rulesText((d) => (at(d, 'types', 'logo').sizePolicy = 'strict')));
+  await put(
+    rules,
+    rulesText((d) => (at(d, 'types', 'logo').sizePolicy = 'strict')),
+  );
   t.same(await store.reload(), { rules: true, catalog: false }, 'the fixed file loads');
   t.equal(store.current().rules.types.logo?.sizePolicy, 'strict');
   t.match(store.status(), { ok: true, lastError: undefined });
@@ -190,7 +211,10 @@ t.test('listeners: unsubscribe, and a throwing listener does not stop the others
     throw new Error('boom');
   });
   const off = store.onChange(() => calls.push('second'));
-  await put(rules, rulesText((d) => (d.defaultLocale = 'fr')));
+  await put(
+    rules,
+    rulesText((d) => (d.defaultLocale = 'fr')),
+  );
   await store.reload();
   t.same(calls, ['second']);
   t.equal(changes.length, 1);
@@ -204,7 +228,10 @@ t.test('listeners: unsubscribe, and a throwing listener does not stop the others
 
 t.test('concurrent reloads are serialised: one change, seen once', async (t) => {
   const { store, rules, changes } = await setup(t);
-  await put(rules, rulesText((d) => (d.dpr = [1, 2])));
+  await put(
+    rules,
+    rulesText((d) => (d.dpr = [1, 2])),
+  );
   const results = await Promise.all([store.reload(), store.reload(), store.reload()]);
   t.same(results, [
     { rules: true, catalog: false },
@@ -222,14 +249,20 @@ t.test('polling picks up a change by itself, and close() stops it', async (t) =>
   t.teardown(() => clearInterval(keepAlive));
   const { store, rules, catalog } = await setup(t, { pollMs: 1 });
   const changed = new Promise<RulesChange>((resolve) => store.onChange((_next, _prev, c) => resolve(c)));
-  await put(catalog, catalogText((d) => (at(d, 'titles', '80000002').name = 'Quiet Harbour (Director’s Cut)')));
+  await put(
+    catalog,
+    catalogText((d) => (at(d, 'titles', '80000002').name = 'Quiet Harbour (Director’s Cut)')),
+  );
   t.same(await changed, { rules: false, catalog: true });
   t.equal(store.current().catalog.titles['80000002']?.name, 'Quiet Harbour (Director’s Cut)');
 
   store.close();
   store.close(); // idempotent
   const before = store.current();
-  await put(rules, rulesText((d) => (d.defaultLocale = 'fr')));
+  await put(
+    rules,
+    rulesText((d) => (d.defaultLocale = 'fr')),
+  );
   // A negative check: several poll intervals pass with no check. Not a timing threshold on our code.
   await new Promise((resolve) => setTimeout(resolve, 30));
   t.equal(store.current(), before, 'no polling after close');

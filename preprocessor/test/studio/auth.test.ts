@@ -14,7 +14,11 @@ function cookieFrom(setCookie: string | string[] | number | undefined): string {
 }
 
 t.test('GET /studio without a session: 401 sign-in form, nothing from the catalog', async (t) => {
-  for (const headers of [{}, { authorization: 'Bearer not-the-token-at-all' }, { cookie: 'marquee_studio=v1.9999999999.abc.def' }]) {
+  for (const headers of [
+    {},
+    { authorization: 'Bearer not-the-token-at-all' },
+    { cookie: 'marquee_studio=v1.9999999999.abc.def' },
+  ]) {
     const res = await app.inject({ method: 'GET', url: '/studio', headers });
     t.equal(res.statusCode, 401);
     t.match(res.headers['content-type'], /^text\/html/);
@@ -56,7 +60,12 @@ t.test('a bearer token opens the API', async (t) => {
 
 t.test('sign-in form: wrong token 401 page, right token 303 and a strict session cookie', async (t) => {
   const form = { 'content-type': 'application/x-www-form-urlencoded' };
-  const wrong = await app.inject({ method: 'POST', url: '/studio/session', headers: form, payload: 'token=nope-nope-nope' });
+  const wrong = await app.inject({
+    method: 'POST',
+    url: '/studio/session',
+    headers: form,
+    payload: 'token=nope-nope-nope',
+  });
   t.equal(wrong.statusCode, 401);
   t.match(wrong.body, /not valid/);
   t.notOk(wrong.headers['set-cookie']);
@@ -80,7 +89,11 @@ t.test('sign-in form: wrong token 401 page, right token 303 and a strict session
   t.equal(page.statusCode, 200);
   t.match(page.body, /src="\/studio\/assets\/app\.js"/);
   t.match(page.headers['content-security-policy'], /script-src 'self'/);
-  const api = await app.inject({ method: 'GET', url: '/studio/api/catalog', headers: { cookie: `other=1; ${cookie}` } });
+  const api = await app.inject({
+    method: 'GET',
+    url: '/studio/api/catalog',
+    headers: { cookie: `other=1; ${cookie}` },
+  });
   t.equal(api.statusCode, 200);
 });
 
@@ -114,10 +127,18 @@ t.test('tampered, expired or foreign-key sessions are refused', async (t) => {
   const expired = mintSession(key, Date.now() - 9 * 3600 * 1000).value;
   // A token rotation changes the key: older sessions end with it.
   const rotated = mintSession(sessionKey(SIGNING_KEY, 'an-older-studio-token')).value;
-  const ok = await app.inject({ method: 'GET', url: '/studio/api/catalog', headers: { cookie: `marquee_studio=${good}` } });
+  const ok = await app.inject({
+    method: 'GET',
+    url: '/studio/api/catalog',
+    headers: { cookie: `marquee_studio=${good}` },
+  });
   t.equal(ok.statusCode, 200, 'control: a fresh session works');
   for (const [name, value] of Object.entries({ tampered, expired, rotated })) {
-    const res = await app.inject({ method: 'GET', url: '/studio/api/catalog', headers: { cookie: `marquee_studio=${value}` } });
+    const res = await app.inject({
+      method: 'GET',
+      url: '/studio/api/catalog',
+      headers: { cookie: `marquee_studio=${value}` },
+    });
     t.equal(res.statusCode, 401, name);
   }
 });

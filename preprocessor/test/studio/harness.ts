@@ -78,7 +78,9 @@ export async function startHarness(deps: { lambda?: LambdaClient } = {}): Promis
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
-  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: PUBLISHED_KEY, Body: await sampleJpeg(), ContentType: 'image/jpeg' }));
+  await s3.send(
+    new PutObjectCommand({ Bucket: BUCKET, Key: PUBLISHED_KEY, Body: await sampleJpeg(), ContentType: 'image/jpeg' }),
+  );
   const catalogPath = path.join(dir, 'catalog.json');
   await writeFile(catalogPath, JSON.stringify(catalog));
   const config = loadConfig(

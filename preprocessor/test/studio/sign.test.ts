@@ -41,12 +41,20 @@ t.test('signs catalog sources and staging uploads with an expiry', async (t) => 
 t.test('refuses what it should not sign', async (t) => {
   const cases = [
     { name: 'unpublished key', renders: [{ src: 'titles/t2/secret.jpg', w: 10, h: 10 }], status: 403 },
-    { name: 'staging look-alike', renders: [{ src: 'staging/../titles/t1/boxshot/en.jpg', w: 10, h: 10 }], status: 403 },
+    {
+      name: 'staging look-alike',
+      renders: [{ src: 'staging/../titles/t1/boxshot/en.jpg', w: 10, h: 10 }],
+      status: 403,
+    },
     { name: 'fx without fy', renders: [{ src: PUBLISHED_KEY, w: 10, h: 10, fx: 0.5 }], status: 400 },
     { name: 'too wide', renders: [{ src: PUBLISHED_KEY, w: 100_000, h: 10 }], status: 400 },
     { name: 'bad format', renders: [{ src: PUBLISHED_KEY, w: 10, h: 10, fmt: 'gif' }], status: 400 },
     { name: 'empty list', renders: [], status: 400 },
-    { name: 'too many', renders: Array.from({ length: 97 }, () => ({ src: PUBLISHED_KEY, w: 10, h: 10 })), status: 400 },
+    {
+      name: 'too many',
+      renders: Array.from({ length: 97 }, () => ({ src: PUBLISHED_KEY, w: 10, h: 10 })),
+      status: 400,
+    },
   ];
   for (const c of cases) {
     const res = await sign(c.renders);
@@ -88,32 +96,39 @@ t.test('/v1/render checks the signature: valid passes, tampered, unsigned and ex
   }
 });
 
-t.test('numbers are read one way only: a signed URL with a lenient spelling is a 400 naming the parameter', async (t) => {
-  const cases: Array<[string, Record<string, string>]> = [
-    ['w', { w: ' 100' }],
-    ['w', { w: '0x10' }],
-    ['w', { w: 'Infinity' }],
-    ['w', { w: '1e2' }],
-    ['w', { w: '+100' }],
-    ['w', { w: '0100' }],
-    ['w', { w: '100.0' }],
-    ['h', { h: '-5' }],
-    ['h', { h: '8193' }],
-    ['q', { q: '0' }],
-    ['q', { q: '50 ' }],
-    ['fx', { fx: '.5', fy: '0.5' }],
-    ['fy', { fx: '0.5', fy: '1.5' }],
-    ['fy', { fx: '0.5', fy: 'NaN' }],
-  ];
-  for (const [name, override] of cases) {
-    const url = signUrl('/v1/render', { src: PUBLISHED_KEY, w: '342', h: '513', ...override }, SIGNING_KEY, 60);
-    const res = await app.inject({ method: 'GET', url });
-    const label = JSON.stringify(override);
-    t.equal(res.statusCode, 400, label);
-    t.equal(res.json<Problem>().code, 'INVALID_PARAMETER', label);
-    t.match(res.json<Problem>().detail, new RegExp(`^${name}: expected`), `${label} names ${name} and what it expects`);
-  }
-});
+t.test(
+  'numbers are read one way only: a signed URL with a lenient spelling is a 400 naming the parameter',
+  async (t) => {
+    const cases: Array<[string, Record<string, string>]> = [
+      ['w', { w: ' 100' }],
+      ['w', { w: '0x10' }],
+      ['w', { w: 'Infinity' }],
+      ['w', { w: '1e2' }],
+      ['w', { w: '+100' }],
+      ['w', { w: '0100' }],
+      ['w', { w: '100.0' }],
+      ['h', { h: '-5' }],
+      ['h', { h: '8193' }],
+      ['q', { q: '0' }],
+      ['q', { q: '50 ' }],
+      ['fx', { fx: '.5', fy: '0.5' }],
+      ['fy', { fx: '0.5', fy: '1.5' }],
+      ['fy', { fx: '0.5', fy: 'NaN' }],
+    ];
+    for (const [name, override] of cases) {
+      const url = signUrl('/v1/render', { src: PUBLISHED_KEY, w: '342', h: '513', ...override }, SIGNING_KEY, 60);
+      const res = await app.inject({ method: 'GET', url });
+      const label = JSON.stringify(override);
+      t.equal(res.statusCode, 400, label);
+      t.equal(res.json<Problem>().code, 'INVALID_PARAMETER', label);
+      t.match(
+        res.json<Problem>().detail,
+        new RegExp(`^${name}: expected`),
+        `${label} names ${name} and what it expects`,
+      );
+    }
+  },
+);
 
 t.test('the signer reads numbers the same way: strings are strict, JSON numbers must be in range', async (t) => {
   const cases = [

@@ -11,7 +11,12 @@ const { app, s3 } = h;
 
 async function upload(filename: string, body: Buffer, headers: Record<string, string> = bearer) {
   const mp = multipartBody(filename, body);
-  return app.inject({ method: 'POST', url: '/studio/api/upload', headers: { ...headers, ...mp.headers }, payload: mp.payload });
+  return app.inject({
+    method: 'POST',
+    url: '/studio/api/upload',
+    headers: { ...headers, ...mp.headers },
+    payload: mp.payload,
+  });
 }
 
 async function objectBytes(key: string): Promise<Buffer> {
@@ -51,7 +56,14 @@ t.test('an image is staged under a fresh key, never over another object', async 
 
 t.test('upload limits', async (t) => {
   // Regression guard: busboy strips directories unless told not to, which would hide a path.
-  for (const name of ['../../titles/t1/boxshot/en.jpg', 'titles/t1/boxshot/en.jpg', 'C:\\art\\x.jpg', '.hidden.jpg', 'a\u0001b.jpg', '']) {
+  for (const name of [
+    '../../titles/t1/boxshot/en.jpg',
+    'titles/t1/boxshot/en.jpg',
+    'C:\\art\\x.jpg',
+    '.hidden.jpg',
+    'a\u0001b.jpg',
+    '',
+  ]) {
     const res = await upload(name, await sampleJpeg(), bearer);
     t.equal(res.statusCode, 400, `file name ${JSON.stringify(name)}`);
   }
@@ -73,7 +85,9 @@ t.test('upload limits', async (t) => {
   const truncated = await upload('cut.jpg', jpeg.subarray(0, Math.floor(jpeg.length / 2)));
   t.equal(truncated.statusCode, 415, 'a truncated JPEG is refused now, not at its first render');
 
-  const bomb = await sharp({ create: { width: 8000, height: 6000, channels: 3, background: '#000' } }).png({ compressionLevel: 1 }).toBuffer();
+  const bomb = await sharp({ create: { width: 8000, height: 6000, channels: 3, background: '#000' } })
+    .png({ compressionLevel: 1 })
+    .toBuffer();
   const huge = await upload('huge.png', bomb);
   t.equal(huge.statusCode, 413, 'over the pixel cap');
   t.equal(huge.json<Problem>().code, 'SOURCE_TOO_LARGE');
@@ -81,7 +95,12 @@ t.test('upload limits', async (t) => {
   const unauth = await upload('ok.jpg', jpeg, {});
   t.equal(unauth.statusCode, 401, 'no token, no upload');
 
-  const notMultipart = await app.inject({ method: 'POST', url: '/studio/api/upload', headers: bearer, payload: { file: 'x' } });
+  const notMultipart = await app.inject({
+    method: 'POST',
+    url: '/studio/api/upload',
+    headers: bearer,
+    payload: { file: 'x' },
+  });
   t.equal(notMultipart.statusCode, 400);
 
   t.same(await objectBytes(PUBLISHED_KEY), published, 'the published source is untouched');
