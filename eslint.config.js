@@ -8,7 +8,18 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', '**/cdk.out/**', '**/.data/**', 'test-artifacts/**', '**/*.d.ts'],
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      '**/cdk.out/**',
+      '**/.data/**',
+      '**/.cache/**',
+      '**/.tap/**',
+      '**/coverage/**',
+      'loadtest/reports/**',
+      'test-artifacts/**',
+      '**/*.d.ts',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
