@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ERROR_CLASSES, type StatusClass } from './classify.js';
+import { ERROR_CLASSES, STATUS_CLASSES, type StatusClass } from './classify.js';
 import type { RunReport } from './run.js';
 import { chart, escapeXml, type Band, type Series } from './svg.js';
 
@@ -41,19 +41,11 @@ export function charts(r: RunReport): string[] {
       points: tl.map((p) => [p.t, p.classes.ok + p.classes.notModified] as const),
     },
   ];
-  const classes: StatusClass[] = [
-    'ok',
-    'notModified',
-    'redirect',
-    'shed',
-    'clientError',
-    'serverError',
-    'networkError',
-    'dropped',
-  ];
-  const status: Series[] = classes
-    .filter((c) => tl.some((p) => p.classes[c] > 0))
-    .map((c) => ({ name: c, color: CLASS_COLORS[c], points: tl.map((p) => [p.t, p.classes[c]] as const) }));
+  const status: Series[] = STATUS_CLASSES.filter((c) => tl.some((p) => p.classes[c] > 0)).map((c) => ({
+    name: c,
+    color: CLASS_COLORS[c],
+    points: tl.map((p) => [p.t, p.classes[c]] as const),
+  }));
   const latency: Series[] = [
     { name: 'p50', color: '#2e9e4f', points: tl.filter((p) => p.p50 > 0).map((p) => [p.t, p.p50] as const) },
     { name: 'p90', color: '#f0a030', points: tl.filter((p) => p.p90 > 0).map((p) => [p.t, p.p90] as const) },

@@ -3,6 +3,11 @@ import { Environment, type EnvironmentConfig, type Outcome } from './environment
 import { MAX_QUEUED_EVENTS, MAX_SYNC_RESPONSE_BYTES } from './limits.js';
 
 /** Counters of one function (or, summed, of the endpoint). */
+/** The counters a pool keeps, all at zero. */
+export function zeroCounts(): Omit<LambdaCounters, 'environments' | 'busy'> {
+  return { invocations: 0, coldStarts: 0, throttles: 0, timeouts: 0, crashes: 0, outOfMemory: 0, errors: 0 };
+}
+
 export interface LambdaCounters {
   invocations: number;
   coldStarts: number;
@@ -41,15 +46,7 @@ export interface Invocation {
 export class FunctionPool {
   private readonly environments = new Set<Environment>();
   private readonly queue: Invocation[] = [];
-  private readonly counts = {
-    invocations: 0,
-    coldStarts: 0,
-    throttles: 0,
-    timeouts: 0,
-    crashes: 0,
-    outOfMemory: 0,
-    errors: 0,
-  };
+  private readonly counts = zeroCounts();
   private closed = false;
 
   constructor(private readonly config: PoolConfig) {}

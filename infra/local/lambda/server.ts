@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { GENERATOR_RUNTIME } from '@marquee/shared';
-import { FunctionPool, type LambdaCounters } from './pool.js';
+import { FunctionPool, zeroCounts, type LambdaCounters } from './pool.js';
 import type { Outcome } from './environment.js';
 import { isJsonText } from './json.js';
 import { canWatchMemory } from './memory.js';
@@ -312,18 +312,7 @@ export async function startLocalLambda(options: LocalLambdaOptions): Promise<Loc
     url: `http://${host}:${port}`,
     port,
     stats() {
-      const total: LambdaStats = {
-        invocations: 0,
-        coldStarts: 0,
-        throttles: 0,
-        timeouts: 0,
-        crashes: 0,
-        outOfMemory: 0,
-        errors: 0,
-        environments: 0,
-        busy: 0,
-        functions: {},
-      };
+      const total: LambdaStats = { ...zeroCounts(), environments: 0, busy: 0, functions: {} };
       for (const [name, pool] of pools) {
         const counters = pool.stats();
         total.functions[name] = counters;
