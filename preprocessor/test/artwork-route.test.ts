@@ -143,6 +143,19 @@ t.test('problems: status, code and a problem+json body, never cached long', asyn
     ['/v1/artwork/boxshot/t1/342x513.png', 400, 'FORMAT_NOT_ALLOWED'],
     ['/v1/artwork/boxshot/t1/342x513@9x.jpg', 400, 'INVALID_PARAMETER'],
     ['/v1/artwork/boxshot/t1/342x513.jpg?locale=not_a_locale', 400, 'INVALID_PARAMETER'],
+    // The route is the one syntax check of the URL (the rules engine trusts what passes it).
+    ...['x', 'pt_BR', 'en-', '..%2Fetc', 'a'.repeat(40)].map((bad): [string, number, string] => [
+      `/v1/artwork/boxshot/t1/342x513.jpg?locale=${bad}`,
+      400,
+      'INVALID_PARAMETER',
+    ]),
+    ['/v1/artwork/boxshot/8000%2F0001/342x513.jpg', 400, 'INVALID_PARAMETER'],
+    [`/v1/artwork/boxshot/${'x'.repeat(65)}/342x513.jpg`, 400, 'INVALID_PARAMETER'],
+    ['/v1/artwork/boxshot/t1/0x513.jpg', 400, 'INVALID_PARAMETER'],
+    ['/v1/artwork/boxshot/t1/342x0.jpg', 400, 'INVALID_PARAMETER'],
+    ['/v1/artwork/boxshot/t1/9000x13500.jpg', 400, 'INVALID_PARAMETER'],
+    ['/v1/artwork/boxshot/t1/-5x513.jpg', 400, 'INVALID_PARAMETER'],
+    ['/v1/artwork/boxshot/t1/1.5x513.jpg', 400, 'INVALID_PARAMETER'],
   ];
   for (const [url, status, code] of cases) {
     const res = await get(url);

@@ -1,4 +1,4 @@
-import { MarqueeError } from '@marquee/shared';
+import { MAX_OUTPUT_DIMENSION, MarqueeError } from '@marquee/shared';
 
 export type ArtworkExt = 'jpg' | 'png' | 'webp' | 'avif' | 'auto';
 
@@ -41,7 +41,10 @@ export function parseArtworkFile(file: string): ArtworkFile {
   const [, w, h, dpr, ext] = m;
   const width = Number(w);
   const height = h === undefined ? undefined : Number(h);
-  if (width === 0 || height === 0) throw invalid(`size: width and height must be at least 1, got ${shown()}`);
+  const inRange = (n: number | undefined) => n === undefined || (n >= 1 && n <= MAX_OUTPUT_DIMENSION);
+  if (!inRange(width) || !inRange(height)) {
+    throw invalid(`size: width and height must be 1..${MAX_OUTPUT_DIMENSION}, got ${shown()}`);
+  }
   const dprValue = dpr === undefined ? 1 : Number(dpr);
   if (dprValue < 1) throw invalid(`size: pixel ratio must be @1x..@3x, got ${shown()}`);
   const normalised = EXTS[ext ?? ''];

@@ -2,20 +2,26 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { parseArtworkFile, formatArtworkFile } from './artwork-url.js';
 import { resolveArtwork } from '../rules/resolve.js';
+import { LOCALE_TAG } from '../rules/locale.js';
+import { TITLE_ID } from '../rules/semantics.js';
 import { refuseOtherMethods } from '../plugins/methods.js';
 import { ResolutionMemo } from '../cache/resolution-memo.js';
 import { etagMatches } from '../images.js';
 
+/**
+ * The one syntax check of an artwork URL: these schemas, then `parseArtworkFile` for the file
+ * name. The rules engine trusts what passes (it checks only what the rules decide: the DPRs).
+ */
 const Params = Type.Object({
   type: Type.String({ pattern: '^[a-z][a-z0-9-]{0,31}$' }),
-  titleId: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }),
+  titleId: Type.String({ pattern: TITLE_ID.source }),
   file: Type.String({ minLength: 3, maxLength: 32 }),
 });
 
 const Query = Type.Object({
   // BCP 47 as catalogs use it: language, optional script/region/variant subtags.
   // Empty means the default locale, as if absent.
-  locale: Type.Optional(Type.String({ pattern: '^([A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,4})?$', maxLength: 35 })),
+  locale: Type.Optional(Type.String({ pattern: `^(?:${LOCALE_TAG.source.slice(1, -1)})?$`, maxLength: 35 })),
   v: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' })),
 });
 
@@ -80,8 +86,7 @@ export const artworkRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
       // One spelling per image (no `@1x`, `jpeg`, leading zeros or percent-escapes; W-only spelled
       // WxH): every other spelling is sent to it, so the CDN keeps one entry, not one per spelling.
-      const [width, height] = resolution.size.split('x').map(Number);
-      const canonical = formatArtworkFile(width ?? 0, height ?? 0, resolution.dpr, parsed.ext);
+      const canonical = formatArtworkFile(resolution.width, resolution.height, resolution.dpr, parsed.ext);
       if (rawLastSegment(request.url) !== canonical) {
         reply.header('cache-control', REDIRECT_CACHE_CONTROL);
         return reply.redirect(`/v1/artwork/${type}/${titleId}/${canonical}${imageSelectingQuery(query)}`, 308);

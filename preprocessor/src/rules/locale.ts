@@ -5,7 +5,7 @@ import type { Rules } from './schema.js';
  * digits (`en`, `pt-BR`, `zh-Hant-TW`, `es-419`). Enough to refuse junk
  * before it reaches a lookup or a log line.
  */
-const LOCALE_TAG = /^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,4}$/;
+export const LOCALE_TAG = /^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,4}$/;
 
 export function isLocaleTag(value: string): boolean {
   return LOCALE_TAG.test(value);

@@ -1,19 +1,10 @@
-import {
-  MarqueeError,
-  MAX_OUTPUT_DIMENSION,
-  specKey,
-  type Format,
-  type ImageSpec,
-  type Overlay,
-  type Source,
-} from '@marquee/shared';
+import { MarqueeError, specKey, type Format, type ImageSpec, type Overlay, type Source } from '@marquee/shared';
 import { negotiateFormat } from './accept.js';
 import { cacheControl } from './cache.js';
 import { preview } from './load.js';
-import { findLocale, isLocaleTag, localeChain } from './locale.js';
+import { findLocale, localeChain } from './locale.js';
 import { formatSize, sizeClassOf, tuningOf, typeModel, typeNames, type Size, type TypeModel } from './model.js';
 import type { ArtworkEntry, Catalog, Rules, Title } from './schema.js';
-import { TITLE_ID } from './semantics.js';
 import { decideSize } from './size.js';
 
 export { parseAccept, negotiateFormat, acceptsFormat, type AcceptEntry } from './accept.js';
@@ -48,7 +39,9 @@ export type Resolution =
       key: string;
       /** The catalog locale served, in the catalog's spelling. */
       locale: string;
-      /** Logical `WxH`. */
+      /** Logical size, as numbers (the canonical URL is spelled from them) and as `WxH`. */
+      width: number;
+      height: number;
       size: string;
       dpr: number;
       format: Format;
@@ -96,6 +89,8 @@ export function resolveArtwork(state: ResolveState, req: ArtworkRequest): Resolu
     spec,
     key: specKey(source, spec, entry.version),
     locale,
+    width: decision.size.width,
+    height: decision.size.height,
     size: formatSize(decision.size),
     dpr: req.dpr,
     format,
@@ -106,26 +101,14 @@ export function resolveArtwork(state: ResolveState, req: ArtworkRequest): Resolu
 }
 
 /** Cheap checks of the request itself: 400s before any lookup. */
+/**
+ * What only the rules can say about a request: whether they serve its pixel ratio. Its syntax
+ * (title id, size digits and range, extension, locale tag) is the route's to check, once, before
+ * anything is resolved (routes/artwork.ts, artwork-url.ts).
+ */
 function checkRequest(rules: Rules, req: ArtworkRequest): void {
-  const invalid = (message: string) => new MarqueeError('INVALID_PARAMETER', message);
-  const dimension = (name: string, value: number) => {
-    if (!Number.isInteger(value) || value < 1 || value > MAX_OUTPUT_DIMENSION) {
-      throw invalid(`${name} must be an integer 1..${MAX_OUTPUT_DIMENSION}, got ${preview(value)}`);
-    }
-  };
-  dimension('width', req.width);
-  if (req.height !== undefined) dimension('height', req.height);
   if (!rules.dpr.includes(req.dpr)) {
-    throw invalid(`dpr must be one of ${rules.dpr.join(', ')}, got ${preview(req.dpr)}`);
-  }
-  if (!(REQUEST_EXTENSIONS as readonly string[]).includes(req.ext)) {
-    throw invalid(`extension must be one of ${REQUEST_EXTENSIONS.join(', ')}, got ${preview(req.ext)}`);
-  }
-  if (req.locale !== undefined && req.locale !== '' && !isLocaleTag(req.locale)) {
-    throw invalid(`locale must be a BCP 47 tag like en or pt-BR, got ${preview(req.locale)}`);
-  }
-  if (!TITLE_ID.test(req.titleId)) {
-    throw invalid(`title id must be 1-64 of A-Z a-z 0-9 _ -, got ${preview(req.titleId)}`);
+    throw new MarqueeError('INVALID_PARAMETER', `dpr must be one of ${rules.dpr.join(', ')}, got ${preview(req.dpr)}`);
   }
 }
 

@@ -38,8 +38,6 @@ t.test('lookups: unknown type, unknown title, missing artwork', async (t) => {
     ['type __proto__', { type: '__proto__' }, 'UNKNOWN_TYPE', 404],
     ['unknown title', { titleId: '99999999' }, 'UNKNOWN_TITLE', 404],
     ['title named like a prototype member', { titleId: 'constructor' }, 'UNKNOWN_TITLE', 404],
-    ['title id with a slash', { titleId: '8000/0001' }, 'INVALID_PARAMETER', 400],
-    ['title id too long', { titleId: 'x'.repeat(65) }, 'INVALID_PARAMETER', 400],
     [
       'title without that type',
       { titleId: '80000002', type: 'billboard', width: 480, height: 270 },
@@ -85,9 +83,6 @@ t.test('locale: case-insensitive, along the chain, default when absent', async (
     'titles/80000001/boxshot/pt-BR.jpg',
     'the resolved locale picks the source',
   );
-  for (const bad of ['x', 'pt_BR', 'en-', '../etc', 'a'.repeat(40)]) {
-    t.equal(failure(req({ locale: bad })).code, 'INVALID_PARAMETER', `malformed locale ${JSON.stringify(bad)}`);
-  }
 });
 
 t.test('size policy snap (boxshot: 171x256, 342x513, 684x1026)', async (t) => {
@@ -268,8 +263,6 @@ t.test('DPR multiplies the pixel size and must be allowed', async (t) => {
     const err = failure(req({ dpr }));
     t.equal(err.code, 'INVALID_PARAMETER', `dpr ${dpr}`);
   }
-  for (const width of [0, -5, 1.5, 9000]) t.equal(failure(req({ width })).code, 'INVALID_PARAMETER', `width ${width}`);
-  t.equal(failure(req({ height: 0 })).code, 'INVALID_PARAMETER', 'height 0');
 });
 
 t.test('explicit formats', async (t) => {
@@ -295,7 +288,6 @@ t.test('explicit formats', async (t) => {
     { allowedFormats: ['avif', 'webp', 'png'] },
     'logos have no JPEG',
   );
-  t.equal(failure(req({ ext: 'gif' as ArtworkRequest['ext'] })).code, 'INVALID_PARAMETER', 'unknown extension');
   // A format error must not first bounce the client through a size redirect.
   t.equal(failure(req({ ext: 'png', width: 300, height: 450 })).code, 'FORMAT_NOT_ALLOWED');
 });
@@ -498,6 +490,8 @@ t.test('the render result and its key', async (t) => {
     },
     key: out.key,
     locale: 'en',
+    width: 342,
+    height: 513,
     size: '342x513',
     dpr: 2,
     format: 'jpeg',
