@@ -1,20 +1,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { request } from 'undici';
+import type { Catalog } from '@marquee/shared';
 import { SEEDED_UNIVERSE, enumerateKeys, type Universe } from '../scenarios/universe.js';
 
 export const SOURCES_BUCKET = 'marquee-sources';
 
-interface CatalogArtwork {
-  source: string;
-}
-interface CatalogTitle {
-  flags: string[];
-  artwork: Record<string, Record<string, CatalogArtwork>>;
-}
-export interface Catalog {
-  titles: Record<string, CatalogTitle>;
-}
+export type { Catalog };
 
 /** Reads an object from the local S3 (s3rver answers unsigned path-style GETs). */
 export async function getObject(s3Endpoint: string, key: string): Promise<Buffer> {
@@ -49,7 +41,10 @@ export function webpQuality(width: number): number {
  */
 export function benchKeys(catalog: Catalog): BenchKey[] {
   const titles = Object.keys(catalog.titles)
-    .filter((id) => (catalog.titles[id]?.flags.length ?? 1) === 0)
+    .filter((id) => {
+      const title = catalog.titles[id];
+      return title !== undefined && (title.flags ?? []).length === 0;
+    })
     .sort();
   const universe: Universe = {
     titles,

@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import { Type, type TSchema } from '@sinclair/typebox';
 import {
   FITS,
   FORMATS,
@@ -7,28 +7,21 @@ import {
   quoteInput,
   readFraction,
   readInteger,
-  type Fit,
-  type Format,
+  type RenderParams,
 } from '@marquee/shared';
 
 /**
  * The image parameters of a `/v1/render` URL: one parser for the route that serves it and the
  * studio endpoint that signs it, so nothing is signed that the route would refuse and both read
- * a number the same way (`shared/numbers.ts`: decimal digits only).
+ * a number the same way (`shared/numbers.ts`: decimal digits only). Their type, as read, is the
+ * wire contract's `RenderParams` (`shared/studio.ts`).
  */
-export interface RenderParams {
-  w: number;
-  h: number;
-  fit?: Fit;
-  fmt?: Format;
-  q?: number;
-  fx?: number;
-  fy?: number;
-}
+export type { RenderParams };
 
 /**
  * What the schemas declare for these parameters: text (or, in JSON, a number), never coerced.
  * ajv's coercion would read `0x10` as 16 and ` 100` as 100 before `parseRenderParams` saw them.
+ * One entry per parameter of `RenderParams`, no more (`satisfies` checks both).
  */
 const Raw = Type.Union([Type.String({ maxLength: 32 }), Type.Number()]);
 export const RENDER_PARAMS_SCHEMA = {
@@ -39,7 +32,7 @@ export const RENDER_PARAMS_SCHEMA = {
   q: Type.Optional(Type.Unsafe<string | number>({ ...Raw, description: 'integer 1..100' })),
   fx: Type.Optional(Type.Unsafe<string | number>({ ...Raw, description: 'fraction 0..1' })),
   fy: Type.Optional(Type.Unsafe<string | number>({ ...Raw, description: 'fraction 0..1' })),
-};
+} satisfies { [K in keyof RenderParams]-?: TSchema };
 
 function invalid(name: string, expected: string, value: unknown): MarqueeError {
   return new MarqueeError('INVALID_PARAMETER', `${name}: expected ${expected}, got ${quoteInput(value)}`);

@@ -1,69 +1,22 @@
-/** The studio API, as the page sees it. Types mirror preprocessor/src/studio/*.ts. */
-export type Format = 'jpeg' | 'png' | 'webp' | 'avif';
-export type Fit = 'cover' | 'contain' | 'inside' | 'fill';
-export const FORMATS: Format[] = ['jpeg', 'webp', 'avif', 'png'];
-export const FITS: Fit[] = ['cover', 'contain', 'inside', 'fill'];
+/** The studio API, as the page calls it. Its wire types are the contract's (`shared/src/studio.ts`). */
+import type {
+  Fit,
+  Format,
+  RenderRequest,
+  SignReply,
+  SignRequest,
+  SignedRender,
+  StagedUpload,
+  StudioCatalog,
+} from '@marquee/shared';
 
-export interface Focal {
-  x: number;
-  y: number;
-}
-
-export interface Artwork {
-  source: string;
-  version: string;
-  focal?: Focal;
-  width?: number;
-  height?: number;
-}
-
-export interface StudioType {
-  name: string;
-  description?: string;
-  aspect: string;
-  sizes: string[];
-  formats: Format[];
-  fit: Fit;
-  maxWidth: number;
-  maxHeight: number;
-}
-
-export interface StudioTitle {
-  id: string;
-  name: string;
-  flags: string[];
-  artwork: Record<string, Record<string, Artwork>>;
-}
-
-export interface StudioCatalog {
-  defaultLocale: string;
-  types: StudioType[];
-  titles: StudioTitle[];
-}
-
-export interface RenderRequest {
-  src: string;
-  w: number;
-  h: number;
-  fit?: Fit;
-  fmt?: Format;
-  q?: number;
-  fx?: number;
-  fy?: number;
-}
-
-export interface SignedRender extends RenderRequest {
-  url: string;
-}
-
-export interface StagedUpload {
-  key: string;
-  name: string;
-  format: Format;
-  width: number;
-  height: number;
-  bytes: number;
-}
+/** The formats and fits the page offers, in its display order. */
+export const FORMATS = ['jpeg', 'webp', 'avif', 'png'] as const satisfies readonly Format[];
+export const FITS = ['cover', 'contain', 'inside', 'fill'] as const satisfies readonly Fit[];
+/** Each lists every value the contract knows: one added there fails to compile here until the page offers it. */
+type Assert<T extends true> = T;
+type _EveryFormat = Assert<Exclude<Format, (typeof FORMATS)[number]> extends never ? true : false>;
+type _EveryFit = Assert<Exclude<Fit, (typeof FITS)[number]> extends never ? true : false>;
 
 export class ApiError extends Error {
   constructor(
@@ -101,9 +54,9 @@ export async function sign(renders: RenderRequest[]): Promise<SignedRender[]> {
     method: 'POST',
     credentials: 'same-origin',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ renders }),
+    body: JSON.stringify({ renders } satisfies SignRequest),
   });
-  return (await json<{ renders: SignedRender[] }>(res)).renders;
+  return (await json<SignReply>(res)).renders;
 }
 
 export async function upload(file: File): Promise<StagedUpload> {

@@ -1,19 +1,6 @@
 import './studio.css';
-import {
-  FITS,
-  FORMATS,
-  fetchRender,
-  getCatalog,
-  sign,
-  signOut,
-  upload,
-  type Fit,
-  type Focal,
-  type Format,
-  type StagedUpload,
-  type StudioCatalog,
-  type StudioType,
-} from './api.js';
+import type { Fit, FocalPoint, Format, StagedUpload, StudioCatalog, StudioType } from '@marquee/shared';
+import { FITS, FORMATS, fetchRender, getCatalog, sign, signOut, upload } from './api.js';
 import { byId, download, h, replaceChildren } from './dom.js';
 import { contactSheet } from './sheet.js';
 import { parseSize, sameSize, sizeLabel, type Size } from './sizes.js';
@@ -30,7 +17,7 @@ const SETTLE_MS = 200;
 interface Source {
   src: string;
   label: string;
-  focal: Focal | undefined;
+  focal: FocalPoint | undefined;
 }
 
 interface State {
@@ -39,7 +26,7 @@ interface State {
   type: string;
   locale: string;
   upload: StagedUpload | undefined;
-  focal: Focal | undefined;
+  focal: FocalPoint | undefined;
   sizes: Size[];
   formats: Format[];
   fit: Fit;

@@ -1,4 +1,5 @@
-import { fetchRender, sign, type Fit, type Focal, type Format, type Rendered, type RenderRequest } from './api.js';
+import type { Fit, FocalPoint, Format, RenderRequest } from '@marquee/shared';
+import { fetchRender, sign, type Rendered } from './api.js';
 import { formatBytes, h, replaceChildren } from './dom.js';
 import { sizeLabel, type Size } from './sizes.js';
 
@@ -11,7 +12,7 @@ export interface TileSpec {
   /** Another source than the job's (the same artwork in another locale), with its label. */
   src?: string;
   label?: string;
-  focal?: Focal | undefined;
+  focal?: FocalPoint | undefined;
 }
 
 export interface Tile extends TileSpec {
@@ -24,7 +25,7 @@ export interface Tile extends TileSpec {
 export interface RenderJob {
   src: string;
   fit: Fit;
-  focal: Focal | undefined;
+  focal: FocalPoint | undefined;
   specs: TileSpec[];
 }
 

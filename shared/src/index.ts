@@ -12,3 +12,5 @@ export * from './env.js';
 export * from './runtime.js';
 export * from './random.js';
 export * from './child.js';
+export * from './catalog.js';
+export * from './studio.js';

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import type { CatalogFocal } from './catalog.js';
+import type { FocalPoint } from '@marquee/shared';
 import { hashSeed, random, type Random } from './random.js';
 import { FONT_FAMILY, escapeXml, fitFontSize, hsl, localeTag, wrap } from './svg.js';
 import { ARTWORK_SOURCES, type TitlePlan } from './titles.js';
@@ -11,7 +11,7 @@ export interface PhotoBase {
   raw: Buffer;
   width: number;
   height: number;
-  focal: CatalogFocal;
+  focal: FocalPoint;
   hue: number;
 }
 
@@ -72,7 +72,7 @@ function hills(rng: Random, width: number, height: number, hue: number): string 
   return out;
 }
 
-function backgroundSvg(rng: Random, type: PhotoType, hue: number): { svg: string; focal: CatalogFocal } {
+function backgroundSvg(rng: Random, type: PhotoType, hue: number): { svg: string; focal: FocalPoint } {
   const { width, height } = ARTWORK_SOURCES[type];
   const area = SUBJECT_AREA[type];
   const focal = { x: round2(rng.between(...area.x)), y: round2(rng.between(...area.y)) };

@@ -1,8 +1,9 @@
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from 'pino';
+import type { ArtworkEntry, Catalog, Title } from '@marquee/shared';
 import { renderLogo, renderPhoto, renderPhotoBase } from './artwork.js';
 import { BADGE_KEYS, renderBadge, type Badge } from './badges.js';
-import { CATALOG_KEY, type Catalog, type CatalogArtwork, type CatalogTitle } from './catalog.js';
+import { CATALOG_KEY } from './catalog.js';
 import {
   ARTWORK_SOURCES,
   ARTWORK_TYPES,
@@ -64,10 +65,10 @@ async function seedArtwork(
   bucket: string,
   plan: TitlePlan,
   type: ArtworkType,
-): Promise<Record<string, CatalogArtwork>> {
+): Promise<Record<string, ArtworkEntry>> {
   const { width, height, format } = ARTWORK_SOURCES[type];
   const base = type === 'logo' ? undefined : await renderPhotoBase(plan, type);
-  const entries: Record<string, CatalogArtwork> = {};
+  const entries: Record<string, ArtworkEntry> = {};
   for (const locale of plan.locales) {
     const body =
       type === 'logo' || base === undefined ? await renderLogo(plan, locale) : await renderPhoto(base, locale);
@@ -112,10 +113,10 @@ export async function seedSamples(options: SeedOptions): Promise<SeedResult> {
     );
   });
 
-  const titles: Record<string, CatalogTitle> = {};
+  const titles: Record<string, Title> = {};
   jobs.forEach(({ plan, type }, i) => {
     const title = (titles[plan.id] ??= { name: plan.name, flags: plan.flags, artwork: {} });
-    title.artwork[type] = artwork[i] as Record<string, CatalogArtwork>;
+    title.artwork[type] = artwork[i] as Record<string, ArtworkEntry>;
   });
   const catalog: Catalog = { version: 1, titles };
   // The catalog goes last: an interrupted seed leaves no catalog, so the next start seeds again.
@@ -132,6 +133,7 @@ export async function seedSamples(options: SeedOptions): Promise<SeedResult> {
   return { catalog, seeded: true };
 }
 
-export { CATALOG_KEY, type Catalog, type CatalogArtwork, type CatalogFocal, type CatalogTitle } from './catalog.js';
+export { CATALOG_KEY } from './catalog.js';
+export type { Catalog } from '@marquee/shared';
 export { BADGE_KEYS, type Badge } from './badges.js';
 export { ARTWORK_SOURCES, ARTWORK_TYPES, FIRST_TITLE_ID, TITLE_NAMES, type ArtworkType } from './titles.js';

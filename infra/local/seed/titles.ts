@@ -1,4 +1,4 @@
-import type { CatalogFocal } from './catalog.js';
+import type { FocalPoint } from '@marquee/shared';
 
 /** Invented titles: no real show is named here. */
 export const TITLE_NAMES = [
@@ -91,4 +91,4 @@ export function sourceKey(titleId: string, type: ArtworkType, locale: string): s
   return `titles/${titleId}/${type}/${locale}.${ARTWORK_SOURCES[type].format === 'png' ? 'png' : 'jpg'}`;
 }
 
-export const LOGO_FOCAL: CatalogFocal = { x: 0.5, y: 0.5 };
+export const LOGO_FOCAL: FocalPoint = { x: 0.5, y: 0.5 };

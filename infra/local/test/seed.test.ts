@@ -43,16 +43,17 @@ t.test('seeds titles, locales, artwork and badges; a second run keeps them', asy
 
   const titles = Object.values(catalog.titles);
   t.ok(titles.every((title) => title.name.length > 0 && Array.isArray(title.flags)));
+  const flags = (title: (typeof titles)[number]) => title.flags ?? [];
   t.ok(
-    titles.some((title) => title.flags.includes('top10')),
+    titles.some((title) => flags(title).includes('top10')),
     'some titles are top 10',
   );
   t.ok(
-    titles.some((title) => title.flags.includes('new')),
+    titles.some((title) => flags(title).includes('new')),
     'some titles are new',
   );
   t.ok(
-    titles.some((title) => title.flags.length === 0),
+    titles.some((title) => flags(title).length === 0),
     'some titles have no flags',
   );
   const locales = (title: (typeof titles)[number]) => Object.keys(title.artwork.boxshot ?? {});

@@ -1,4 +1,12 @@
-import { MarqueeError, specKey, type Format, type ImageSpec, type Overlay, type Source } from '@marquee/shared';
+import {
+  MarqueeError,
+  specKey,
+  type Format,
+  type ImageSpec,
+  type Overlay,
+  type Source,
+  type StudioType,
+} from '@marquee/shared';
 import { negotiateFormat } from './accept.js';
 import { cacheControl } from './cache.js';
 import { preview } from './load.js';
@@ -196,22 +204,8 @@ function overlaysFor(bucket: string, type: TypeModel, title: Title, width: numbe
 }
 
 /** One artwork type as the studio page shows it. */
-export interface TypeSummary {
-  type: string;
-  description: string | undefined;
-  aspect: string;
-  sizes: string[];
-  sizePolicy: TypeModel['sizePolicy'];
-  maxWidth: number;
-  maxHeight: number;
-  formats: Format[];
-  fit: TypeModel['fit'];
-  dpr: number[];
-  /** Whether the source may be scaled up; if not, larger sizes get the source's own resolution. */
-  enlarge: boolean;
-  /** The most distinct renders per title, locale and format, whatever URLs are asked for. */
-  renders: number;
-}
+/** A type as `listTypes` reports it: the studio's `StudioType` (shared), named by `type`. */
+export type TypeSummary = Omit<StudioType, 'name'> & { type: string };
 
 /** The rules' artwork types with their sizes and formats, in document order. */
 export function listTypes(rules: Rules): TypeSummary[] {

@@ -1,11 +1,12 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { FITS, GRAVITIES, MAX_KEY_LENGTH, MAX_OUTPUT_DIMENSION } from '@marquee/shared';
+import { FITS, GRAVITIES, MAX_KEY_LENGTH, MAX_OUTPUT_DIMENSION, SIZE_POLICIES } from '@marquee/shared';
 
 /**
  * The two documents the rules engine reads: the rules (YAML, edited by people)
- * and the catalog (JSON, written by the catalog export). Both are validated
- * here; checks that span fields (sizes inside max, sizes on the aspect …) live
- * in `load.ts`.
+ * and the catalog (JSON, written by the catalog export). The rules' schema is
+ * here; the catalog's is in `@marquee/shared` (its writers use it too) and is
+ * re-exported below. Checks that span fields (sizes inside max, sizes on the
+ * aspect …) live in `semantics.ts`.
  *
  * `errorMessage` is our own keyword: the loader prefers it to TypeBox's
  * generic wording, so a bad field reads "expected WxH like 342x513".
@@ -36,7 +37,18 @@ function map<T extends TSchema>(value: T) {
   return Type.Record(Type.String(), value, { errorMessage: 'expected a mapping' });
 }
 
-export const SIZE_POLICIES = ['snap', 'strict', 'any'] as const;
+export { SIZE_POLICIES, type SizePolicy } from '@marquee/shared';
+export {
+  ArtworkEntrySchema,
+  CatalogSchema,
+  FocalPointSchema,
+  TitleSchema,
+  type ArtworkEntry,
+  type Catalog,
+  type FocalPoint,
+  type Title,
+} from '@marquee/shared';
+
 export const CROP_POLICIES = ['focal', 'attention', 'centre'] as const;
 export const RULE_FORMATS = ['avif', 'webp', 'jpeg', 'png'] as const;
 
@@ -188,44 +200,6 @@ export const RulesSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const FocalPointSchema = Type.Object(
-  {
-    x: Type.Number({ minimum: 0, maximum: 1, errorMessage: 'expected a fraction 0..1' }),
-    y: Type.Number({ minimum: 0, maximum: 1, errorMessage: 'expected a fraction 0..1' }),
-  },
-  { additionalProperties: false },
-);
-
-export const ArtworkEntrySchema = Type.Object(
-  {
-    source: Type.String({ minLength: 1, maxLength: MAX_KEY_LENGTH, errorMessage: 'expected a source key' }),
-    version: Type.String({ minLength: 1, maxLength: 128, errorMessage: 'expected a non-empty version string' }),
-    focal: Type.Optional(FocalPointSchema),
-    width: Type.Optional(Type.Integer({ minimum: 1, errorMessage: 'expected an integer width' })),
-    height: Type.Optional(Type.Integer({ minimum: 1, errorMessage: 'expected an integer height' })),
-  },
-  { additionalProperties: false },
-);
-
-export const TitleSchema = Type.Object(
-  {
-    name: Type.String({ errorMessage: 'expected the title name' }),
-    flags: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { errorMessage: 'expected a list of flags' })),
-    /** type → locale → artwork. */
-    artwork: map(map(ArtworkEntrySchema)),
-  },
-  { additionalProperties: false },
-);
-
-export const CatalogSchema = Type.Object(
-  {
-    version: Type.Literal(1, { errorMessage: 'expected 1 (the only catalog version)' }),
-    titles: map(TitleSchema),
-  },
-  { additionalProperties: false },
-);
-
-export type SizePolicy = (typeof SIZE_POLICIES)[number];
 export type CropPolicy = (typeof CROP_POLICIES)[number];
 export type Encoding = Static<typeof EncodingSchema>;
 export type EncodingMap = Static<typeof EncodingMapSchema>;
@@ -235,7 +209,3 @@ export type OverlayRule = Static<typeof OverlayRuleSchema>;
 export type CachePolicy = Static<typeof CachePolicySchema>;
 export type TypeRules = Static<typeof TypeRulesSchema>;
 export type Rules = Static<typeof RulesSchema>;
-export type FocalPoint = Static<typeof FocalPointSchema>;
-export type ArtworkEntry = Static<typeof ArtworkEntrySchema>;
-export type Title = Static<typeof TitleSchema>;
-export type Catalog = Static<typeof CatalogSchema>;

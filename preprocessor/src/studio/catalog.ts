@@ -1,30 +1,15 @@
-import type { Catalog, Rules } from '../rules/schema.js';
+import type { Catalog, StudioCatalog, StudioTitle, StudioType } from '@marquee/shared';
+import type { Rules } from '../rules/schema.js';
 import { listTypes, type TypeSummary } from '../rules/resolve.js';
 
-/** One artwork type as the page compares against: the rules' summary, named. */
-export type StudioType = Omit<TypeSummary, 'type'> & { name: string };
-
-export interface StudioArtwork {
-  source: string;
-  version: string;
-  focal?: { x: number; y: number };
-  width?: number;
-  height?: number;
-}
-
-export interface StudioTitle {
-  id: string;
-  name: string;
-  flags: string[];
-  /** type → locale → artwork. */
-  artwork: Record<string, Record<string, StudioArtwork>>;
-}
-
-export interface StudioCatalog {
-  defaultLocale: string;
-  types: StudioType[];
-  titles: StudioTitle[];
-}
+type Assert<T extends true> = T;
+type SameKeys<A, B> = [keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false;
+/**
+ * The page gets every field of the rules' summary of a type, `type` renamed `name`: a field
+ * added to `TypeSummary` and not to the wire's `StudioType` (or the other way) fails here, and
+ * `studioTypes` checks each field's type. (The catalog reply's schema would drop the extra field.)
+ */
+type _TypeSummaryMatchesStudioType = Assert<SameKeys<Omit<TypeSummary, 'type'>, Omit<StudioType, 'name'>>>;
 
 function studioTypes(rules: Rules): StudioType[] {
   return listTypes(rules).map(({ type, ...rest }) => ({ name: type, ...rest }));

@@ -1,14 +1,8 @@
-import { MarqueeError, probeImage } from '@marquee/shared';
+import { MarqueeError, probeImage, type StagedUpload } from '@marquee/shared';
 import { MAX_UPLOAD_PIXELS, UPLOAD_FORMATS } from './limits.js';
 
-export type UploadFormat = (typeof UPLOAD_FORMATS)[number];
-
-export interface CheckedImage {
-  format: UploadFormat;
-  /** Size after EXIF orientation, as the Generator renders it. */
-  width: number;
-  height: number;
-}
+/** What the checks learn of an upload: its format and its size after EXIF orientation. */
+export type CheckedImage = Pick<StagedUpload, 'format' | 'width' | 'height'>;
 
 type Sharp = (typeof import('sharp'))['default'];
 let loading: Promise<Sharp> | undefined;

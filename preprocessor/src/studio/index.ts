@@ -2,7 +2,7 @@ import fp from 'fastify-plugin';
 import cookie from '@fastify/cookie';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { MarqueeError } from '@marquee/shared';
+import { MarqueeError, StudioCatalogSchema } from '@marquee/shared';
 import { ASSET_TYPES, assetLoader, type AssetName } from './assets.js';
 import { studioCatalog } from './catalog.js';
 import { MAX_FORM_BYTES, SESSION_TTL_SECONDS } from './limits.js';
@@ -41,7 +41,7 @@ const authenticatedRoutes: FastifyPluginAsyncTypebox<SessionOptions> = async (ap
     return reply.type(ASSET_TYPES[name]).header('x-content-type-options', 'nosniff').send(body);
   });
 
-  app.get('/studio/api/catalog', async () => {
+  app.get('/studio/api/catalog', { schema: { response: { 200: StudioCatalogSchema } } }, async () => {
     const { rules, catalog } = app.rulesStore.current();
     return studioCatalog(rules, catalog);
   });

@@ -18,8 +18,8 @@ export const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
 /** Decoded pixels of an upload: the Generator's default input cap, so whatever is staged can render. */
 export const MAX_UPLOAD_PIXELS = 40_000_000;
 
-/** Formats a master may arrive in: what the Generator reads and browsers preview. */
-export const UPLOAD_FORMATS = ['jpeg', 'png', 'webp', 'avif'] as const;
+/** Formats a master may arrive in: what the Generator reads and browsers preview (the upload reply's `format`). */
+export { UPLOAD_FORMATS } from '@marquee/shared';
 
 /** Names people give files: letters, digits, space, dot, dash, underscore, brackets. No paths. */
 export const UPLOAD_NAME = /^[A-Za-z0-9][A-Za-z0-9 ._()+-]{0,127}$/;

@@ -1,25 +1,36 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { MarqueeError } from '@marquee/shared';
+import {
+  MarqueeError,
+  RenderRequestSchema,
+  SignReplySchema,
+  type RenderRequest,
+  type SignRequest,
+} from '@marquee/shared';
 import { RENDER_PARAMS_SCHEMA, parseRenderParams } from '../render-params.js';
 import { signUrl } from '../signing.js';
 import { publishedSources } from './catalog.js';
 import { MAX_SIGN_BATCH, PREVIEW_TTL_SECONDS } from './limits.js';
 import { isStagingKey } from './upload.js';
 
-const Render = Type.Object(
-  {
-    src: Type.String({ minLength: 1, maxLength: 512 }),
-    ...RENDER_PARAMS_SCHEMA,
-  },
+/**
+ * What the body schema lets through: the parameters as text or JSON numbers, read by
+ * `parseRenderParams` (as `/v1/render` reads them), not coerced by ajv.
+ */
+const RawRender = Type.Object(
+  { src: RenderRequestSchema.properties.src, ...RENDER_PARAMS_SCHEMA },
   { additionalProperties: false },
 );
-export type RenderRequest = Static<typeof Render>;
+type RawRender = Static<typeof RawRender>;
 
 const Body = Type.Object(
-  { renders: Type.Array(Render, { minItems: 1, maxItems: MAX_SIGN_BATCH }) },
+  { renders: Type.Array(RawRender, { minItems: 1, maxItems: MAX_SIGN_BATCH }) },
   { additionalProperties: false },
 );
+
+type Assert<T extends true> = T;
+/** Whatever the page sends as a `SignRequest` passes the body schema. */
+type _SignRequestPasses = Assert<SignRequest extends Static<typeof Body> ? true : false>;
 
 /** `/v1/render` accepts versions of this shape; others are left out (the URL still renders). */
 const VERSION = /^[A-Za-z0-9._-]{1,64}$/;
@@ -29,39 +40,39 @@ function round4(value: number): number {
   return Math.round(value * 10_000) / 10_000;
 }
 
-/** The `/v1/render` parameters of one request, or a 4xx naming the request at fault. */
-function renderParams(
-  r: RenderRequest,
-  index: number,
-  published: Map<string, string>,
-): Record<string, string | number> {
-  const version = published.get(r.src);
-  if (version === undefined && !isStagingKey(r.src)) {
+/** One request as it is signed (numbers read, focal point rounded), or a 4xx naming the request at fault. */
+function readRender(r: RawRender, index: number, published: Map<string, string>): RenderRequest {
+  if (!published.has(r.src) && !isStagingKey(r.src)) {
     throw new MarqueeError('SOURCE_NOT_ALLOWED', `renders[${index}].src: not a catalog source or a staging upload`);
   }
   const p = parseRenderParams(r, `renders[${index}].`);
-  const params: Record<string, string | number> = { src: r.src, w: p.w, h: p.h };
-  if (p.fit) params.fit = p.fit;
-  if (p.fmt) params.fmt = p.fmt;
-  if (p.q !== undefined) params.q = p.q;
+  const render: RenderRequest = { src: r.src, w: p.w, h: p.h };
+  if (p.fit) render.fit = p.fit;
+  if (p.fmt) render.fmt = p.fmt;
+  if (p.q !== undefined) render.q = p.q;
   if (p.fx !== undefined && p.fy !== undefined) {
-    params.fx = round4(p.fx);
-    params.fy = round4(p.fy);
+    render.fx = round4(p.fx);
+    render.fy = round4(p.fy);
   }
-  if (version !== undefined && VERSION.test(version)) params.v = version;
-  return params;
+  return render;
+}
+
+/** The `/v1/render` parameters of a request: its own, and the catalog version when it is one `/v1/render` takes. */
+function urlParams(render: RenderRequest, version: string | undefined): Record<string, string | number> {
+  return version !== undefined && VERSION.test(version) ? { ...render, v: version } : { ...render };
 }
 
 /** POST /studio/api/sign: signed, expiring `/v1/render` URLs for catalog sources and staged uploads. */
 export const signRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.post('/studio/api/sign', { schema: { body: Body } }, async (request) => {
+  app.post('/studio/api/sign', { schema: { body: Body, response: { 200: SignReplySchema } } }, async (request) => {
     const { catalog } = app.rulesStore.current();
     const published = publishedSources(catalog);
     const now = Date.now();
-    const renders = request.body.renders.map((r, i) => ({
-      ...r,
-      url: signUrl('/v1/render', renderParams(r, i, published), app.config.signingKey, PREVIEW_TTL_SECONDS, now),
-    }));
+    const renders = request.body.renders.map((r, i) => {
+      const render = readRender(r, i, published);
+      const params = urlParams(render, published.get(r.src));
+      return { ...render, url: signUrl('/v1/render', params, app.config.signingKey, PREVIEW_TTL_SECONDS, now) };
+    });
     return { expiresAt: new Date(now + PREVIEW_TTL_SECONDS * 1000).toISOString(), renders };
   });
 };

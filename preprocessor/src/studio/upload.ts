@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import multipart from '@fastify/multipart';
 import { PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
-import { MarqueeError, contentTypeOf, extensionOf } from '@marquee/shared';
-import { checkUpload, type CheckedImage } from './image-check.js';
+import { MarqueeError, StagedUploadSchema, contentTypeOf, extensionOf, type StagedUpload } from '@marquee/shared';
+import { checkUpload } from './image-check.js';
 import { MAX_UPLOAD_BYTES, STAGING_PREFIX, UPLOAD_NAME } from './limits.js';
 
 /** `staging/<32 hex>.<ext>`: the only keys an upload ever writes, and the only unpublished keys a studio signs. */
@@ -31,13 +31,6 @@ export function checkUploadName(name: string): string {
 /** A 128-bit random key never meets an existing one; IfNoneMatch makes S3 prove it. */
 const PUT_ATTEMPTS = 3;
 
-export interface StagedUpload extends CheckedImage {
-  key: string;
-  name: string;
-  bytes: number;
-  contentType: string;
-}
-
 export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(multipart, {
     // Busboy strips directories by default; we want to see them, to refuse them.
@@ -45,7 +38,7 @@ export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
     limits: { fileSize: MAX_UPLOAD_BYTES, files: 1, fields: 4, fieldSize: 1024, parts: 6, headerPairs: 32 },
   });
 
-  app.post('/studio/api/upload', async (request, reply) => {
+  app.post('/studio/api/upload', { schema: { response: { 201: StagedUploadSchema } } }, async (request, reply) => {
     if (!request.isMultipart()) throw new MarqueeError('INVALID_PARAMETER', 'expected a multipart/form-data upload');
     const part = await request.file();
     if (!part) throw new MarqueeError('INVALID_PARAMETER', 'expected one file part');

@@ -1,6 +1,8 @@
 import t from 'tap';
 import type { Problem } from '../../src/plugins/problem.js';
-import type { StudioCatalog } from '../../src/studio/catalog.js';
+import { Value } from '@sinclair/typebox/value';
+import { StudioCatalogSchema, type StudioCatalog } from '@marquee/shared';
+import { listTypes } from '../../src/rules/resolve.js';
 import { mintSession, sessionKey } from '../../src/studio/session.js';
 import { SIGNING_KEY, STUDIO_TOKEN, bearer, startHarness } from './harness.js';
 
@@ -56,6 +58,12 @@ t.test('a bearer token opens the API', async (t) => {
   t.match(body.titles, [{ id: 't1', name: 'The Test Title', artwork: { boxshot: { en: { version: '3' } } } }]);
   const boxshot = body.types.find((x) => x.name === 'boxshot');
   t.ok((boxshot?.sizes.length ?? 0) > 0, 'the current rules sizes come along');
+  t.ok(Value.Check(StudioCatalogSchema, body), 'the reply matches the shared StudioCatalog schema');
+  t.same(
+    body.types,
+    listTypes(app.rulesStore.current().rules).map(({ type, ...rest }) => ({ name: type, ...rest })),
+    'every type with every field the rules list (renders, enlarge …): the reply schema drops none',
+  );
 });
 
 t.test('sign-in form: wrong token 401 page, right token 303 and a strict session cookie', async (t) => {

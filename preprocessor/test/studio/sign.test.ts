@@ -1,4 +1,6 @@
 import t from 'tap';
+import { Value } from '@sinclair/typebox/value';
+import { SignReplySchema, type SignReply } from '@marquee/shared';
 import { signUrl } from '../../src/signing.js';
 import type { Problem } from '../../src/plugins/problem.js';
 import { PUBLISHED_KEY, SIGNING_KEY, bearer, startHarness } from './harness.js';
@@ -9,11 +11,8 @@ const { app } = h;
 
 const STAGED = 'staging/0123456789abcdef0123456789abcdef.png';
 
-/** What POST /studio/api/sign answers: each render as asked, with its signed URL. */
-interface Signed {
-  expiresAt: string;
-  renders: Array<{ url: string }>;
-}
+/** What POST /studio/api/sign answers: each render as signed, with its signed URL. */
+type Signed = SignReply;
 
 async function sign(renders: unknown[]) {
   return app.inject({ method: 'POST', url: '/studio/api/sign', headers: bearer, payload: { renders } });
@@ -36,6 +35,9 @@ t.test('signs catalog sources and staging uploads with an expiry', async (t) => 
   t.match(first?.searchParams.get('sig'), /^[A-Za-z0-9_-]{43}$/);
   t.ok(Number(first?.searchParams.get('exp')) * 1000 > Date.now());
   t.equal(second?.searchParams.get('src'), STAGED);
+  t.ok(Value.Check(SignReplySchema, body), 'the reply matches the shared SignReply schema');
+  const { url: _first, ...firstAsSigned } = body.renders[0]!;
+  t.same(firstAsSigned, { src: PUBLISHED_KEY, w: 342, h: 513, fmt: 'webp', fx: 0.25, fy: 0.1235 }, 'as signed');
 });
 
 t.test('refuses what it should not sign', async (t) => {
@@ -146,4 +148,5 @@ t.test('the signer reads numbers the same way: strings are strict, JSON numbers 
   const ok = await sign([{ src: PUBLISHED_KEY, w: '342', h: 513, q: 80 }]);
   t.equal(ok.statusCode, 200, 'plain decimal strings and JSON integers are both fine');
   t.equal(new URL(ok.json<Signed>().renders[0]!.url, 'http://x').searchParams.get('w'), '342');
+  t.match(ok.json<Signed>().renders[0], { w: 342, h: 513, q: 80 }, 'each render echoes as read: numbers');
 });

@@ -2,7 +2,8 @@ import t from 'tap';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import type { Problem } from '../../src/plugins/problem.js';
-import type { StagedUpload } from '../../src/studio/upload.js';
+import { Value } from '@sinclair/typebox/value';
+import { StagedUploadSchema, type StagedUpload } from '@marquee/shared';
 import { BUCKET, PUBLISHED_KEY, bearer, multipartBody, sampleJpeg, startHarness } from './harness.js';
 
 const h = await startHarness();
@@ -33,6 +34,8 @@ t.test('an image is staged under a fresh key, never over another object', async 
   const a = first.json<StagedUpload>();
   t.match(a, { format: 'jpeg', width: 120, height: 180, bytes: jpeg.length, name: 'My Boxshot (v2).jpg' });
   t.match(a.key, /^staging\/[0-9a-f]{32}\.jpg$/);
+  t.ok(Value.Check(StagedUploadSchema, a), 'the reply matches the shared StagedUpload schema');
+  t.equal(a.contentType, 'image/jpeg');
   t.same(await objectBytes(a.key), jpeg);
 
   // The same file again is a new object: uploads never replace one another.
