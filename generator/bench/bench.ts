@@ -19,11 +19,14 @@ import { S3RVER_CREDENTIALS } from '../test/helpers/s3.js';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..', '..');
-const bundle = join(here, '..', 'dist', 'bundle', 'index.mjs');
+// BENCH_BUNDLE measures another build of the bundle (e.g. a saved copy of an older one).
+const bundle = process.env.BENCH_BUNDLE ?? join(here, '..', 'dist', 'bundle', 'index.mjs');
 const lambdaCli = join(repo, 'infra', 'local', 'dist', 'lambda', 'cli.js');
 const PARALLEL = 2; // two cores: two pipelines saturate them
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
-const COLD_RUNS = 7;
+const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 9);
+/** Only the cold-start section (no throughput rows): `BENCH_ONLY=cold`. */
+const ONLY_COLD = process.env.BENCH_ONLY === 'cold';
 const SPEC = { width: 480, height: 270, fit: 'cover', format: 'webp', quality: 80 } as const;
 
 if (!existsSync(bundle)) {
@@ -57,23 +60,6 @@ async function startChild(args: string[], pattern: RegExp, extraEnv: Record<stri
   });
   child.stdout.resume();
   return found;
-}
-
-/** Wall time of a fresh process, spawn to exit (async: this process's event loop stays free). */
-function timeProcess(args: string[], env: Record<string, string>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, args, {
-      cwd: repo,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('exit', (code) =>
-      code === 0 ? resolve(performance.now() - started) : reject(new Error(`${args.at(-1)} failed: ${stderr}`)),
-    );
-  });
 }
 
 const median = (xs: number[]) => {
@@ -137,118 +123,183 @@ console.log(
   `sharp ${sharp.versions.sharp} / libvips ${sharp.versions.vips}, concurrency ${sharp.concurrency()}, node ${process.version}\n`,
 );
 
-// Each row is compared with raw sharp doing the same crop: the handler's cost is what it adds
-// (S3 fetch, header checks, sRGB, metadata strip), not a different crop strategy.
-const rows: Array<[string, number | string, number?]> = [];
-const raw = await throughput(() =>
-  sharp(jpeg).rotate().resize(480, 270, { fit: 'cover' }).webp({ quality: 80 }).toBuffer(),
-);
-rows.push(['raw sharp (centre crop)', raw, raw]);
-const rawAttention = await throughput(() =>
-  sharp(jpeg)
-    .rotate()
-    .resize(480, 270, { fit: 'cover', position: sharp.strategy.attention })
-    .webp({ quality: 80 })
-    .toBuffer(),
-);
-rows.push(['raw sharp (attention crop)', rawAttention, rawAttention]);
-
-// The handler in-process: the shipped bundle, configured through its environment.
-Object.assign(process.env, env);
-const { handler } = (await import(pathToFileURL(bundle).href)) as { handler: (e: unknown) => Promise<{ ok: boolean }> };
-let n = 0;
-const check = (r: { ok: boolean }) => {
-  if (!r.ok) throw new Error(`handler failed: ${JSON.stringify(r)}`);
-};
-rows.push([
-  'handler in-process, S3 source (attention)',
-  await throughput(async () => check(await handler(event(`b${n++}`)))),
-  rawAttention,
-]);
 const focalSpec = { ...SPEC, focal: { x: 0.5, y: 0.5 } };
-rows.push([
-  'handler in-process, S3 source, focal (centre)',
-  await throughput(async () => check(await handler(event(`f${n++}`, focalSpec)))),
-  raw,
-]);
 
-// Through the local Lambda endpoint (another package), when it is built.
-if (existsSync(lambdaCli)) {
-  const args = [
-    lambdaCli,
-    '--port',
-    '0',
-    '--concurrency',
-    String(PARALLEL),
-    '--timeout',
-    '30',
-    '--memory',
-    '1024',
-    '--handler',
-    bundle,
-  ];
-  for (const [k, v] of Object.entries(env)) args.push('--env', `${k}=${v}`);
-  const url = await startChild(args, /"url":"(http:\/\/127\.0\.0\.1:\d+)"/, { LOG_LEVEL: 'info' });
-  const { LambdaClient, InvokeCommand } = await import('@aws-sdk/client-lambda');
-  const lambda = new LambdaClient({
-    region: 'us-east-1',
-    endpoint: url,
-    credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
-  });
-  const invoke = async () => {
-    const out = await lambda.send(
-      new InvokeCommand({ FunctionName: 'marquee-generator', Payload: Buffer.from(JSON.stringify(event(`l${n++}`))) }),
-    );
-    if (out.FunctionError) throw new Error(`function error: ${Buffer.from(out.Payload ?? []).toString()}`);
-    check(JSON.parse(Buffer.from(out.Payload ?? []).toString()) as { ok: boolean });
+/** The throughput rows (skipped with BENCH_ONLY=cold). */
+async function throughputRows() {
+  // Each row is compared with raw sharp doing the same crop: the handler's cost is what it adds
+  // (S3 fetch, header checks, sRGB, metadata strip), not a different crop strategy.
+  const rows: Array<[string, number | string, number?]> = [];
+  const raw = await throughput(() =>
+    sharp(jpeg).rotate().resize(480, 270, { fit: 'cover' }).webp({ quality: 80 }).toBuffer(),
+  );
+  rows.push(['raw sharp (centre crop)', raw, raw]);
+  const rawAttention = await throughput(() =>
+    sharp(jpeg)
+      .rotate()
+      .resize(480, 270, { fit: 'cover', position: sharp.strategy.attention })
+      .webp({ quality: 80 })
+      .toBuffer(),
+  );
+  rows.push(['raw sharp (attention crop)', rawAttention, rawAttention]);
+
+  // The handler in-process: the shipped bundle, configured through its environment.
+  Object.assign(process.env, env);
+  const { handler } = (await import(pathToFileURL(bundle).href)) as {
+    handler: (e: unknown) => Promise<{ ok: boolean }>;
   };
-  rows.push(['handler via local Lambda endpoint (attention)', await throughput(invoke), rawAttention]);
-  lambda.destroy();
-} else {
-  rows.push(['handler via local Lambda endpoint', `skipped: ${lambdaCli} not built yet`]);
-}
+  let n = 0;
+  const check = (r: { ok: boolean }) => {
+    if (!r.ok) throw new Error(`handler failed: ${JSON.stringify(r)}`);
+  };
+  rows.push([
+    'handler in-process, S3 source (attention)',
+    await throughput(async () => check(await handler(event(`b${n++}`)))),
+    rawAttention,
+  ]);
+  rows.push([
+    'handler in-process, S3 source, focal (centre)',
+    await throughput(async () => check(await handler(event(`f${n++}`, focalSpec)))),
+    raw,
+  ]);
 
-console.log('throughput                                          img/s   × raw sharp, same crop (goal ≥ 0.9)');
-for (const [name, v, base] of rows) {
-  if (typeof v === 'string') console.log(`  ${name.padEnd(50)} ${v}`);
-  else console.log(`  ${name.padEnd(50)} ${v.toFixed(1).padStart(5)}   ${(v / (base ?? raw)).toFixed(2)}`);
-}
-
-// Cold starts: fresh processes, wall time from spawn to exit, median of COLD_RUNS.
-const resizeJs = `.resize(480,270,{fit:'cover'}).webp({quality:80}).toBuffer()`;
-const bundleUrl = pathToFileURL(bundle).href;
-const cold: Array<[string, string[]]> = [
-  ['node -e ""', ['-e', '']],
-  ["bare require('sharp')", ['-e', "require('sharp')"]],
-  [
-    'bare require + same resize (file source)',
-    ['-e', `require('sharp')(require('fs').readFileSync(${JSON.stringify(jpegPath)}))${resizeJs}`],
-  ],
-  ['bundle import', ['--input-type=module', '-e', `await import(${JSON.stringify(bundleUrl)})`]],
-  [
-    'bundle import + first invocation (S3 source)',
-    [
-      '--input-type=module',
-      '-e',
-      `const {handler}=await import(${JSON.stringify(bundleUrl)}); const r=await handler(${JSON.stringify(event('cold'))}); if(!r.ok){console.error(JSON.stringify(r));process.exit(1)}`,
-    ],
-  ],
-];
-console.log(`\ncold start (fresh process, spawn → exit, median of ${COLD_RUNS})        ms`);
-const coldMs: Record<string, number> = {};
-for (const [name, args] of cold) {
-  const times: number[] = [];
-  for (let i = 0; i < COLD_RUNS; i++) {
-    times.push(await timeProcess(args, env));
+  // Through the local Lambda endpoint (another package), when it is built.
+  if (existsSync(lambdaCli)) {
+    const args = [
+      lambdaCli,
+      '--port',
+      '0',
+      '--concurrency',
+      String(PARALLEL),
+      '--timeout',
+      '30',
+      '--memory',
+      '1024',
+      '--handler',
+      bundle,
+    ];
+    for (const [k, v] of Object.entries(env)) args.push('--env', `${k}=${v}`);
+    const url = await startChild(args, /"url":"(http:\/\/127\.0\.0\.1:\d+)"/, { LOG_LEVEL: 'info' });
+    const { LambdaClient, InvokeCommand } = await import('@aws-sdk/client-lambda');
+    const lambda = new LambdaClient({
+      region: 'us-east-1',
+      endpoint: url,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+    });
+    const invoke = async () => {
+      const out = await lambda.send(
+        new InvokeCommand({
+          FunctionName: 'marquee-generator',
+          Payload: Buffer.from(JSON.stringify(event(`l${n++}`))),
+        }),
+      );
+      if (out.FunctionError) throw new Error(`function error: ${Buffer.from(out.Payload ?? []).toString()}`);
+      check(JSON.parse(Buffer.from(out.Payload ?? []).toString()) as { ok: boolean });
+    };
+    rows.push(['handler via local Lambda endpoint (attention)', await throughput(invoke), rawAttention]);
+    lambda.destroy();
+  } else {
+    rows.push(['handler via local Lambda endpoint', `skipped: ${lambdaCli} not built yet`]);
   }
-  coldMs[name] = median(times);
-  console.log(`  ${name.padEnd(60)} ${median(times).toFixed(0).padStart(5)}`);
+
+  console.log('throughput                                          img/s   × raw sharp, same crop (goal ≥ 0.9)');
+  for (const [name, v, base] of rows) {
+    if (typeof v === 'string') console.log(`  ${name.padEnd(50)} ${v}`);
+    else console.log(`  ${name.padEnd(50)} ${v.toFixed(1).padStart(5)}   ${(v / (base ?? raw)).toFixed(2)}`);
+  }
 }
-const gap =
-  (coldMs['bundle import + first invocation (S3 source)'] ?? NaN) -
-  (coldMs['bare require + same resize (file source)'] ?? NaN);
+if (!ONLY_COLD) await throughputRows();
+
+// Cold starts: fresh processes, baseline and Generator interleaved (A B A B) so load drifts hit
+// both alike. Each child times its own phases and prints them: import (require('sharp') / the
+// bundle's import) and first invocation (the same resize of the same bytes / the handler's first
+// call, S3 GET included), wall and CPU; the parent adds spawn → exit. Same crop on both sides:
+// the Generator's event has a centre focal point, so it crops as sharp's default does.
+const coldEvent = event('cold', focalSpec);
+const probe = (load: string, run: string) =>
+  `const c0=process.cpuUsage(),t0=performance.now();${load}const t1=performance.now(),c1=process.cpuUsage(c0);` +
+  `${run}const t2=performance.now(),c2=process.cpuUsage(c0);const cpu=(c)=>(c.user+c.system)/1000;` +
+  `console.log(JSON.stringify({importMs:t1-t0,invokeMs:t2-t1,importCpu:cpu(c1),totalCpu:cpu(c2)}))`;
+const resizeJs = `.rotate().resize(480,270,{fit:'cover'}).webp({quality:80}).toBuffer()`;
+const coldKinds = {
+  "bare require('sharp') + same resize": [
+    '--input-type=module',
+    '-e',
+    probe(
+      "const {createRequire}=await import('node:module');const sharp=createRequire(import.meta.url)('sharp');",
+      `await sharp((await import('node:fs')).readFileSync(${JSON.stringify(jpegPath)}))${resizeJs};`,
+    ),
+  ],
+  'Generator bundle + first invocation (S3 GET)': [
+    '--input-type=module',
+    '-e',
+    probe(
+      `const {handler}=await import(${JSON.stringify(pathToFileURL(bundle).href)});`,
+      `const r=await handler(${JSON.stringify(coldEvent)});if(!r.ok){console.error(JSON.stringify(r));process.exit(1)}`,
+    ),
+  ],
+} as const;
+type ColdKind = keyof typeof coldKinds;
+interface ColdSample {
+  importMs: number;
+  invokeMs: number;
+  importCpu: number;
+  totalCpu: number;
+  processMs: number;
+}
+
+/** One fresh process: its own phase timings plus spawn → exit (async: this event loop stays free). */
+function coldRun(args: readonly string[]): Promise<ColdSample> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, args, {
+      cwd: join(here, '..'),
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('exit', (code) => {
+      const processMs = performance.now() - started;
+      const line = stdout.trim().split('\n').at(-1) ?? '';
+      if (code !== 0 || !line.startsWith('{')) return reject(new Error(`cold run failed (${code}): ${stderr}`));
+      resolve({ ...(JSON.parse(line) as Omit<ColdSample, 'processMs'>), processMs });
+    });
+  });
+}
+
+const samples: Record<ColdKind, ColdSample[]> = {
+  "bare require('sharp') + same resize": [],
+  'Generator bundle + first invocation (S3 GET)': [],
+};
+const kinds = Object.keys(coldKinds) as ColdKind[];
+for (let i = 0; i < COLD_RUNS; i++) {
+  // Alternate which goes first too: A B B A A B …
+  for (const kind of i % 2 === 0 ? kinds : [...kinds].reverse()) samples[kind].push(await coldRun(coldKinds[kind]));
+}
+const stat = (kind: ColdKind, f: (s: ColdSample) => number) => median(samples[kind].map(f));
+const columns: Array<[string, (s: ColdSample) => number]> = [
+  ['import', (s) => s.importMs],
+  ['1st invoc.', (s) => s.invokeMs],
+  ['total', (s) => s.importMs + s.invokeMs],
+  ['CPU imp.', (s) => s.importCpu],
+  ['CPU total', (s) => s.totalCpu],
+  ['process', (s) => s.processMs],
+];
 console.log(
-  `  ${'→ handler cold start minus bare require + resize'.padEnd(60)} ${gap.toFixed(0).padStart(5)}   (goal ≤ 20)`,
+  `\ncold start: fresh processes, interleaved, median of ${COLD_RUNS} each (ms; wall unless CPU; process = spawn → exit)`,
+);
+console.log(`  ${''.padEnd(46)}${columns.map(([c]) => c.padStart(11)).join('')}`);
+for (const kind of kinds) {
+  console.log(`  ${kind.padEnd(46)}${columns.map(([, f]) => stat(kind, f).toFixed(1).padStart(11)).join('')}`);
+}
+const [base, gen] = kinds as [ColdKind, ColdKind];
+console.log(
+  `  ${'→ Generator minus bare (difference of medians)'.padEnd(46)}${columns
+    .map(([, f]) => (stat(gen, f) - stat(base, f)).toFixed(1).padStart(11))
+    .join('')}   (goal: total ≤ 20)`,
 );
 
 for (const fn of teardowns.reverse()) await fn();

@@ -48,6 +48,37 @@ const sharpViaRequire = {
   },
 };
 
+/**
+ * The lean S3 GET (src/source/s3-lean.ts) signs with `@smithy/signature-v4`, which shares
+ * `@smithy/core` modules with the SDK: bundled as is, code splitting puts the shared ~80 KiB
+ * into chunks the entry imports at start. Pre-bundled on its own (14 KiB, no imports left),
+ * the signer is all the first request compiles; the SDK keeps its own copy for later.
+ */
+const standaloneSigner = {
+  name: 'standalone-signer',
+  setup(b) {
+    // Only the lean GET's import: the SDK's own modules resolve as usual.
+    b.onResolve({ filter: /^@smithy\/signature-v4$/ }, (args) =>
+      /[\\/]source[\\/]s3-lean\.ts$/.test(args.importer)
+        ? { path: args.path, namespace: 'standalone-signer' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'standalone-signer' }, async () => {
+      const out = await build({
+        stdin: { contents: "export { SignatureV4 } from '@smithy/signature-v4';", resolveDir: root },
+        bundle: true,
+        write: false,
+        format: 'esm',
+        platform: 'node',
+        target: 'node20',
+        mainFields: ['module', 'main'],
+        logLevel: 'warning',
+      });
+      return { contents: out.outputFiles[0].text, loader: 'js', resolveDir: root };
+    });
+  },
+};
+
 // 1. The bundle (its folder emptied first: chunk names carry hashes, stale ones must not ship).
 const started = performance.now();
 await rm(bundleDir, { recursive: true, force: true });
@@ -69,7 +100,7 @@ await build({
   // ESM builds of the AWS SDK tree-shake better than their CJS ones.
   mainFields: ['module', 'main'],
   external: ['sharp'],
-  plugins: [sharpViaRequire],
+  plugins: [sharpViaRequire, standaloneSigner],
   // Bundled CommonJS (pino, parts of the SDK) calls require() for Node built-ins.
   banner: {
     js: "import { createRequire as __marqueeCreateRequire } from 'node:module'; const require = __marqueeCreateRequire(import.meta.url);",

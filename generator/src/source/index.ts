@@ -1,7 +1,7 @@
 import { MarqueeError, type Source } from '@marquee/shared';
 import type { Deps } from '../deps.js';
 import { fetchHttp } from './http.js';
-import { fetchS3, loadS3Module } from './s3.js';
+import { fetchS3 } from './s3.js';
 
 function where(source: Source): string {
   return 's3' in source ? `s3://${source.s3.bucket}/${source.s3.key}` : new URL(source.url).host;
@@ -21,8 +21,8 @@ export async function fetchSource(source: Source, deps: Deps, parent: AbortSigna
       if (config.sourceBuckets !== undefined && !config.sourceBuckets.has(ref.bucket)) {
         throw new MarqueeError('SOURCE_NOT_ALLOWED', `source bucket not allowed: ${ref.bucket}`);
       }
-      const [client, module] = await Promise.all([deps.s3Client(), loadS3Module()]);
-      return await fetchS3(ref, client, module, config.maxSourceBytes, signal, deps.sourceCache);
+      const getObject = await deps.s3GetObject();
+      return await fetchS3(ref, getObject, config.maxSourceBytes, signal, deps.sourceCache);
     }
     if (config.httpAllowedHosts.size === 0) {
       throw new MarqueeError('SOURCE_NOT_ALLOWED', 'HTTP sources are not enabled');

@@ -63,6 +63,33 @@ function notModified(err: unknown): boolean {
   return e.$metadata?.httpStatusCode === 304 || e.name === 'NotModified';
 }
 
+/** What `fetchS3` reads of a GetObject reply (the SDK's output fields, as it names them). */
+export interface S3ObjectReply {
+  ETag?: string;
+  ContentLength?: number;
+  Body?: unknown;
+}
+
+/**
+ * One GetObject, conditional when `ifNoneMatch` is given. It fails as the SDK does: an error
+ * with `name` (S3's code) and `$metadata.httpStatusCode` (304 for "not modified").
+ */
+export type S3GetObject = (ref: S3Ref, ifNoneMatch: string | undefined, signal: AbortSignal) => Promise<S3ObjectReply>;
+
+/** GetObject through the SDK client (loaded and created on first use). */
+export function sdkGetObject(client: S3Client, module: S3Module): S3GetObject {
+  return (ref, ifNoneMatch, signal) =>
+    client.send(
+      new module.GetObjectCommand({
+        Bucket: ref.bucket,
+        Key: ref.key,
+        VersionId: ref.versionId,
+        IfNoneMatch: ifNoneMatch,
+      }),
+      { abortSignal: signal },
+    );
+}
+
 /**
  * GetObject, streamed with a byte cap. Aborting `signal` stops the request and the body.
  * With a cache, a source seen before is asked for conditionally (If-None-Match) and a 304
@@ -70,8 +97,7 @@ function notModified(err: unknown): boolean {
  */
 export async function fetchS3(
   ref: S3Ref,
-  client: S3Client,
-  module: S3Module,
+  getObject: S3GetObject,
   maxBytes: number,
   signal: AbortSignal,
   cache?: SourceCache,
@@ -85,15 +111,7 @@ export async function fetchS3(
     body?.destroy?.();
   };
   try {
-    const out = await client.send(
-      new module.GetObjectCommand({
-        Bucket: ref.bucket,
-        Key: ref.key,
-        VersionId: ref.versionId,
-        IfNoneMatch: cached?.etag,
-      }),
-      { abortSignal: signal },
-    );
+    const out = await getObject(ref, cached?.etag, signal);
     body = out.Body as typeof body;
     const length = declaredLength(out.ContentLength);
     if (length !== undefined && length > maxBytes) {
