@@ -1,5 +1,10 @@
-// npm run bench [-- --duration 10 --warmup 2 --concurrency 4 --only uncached,hit,zipf,ipx --no-billboards]
-// Every contender side by side in one run; prints one table, saves JSON and Markdown in loadtest/reports/.
+// npm run bench [-- --duration 10 --warmup 2 --concurrency 4 --only uncached,hit,zipf,ipx --no-billboards
+//                  --noise 0.25 --strict]
+// Every contender side by side in one run: wall req/s and CPU ms per image (every process of each
+// contender), raw sharp before and after each contender (A B A), a per-stage breakdown of the
+// uncached Marquee arms, and PASS / FAIL / NOISY per goal. Prints the tables, saves JSON and
+// Markdown in loadtest/reports/. With --strict it exits 1 when a goal fails, 2 when none fails
+// but one could not be decided (noisy raw sharp runs), else 0; without it, 0 whatever the verdicts.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -7,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { cpus } from 'node:os';
 import { exitOnConfigError } from '@marquee/shared';
 import { reportsDir } from '../runner/paths.js';
-import { runBench, type ArmGroup, type BenchConfig, type BenchReport } from './run.js';
+import { DEFAULT_GOALS, runBench, type ArmGroup, type BenchConfig, type BenchReport } from './run.js';
 import { markdown } from './table.js';
 
 const REPORTS = reportsDir(import.meta.url);
@@ -24,7 +29,8 @@ export function parseBenchArgs(argv: readonly string[], defaults: Partial<BenchC
     zipfDraws: 20_000,
     groups: new Set(GROUPS),
     billboards: true,
-    uncachedGoal: 0.75,
+    ...DEFAULT_GOALS,
+    strict: false,
     log: (line) => process.stderr.write(`${line}\n`),
     ...defaults,
   };
@@ -39,6 +45,8 @@ export function parseBenchArgs(argv: readonly string[], defaults: Partial<BenchC
       'hit-connections': { type: 'string' },
       'no-billboards': { type: 'boolean', default: false },
       only: { type: 'string' },
+      noise: { type: 'string' },
+      strict: { type: 'boolean', default: false },
     },
   });
   /** A number from a flag: plain decimal (`10`, `2.5`), nothing `Number()` would stretch to. */
@@ -53,7 +61,9 @@ export function parseBenchArgs(argv: readonly string[], defaults: Partial<BenchC
   cfg.uncachedConcurrency = num('concurrency', values.concurrency, cfg.uncachedConcurrency);
   cfg.zipfConnections = num('zipf-connections', values['zipf-connections'], cfg.zipfConnections);
   cfg.hitConnections = num('hit-connections', values['hit-connections'], cfg.hitConnections);
+  cfg.noiseLimit = num('noise', values.noise, cfg.noiseLimit);
   if (values['no-billboards']) cfg.billboards = false;
+  if (values.strict) cfg.strict = true;
   if (values.only !== undefined) {
     const list = values.only.split(',').filter(Boolean);
     for (const g of list)
@@ -72,7 +82,7 @@ export async function benchMain(
   const cfg = parseBenchArgs(argv, defaults);
   const report = await runBench(cfg);
   const header = `Marquee bench, ${report.startedAt}, ${cpus().length} cores, Node ${process.version}; ${cfg.durationS}s per arm after ${cfg.warmupS}s warm-up`;
-  const md = `${markdown(report.arms, report.ratios, header)}\n\n${report.notes.map((n) => `- ${n}`).join('\n')}\n`;
+  const md = `${markdown(report.arms, report.ratios, header, report.stages)}\n\n${report.notes.map((n) => `- ${n}`).join('\n')}\n`;
   await mkdir(REPORTS, { recursive: true });
   const stamp = report.startedAt.replace(/[:.]/g, '-');
   for (const base of [`${name}-${stamp}`, `${name}-latest`]) {
@@ -82,12 +92,22 @@ export async function benchMain(
   process.stdout.write(
     `\n${md}\nsaved: ${path.relative(process.cwd(), path.join(REPORTS, `${name}-${stamp}.json`))} and .md\n`,
   );
+  const { fail, noisy, strictExitCode } = report.summary;
+  if (cfg.strict) {
+    process.stdout.write(
+      strictExitCode === 0
+        ? '--strict: every goal PASS\n'
+        : `--strict: ${fail} goal(s) FAIL, ${noisy} NOISY (undecided): exit ${strictExitCode}\n`,
+    );
+    if (strictExitCode !== 0) process.exitCode = strictExitCode;
+  }
   return report;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   benchMain(process.argv.slice(2), 'bench').then(
-    () => process.exit(0),
+    () => process.exit(), // process.exitCode: non-zero only with --strict and a goal not met
+
     (err: unknown) => {
       // A bad variable (the embedded stack reads MARQUEE_* from this environment): its lines, exit 1.
       exitOnConfigError(err);

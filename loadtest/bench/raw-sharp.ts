@@ -51,6 +51,7 @@ export async function benchRawSharp(
     requests: h.totalCount,
     durationS: elapsed,
     rps: h.totalCount / elapsed,
+    meanMs: h.mean / 1000,
     p50Ms: h.getValueAtPercentile(50) / 1000,
     p90Ms: h.getValueAtPercentile(90) / 1000,
     p99Ms: h.getValueAtPercentile(99) / 1000,

@@ -1,6 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { request } from 'undici';
 import { startEmbeddedStack, type StackHandle } from '../runner/stack.js';
 import {
   bareFastifyArm,
@@ -11,11 +13,30 @@ import {
   zipfSequence,
   type ArmContext,
   type ArmResult,
+  type Instruments,
 } from './arms.js';
+import { CLK_TCK } from './cpu.js';
 import { GENERATOR_WEBP_EFFORT } from './raw-sharp.js';
 import { startChildServer, type ChildServer } from './servers.js';
 import { benchKeys, fetchCatalog, fetchSources, type BenchKey } from './sources.js';
-import { ratio, type Ratio } from './table.js';
+import {
+  addGeneratorLine,
+  emptyGeneratorSums,
+  metricsSnapshot,
+  stageBreakdown,
+  SERVER_TIMING_NAMES,
+  type MetricsSnapshot,
+} from './stages.js';
+import {
+  abaRatio,
+  crossRatio,
+  ratio,
+  summarise,
+  DEFAULT_NOISE_LIMIT,
+  type Ratio,
+  type StageColumn,
+  type VerdictSummary,
+} from './table.js';
 
 export type ArmGroup = 'uncached' | 'hit' | 'zipf' | 'ipx';
 
@@ -30,8 +51,20 @@ export interface BenchConfig {
   groups: ReadonlySet<ArmGroup>;
   /** Second uncached spec (billboard → 480x270); off for the short Preprocessor bench. */
   billboards: boolean;
-  /** Goal of uncached Marquee over raw sharp (the Preprocessor's own bench holds it to 0.85). */
+  /** Goal of uncached Marquee over raw sharp, wall throughput (issue 11: 0.9; the Preprocessor's own bench holds it to 0.85). */
   uncachedGoal: number;
+  /** Goal of uncached Marquee over ipx, wall throughput. */
+  ipxGoal: number;
+  /** Most CPU per image uncached Marquee may spend, over raw sharp's. */
+  cpuGoal: number;
+  /** Goal of a cache hit over a bare Fastify route, req/s. */
+  hitGoal: number;
+  /** Goal of Marquee over ipx on the Zipf mix, req/s. */
+  zipfGoal: number;
+  /** Past this spread of the raw sharp runs around a contender, its ratios are marked noisy. */
+  noiseLimit: number;
+  /** Exit non-zero when a goal fails (1) or cannot be decided for noise (2). */
+  strict: boolean;
   log: (line: string) => void;
 }
 
@@ -41,6 +74,56 @@ export interface BenchReport {
   notes: string[];
   arms: ArmResult[];
   ratios: Ratio[];
+  /** Per-stage breakdown of the uncached Marquee arms, one column per spec. */
+  stages: StageColumn[];
+  summary: VerdictSummary;
+}
+
+async function scrapeMetrics(origin: string): Promise<MetricsSnapshot | undefined> {
+  try {
+    const res = await request(`${origin}/metrics`);
+    const text = await res.body.text();
+    return res.statusCode === 200 ? metricsSnapshot(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Instruments for an uncached Marquee arm: CPU of the stack's tree, /metrics deltas, Generator log lines, Server-Timing. */
+function marqueeInstruments(stack: StackHandle, done: (col: StageColumn['stages']) => void): Instruments {
+  return {
+    cpu: stack.pid,
+    serverTiming: true,
+    around: async () => {
+      const m0 = await scrapeMetrics(stack.url);
+      const gen = emptyGeneratorSums();
+      const off = stack.onStdoutLine((line) => addGeneratorLine(gen, line));
+      return async (result) => {
+        // The stack is idle again (see windowed): the last lines are through its pipes.
+        await sleep(50);
+        off();
+        const m1 = await scrapeMetrics(stack.url);
+        const metrics =
+          m0 && m1
+            ? {
+                httpSumS: m1.httpSumS - m0.httpSumS,
+                httpCount: m1.httpCount - m0.httpCount,
+                generatorSumS: m1.generatorSumS - m0.generatorSumS,
+                generatorCount: m1.generatorCount - m0.generatorCount,
+              }
+            : undefined;
+        done(
+          stageBreakdown({
+            requests: result.requests,
+            clientMeanMs: result.meanMs ?? Number.NaN,
+            ...(metrics ? { metrics } : {}),
+            generator: gen,
+            serverTiming: ('serverTiming' in result ? result.serverTiming : undefined) ?? {},
+          }),
+        );
+      };
+    },
+  };
 }
 
 interface Spec {
@@ -55,12 +138,13 @@ export async function runBench(cfg: BenchConfig): Promise<BenchReport> {
   const ctx: ArmContext = { durationS: cfg.durationS, warmupS: cfg.warmupS };
   const arms: ArmResult[] = [];
   const notes: string[] = [];
+  const stages: StageColumn[] = [];
   const dir = await mkdtemp(path.join(tmpdir(), 'marquee-bench-'));
   const closers: Array<() => Promise<void>> = [];
   const push = (a: ArmResult) => {
     arms.push(a);
     cfg.log(
-      `  ${a.label} [${a.work}]: ${a.result.rps.toFixed(1)} req/s, p50 ${a.result.p50Ms.toFixed(1)} ms, p99 ${a.result.p99Ms.toFixed(1)} ms, non-2xx ${a.result.non2xx + a.result.socketErrors}`,
+      `  ${a.label} [${a.work}]: ${a.result.rps.toFixed(1)} req/s, ${a.cpu ? `${a.cpu.cpuPerImageMs.toFixed(1)} CPU ms/image, ` : ''}p50 ${a.result.p50Ms.toFixed(1)} ms, p99 ${a.result.p99Ms.toFixed(1)} ms, non-2xx ${a.result.non2xx + a.result.socketErrors}`,
     );
   };
   try {
@@ -94,12 +178,17 @@ export async function runBench(cfg: BenchConfig): Promise<BenchReport> {
     notes.push(
       `Uncached: Marquee with an output cache of 0 bytes (nothing kept), cycling through ${specs[0]?.keys.length} distinct keys per spec so that no two requests in flight coalesce; raw sharp and ipx render the same sources at the same size.`,
       `Raw sharp and the Generator encode WebP with effort ${GENERATOR_WEBP_EFFORT} (the rules' 4 of 9); ipx cannot set effort and uses sharp's default 4, a little more CPU per image.`,
-      "ipx runs in its own process with its own sharp (0.34.5 in node_modules/ipx); the Preprocessor runs in the stack process, the Generator in the local Lambda endpoint's child processes, s3rver in its own.",
+      "ipx runs in its own process with its own sharp (0.34.5 in node_modules/ipx); the Preprocessor and s3rver run in the stack process, the Generator in the local Lambda endpoint's child processes (children of the stack process).",
+      `A B A: raw sharp runs right before and right after each contender (raw 1, Marquee, raw 2, ipx, raw 3); a ratio to raw sharp divides by the mean of the two runs around the contender, its range by each alone; Marquee / ipx shows the direct ratio and the one corrected by each side's own raw runs. Past a ${Math.round(cfg.noiseLimit * 100)} % spread of those raw runs a ratio is noisy, and NOISY (undecided) when the goal is met on one side of its range and not the other.`,
+      `CPU ms/image: CPU time of every process of the contender over the measured window divided by the images served in it. Marquee: the stack process (Preprocessor, s3rver, local Lambda endpoint) and all its descendants (the Generator environments), /proc/<pid>/stat utime+stime+cutime+cstime in ${1000 / CLK_TCK} ms ticks, so children that exit and are reaped during the window still count; ipx and bare Fastify: their server process the same way; raw sharp: the bench process's own getrusage. wrk's own CPU is not counted for anyone. The window of a server opens once it is idle after the warm-up and closes once it is idle after wrk stops; the requests wrk abandoned then (one per connection) are finished inside it and counted as images.`,
+      `Stages: wrk's mean latency, deltas of the Preprocessor's /metrics (marquee_http_request_duration_seconds, marquee_generator_duration_seconds) and the Generator's log lines (ms, timings.fetchMs, timings.renderMs) over the window; a Server-Timing header with ${SERVER_TIMING_NAMES.join(', ')} (dur in ms) takes precedence where present.`,
     );
     if (cfg.groups.has('uncached')) {
       for (const spec of specs) {
         cfg.log(`uncached: ${spec.work}`);
-        push(await rawSharpArm(ctx, `raw-${spec.id}`, spec.work, spec.keys, sources, cfg.uncachedConcurrency));
+        const raw = (n: number, label: string) =>
+          rawSharpArm(ctx, `raw-${spec.id}-${n}`, spec.work, spec.keys, sources, cfg.uncachedConcurrency, label);
+        push(await raw(1, 'raw sharp in-process (A: before Marquee)'));
         push(
           await marqueeArm(
             ctx,
@@ -109,9 +198,17 @@ export async function runBench(cfg: BenchConfig): Promise<BenchReport> {
             stack.url,
             spec.keys.map((k) => k.marquee),
             cfg.uncachedConcurrency,
+            true,
+            marqueeInstruments(stack, (b) => stages.push({ name: spec.id, stages: b })),
           ),
         );
-        if (ipx)
+        push(
+          await raw(
+            2,
+            ipx ? 'raw sharp in-process (A: after Marquee, before ipx)' : 'raw sharp in-process (A: after Marquee)',
+          ),
+        );
+        if (ipx) {
           push(
             await ipxArm(
               ctx,
@@ -121,8 +218,11 @@ export async function runBench(cfg: BenchConfig): Promise<BenchReport> {
               ipx.url,
               spec.keys.map((k) => k.ipx),
               cfg.uncachedConcurrency,
+              { cpu: ipx.pid },
             ),
           );
+          push(await raw(3, 'raw sharp in-process (A: after ipx)'));
+        }
       }
     }
     await closeStack();
@@ -154,6 +254,7 @@ export async function runBench(cfg: BenchConfig): Promise<BenchReport> {
             seq.map((k) => k.marquee),
             cfg.zipfConnections,
             false,
+            { cpu: stack.pid },
           ),
         );
         if (ipx)
@@ -166,6 +267,7 @@ export async function runBench(cfg: BenchConfig): Promise<BenchReport> {
               ipx.url,
               seq.map((k) => k.ipx),
               cfg.zipfConnections,
+              { cpu: ipx.pid },
             ),
           );
       }
@@ -178,7 +280,19 @@ export async function runBench(cfg: BenchConfig): Promise<BenchReport> {
         const work = `${hit.body.length} B WebP, one URL`;
         cfg.log(`cache hit: ${work}`);
         push(
-          await marqueeArm(ctx, 'marquee-hit', 'Marquee cache hit', work, stack.url, [key.marquee], cfg.hitConnections),
+          await marqueeArm(
+            ctx,
+            'marquee-hit',
+            'Marquee cache hit',
+            work,
+            stack.url,
+            [key.marquee],
+            cfg.hitConnections,
+            true,
+            {
+              cpu: stack.pid,
+            },
+          ),
         );
         await closeStack();
         push(await bareFastifyArm(ctx, dir, hit.body, hit.contentType, key.marquee, cfg.hitConnections));
@@ -189,34 +303,96 @@ export async function runBench(cfg: BenchConfig): Promise<BenchReport> {
     await rm(dir, { recursive: true, force: true });
   }
 
-  const ratios: Ratio[] = [
-    ratio(arms, 'uncached Marquee / raw sharp (boxshot)', 'marquee-uncached-boxshot', 'raw-boxshot', cfg.uncachedGoal),
-    ratio(
-      arms,
-      'uncached Marquee / ipx (boxshot)',
-      'marquee-uncached-boxshot',
-      'ipx-uncached-boxshot',
-      0.9,
-      '≥ 0.9 (within 10 %)',
-    ),
-    ratio(
-      arms,
-      'uncached Marquee / raw sharp (billboard)',
-      'marquee-uncached-billboard',
-      'raw-billboard',
-      cfg.uncachedGoal,
-    ),
-    ratio(
-      arms,
-      'uncached Marquee / ipx (billboard)',
-      'marquee-uncached-billboard',
-      'ipx-uncached-billboard',
-      0.9,
-      '≥ 0.9 (within 10 %)',
-    ),
-    ratio(arms, 'cache hit / bare Fastify', 'marquee-hit', 'bare', 0.7),
-    ratio(arms, 'Zipf mix: Marquee / ipx', 'marquee-zipf', 'ipx-zipf', 3, '≥ 3 ("several times")'),
-  ].filter((r) => r.value !== undefined);
+  const ratios = benchRatios(arms, cfg);
   const { log: _log, groups, ...rest } = cfg;
-  return { startedAt, config: { ...rest, groups: [...groups] }, notes, arms, ratios };
+  return {
+    startedAt,
+    config: { ...rest, groups: [...groups] },
+    notes,
+    arms,
+    ratios,
+    stages,
+    summary: summarise(ratios),
+  };
 }
+
+/** Every ratio with its goal, from whatever arms ran (those without both sides are left out). */
+export function benchRatios(
+  arms: readonly ArmResult[],
+  cfg: Pick<BenchConfig, 'uncachedGoal' | 'ipxGoal' | 'cpuGoal' | 'hitGoal' | 'zipfGoal' | 'noiseLimit'>,
+  specIds: readonly string[] = ['boxshot', 'billboard'],
+): Ratio[] {
+  const out: Ratio[] = [];
+  const noise = cfg.noiseLimit;
+  for (const id of specIds) {
+    const m = `marquee-uncached-${id}`;
+    const ipx = `ipx-uncached-${id}`;
+    const aroundM = [`raw-${id}-1`, `raw-${id}-2`];
+    const aroundI = [`raw-${id}-2`, `raw-${id}-3`];
+    out.push(
+      abaRatio(
+        arms,
+        `uncached Marquee / raw sharp (${id}), req/s`,
+        'throughput',
+        m,
+        aroundM,
+        { op: '>=', value: cfg.uncachedGoal },
+        noise,
+      ),
+      abaRatio(
+        arms,
+        `uncached Marquee / raw sharp (${id}), CPU per image`,
+        'cpu',
+        m,
+        aroundM,
+        { op: '<=', value: cfg.cpuGoal },
+        noise,
+      ),
+      crossRatio(
+        arms,
+        `uncached Marquee / ipx (${id}), req/s`,
+        'throughput',
+        m,
+        aroundM,
+        ipx,
+        aroundI,
+        { op: '>=', value: cfg.ipxGoal },
+        noise,
+      ),
+      crossRatio(
+        arms,
+        `uncached Marquee / ipx (${id}), CPU per image`,
+        'cpu',
+        m,
+        aroundM,
+        ipx,
+        aroundI,
+        undefined,
+        noise,
+      ),
+      abaRatio(arms, `ipx / raw sharp (${id}), req/s`, 'throughput', ipx, aroundI, undefined, noise),
+      abaRatio(arms, `ipx / raw sharp (${id}), CPU per image`, 'cpu', ipx, aroundI, undefined, noise),
+    );
+  }
+  out.push(
+    ratio(arms, 'cache hit / bare Fastify, req/s', 'marquee-hit', 'bare', cfg.hitGoal),
+    ratio(
+      arms,
+      'Zipf mix: Marquee / ipx, req/s',
+      'marquee-zipf',
+      'ipx-zipf',
+      cfg.zipfGoal,
+      `≥ ${cfg.zipfGoal} ("several times")`,
+    ),
+  );
+  return out.filter((r) => r.value !== undefined);
+}
+
+export const DEFAULT_GOALS = {
+  uncachedGoal: 0.9,
+  ipxGoal: 1.2,
+  cpuGoal: 1.1,
+  hitGoal: 0.8,
+  zipfGoal: 3,
+  noiseLimit: DEFAULT_NOISE_LIMIT,
+} as const;

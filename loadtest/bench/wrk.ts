@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { childEnv } from '@marquee/shared';
 import type { Figures } from './figures.js';
+import type { TimingSums } from './stages.js';
 
 /** The Lua script sits in the source tree; the compiled module finds it from dist/ too. */
 function luaScript(): string {
@@ -24,10 +25,14 @@ export interface WrkOptions {
   threads?: number;
   durationS: number;
   timeoutS?: number;
+  /** Read every reply's Server-Timing header (a little wrk CPU per reply: uncached arms only). */
+  serverTiming?: boolean;
 }
 
 export interface WrkResult extends Figures {
   tool: 'wrk';
+  /** Per Server-Timing name: sum of durations (ms) and replies carrying it; only with `serverTiming`. */
+  serverTiming?: TimingSums;
 }
 
 /** Runs wrk (Debian's /usr/bin/wrk) and reads the JSON line its Lua `done` prints. */
@@ -47,7 +52,10 @@ export async function runWrk(o: WrkOptions): Promise<WrkResult> {
       `${o.origin}/`,
     ];
     const output = await new Promise<string>((resolve, reject) => {
-      const child = spawn('wrk', args, { env: childEnv({ WRK_PATHS: file }), stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('wrk', args, {
+        env: childEnv({ WRK_PATHS: file, ...(o.serverTiming ? { WRK_SERVER_TIMING: '1' } : {}) }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -61,17 +69,21 @@ export async function runWrk(o: WrkOptions): Promise<WrkResult> {
     const j = JSON.parse(line.slice('WRK_JSON '.length)) as Record<string, number>;
     const num = (k: string) => j[k] ?? 0;
     const durationS = num('durationUs') / 1e6;
+    const timingLine = output.split('\n').find((l) => l.startsWith('WRK_TIMING '));
+    const serverTiming = timingLine ? (JSON.parse(timingLine.slice('WRK_TIMING '.length)) as TimingSums) : undefined;
     return {
       tool: 'wrk',
       requests: num('requests'),
       durationS,
       rps: durationS > 0 ? num('requests') / durationS : 0,
+      meanMs: num('mean') / 1000,
       p50Ms: num('p50') / 1000,
       p90Ms: num('p90') / 1000,
       p99Ms: num('p99') / 1000,
       maxMs: num('max') / 1000,
       non2xx: num('non2xx'),
       socketErrors: num('connect') + num('read') + num('write') + num('timeout'),
+      ...(serverTiming ? { serverTiming } : {}),
     };
   } finally {
     await rm(dir, { recursive: true, force: true });

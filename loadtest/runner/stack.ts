@@ -12,6 +12,11 @@ export interface StackHandle {
   pid: number;
   /** Functions, not methods: callers pass them on detached from the handle. */
   lambdaStats: () => Promise<LambdaStats | undefined>;
+  /**
+   * Subscribes to the stack's stdout, line by line: the Generator environments' JSON log lines
+   * (one `generated` line per invocation, with its timings). Returns the unsubscribe function.
+   */
+  onStdoutLine: (listener: (line: string) => void) => () => void;
   close: () => Promise<void>;
 }
 
@@ -21,8 +26,20 @@ export async function startEmbeddedStack(options: StackChildOptions = {}): Promi
   const child: ChildProcess = fork(file, [], {
     execArgv,
     env: childEnv({ MARQUEE_STACK_OPTIONS: JSON.stringify(options) }),
-    // The Generator environments log every invocation: keep only the tail, for start-up failures.
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    // The Generator environments log every invocation: stdout goes to listeners (the bench reads
+    // its timings) and is drained otherwise; of stderr only the tail is kept, for start-up failures.
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  const lineListeners = new Set<(line: string) => void>();
+  let partial = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    if (lineListeners.size === 0) {
+      partial = '';
+      return;
+    }
+    const lines = (partial + d.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) for (const l of lineListeners) l(line);
   });
   let stderrTail = '';
   child.stderr?.on('data', (d: Buffer) => {
@@ -56,6 +73,10 @@ export async function startEmbeddedStack(options: StackChildOptions = {}): Promi
     s3Endpoint: ready.s3Endpoint,
     lambdaEndpoint: ready.lambdaEndpoint,
     pid: child.pid ?? -1,
+    onStdoutLine: (listener) => {
+      lineListeners.add(listener);
+      return () => lineListeners.delete(listener);
+    },
     lambdaStats: () =>
       new Promise((resolve) => {
         if (!child.connected) return resolve(undefined);
