@@ -9,6 +9,7 @@ import type { Deps } from './deps.js';
 import { derivativeTarget, fitsInline, putDerivative } from './output.js';
 import { fetchSource } from './source/index.js';
 import { probe } from './steps/detect.js';
+import { OverlayCache, sourceIdentity } from './steps/overlay-cache.js';
 import { planRender, prepareOverlay, render, type RenderLimits } from './steps/render.js';
 
 /** A rendered result; the handler adds `coldStart`, which only it can know. */
@@ -37,26 +38,52 @@ async function fetchAll(sources: readonly Source[], deps: Deps): Promise<Buffer[
   return settled.map((r) => (r as PromiseFulfilledResult<Buffer>).value);
 }
 
+/**
+ * Badges of each environment (`Deps` is made once per environment), prepared once per size.
+ * With the source cache turned off, badge bytes are fetched on every use as every source is;
+ * their prepared pixels are still kept, checked against the bytes.
+ */
+const overlayCaches = new WeakMap<Deps, OverlayCache>();
+
+function overlayCacheOf(deps: Deps): OverlayCache {
+  let cache = overlayCaches.get(deps);
+  if (cache === undefined) {
+    cache = deps.sourceCache === undefined ? new OverlayCache(undefined, 0) : new OverlayCache();
+    overlayCaches.set(deps, cache);
+  }
+  return cache;
+}
+
 /** Fetch → probe → render → deliver (inline or to S3). Throws MarqueeError for every expected failure. */
 export async function generate(request: GeneratorRequest, deps: Deps): Promise<Generated> {
   const { spec } = request;
   const { config } = deps;
   const limits: RenderLimits = { maxInputPixels: config.maxInputPixels, renderTimeoutMs: config.renderTimeoutMs };
   const overlays = spec.overlays ?? [];
+  const badges = overlays.length > 0 ? overlayCacheOf(deps) : undefined;
+  // Badge bytes fetched and probed within the freshness window are used as they are.
+  const held = overlays.map((o) => badges?.fresh(sourceIdentity(o.source)));
 
   const fetchStart = performance.now();
-  const [sourceBytes, ...overlayBytes] = await fetchAll([request.source, ...overlays.map((o) => o.source)], deps);
+  const toFetch = [request.source, ...overlays.filter((_, i) => held[i] === undefined).map((o) => o.source)];
+  const [sourceBytes, ...fetched] = await fetchAll(toFetch, deps);
   if (sourceBytes === undefined) throw new MarqueeError('INTERNAL', 'source fetch returned nothing');
   const fetchMs = ms(fetchStart);
 
   const renderStart = performance.now();
   const source = await probe(sourceBytes, config.maxInputPixels);
   const plan = planRender(source, spec);
+  let next = 0;
   const prepared = await Promise.all(
     overlays.map(async (overlay, i) => {
-      const bytes = overlayBytes[i] as Buffer;
-      await probe(bytes, config.maxInputPixels, 'overlay');
-      return prepareOverlay(bytes, overlay, plan.geometry, limits);
+      let bytes = held[i];
+      if (bytes === undefined) {
+        bytes = fetched[next++];
+        if (bytes === undefined) throw new MarqueeError('INTERNAL', 'overlay fetch returned nothing');
+        await probe(bytes, config.maxInputPixels, 'overlay');
+        badges?.hold(sourceIdentity(overlay.source), bytes);
+      }
+      return prepareOverlay(bytes, overlay, plan.geometry, limits, badges);
     }),
   );
   const { data, info } = await render(sourceBytes, source, spec, plan, prepared, limits);

@@ -65,3 +65,36 @@ t.test('turned off with 0 bytes: every fetch is a full GET', async (t) => {
   await generate(request, deps);
   t.same(seen.slice(-2), [200, 200]);
 });
+
+t.test('a badge is fetched once per freshness window and prepared once per size', async (t) => {
+  await s3.put('sources', 'badged.jpg', await photoJpeg(800, 600));
+  const green = await sharp({ create: { width: 200, height: 100, channels: 4, background: '#00ff00' } })
+    .png()
+    .toBuffer();
+  await s3.put('sources', 'badges/top10.png', green);
+  const deps = testDeps(s3, { sourceCacheBytes: 16 * 1024 * 1024 });
+  const seen = countReplies(t, s3.client);
+  const overlays = [{ source: s3Source('sources', 'badges/top10.png'), gravity: 'southeast' as const, scale: 0.25 }];
+  const request = makeRequest(s3Source('sources', 'badged.jpg'), { width: 400, height: 300, format: 'png', overlays });
+  const first = await generate(request, deps);
+  t.equal(seen.length, 2, 'master and badge fetched');
+  const second = await generate(request, deps);
+  t.same(seen.slice(2), [304], 'then only the master is revalidated: the badge is fresh');
+  t.ok(
+    Buffer.from(first.body!, 'base64').equals(Buffer.from(second.body!, 'base64')),
+    'same bytes with the prepared badge',
+  );
+  const other = await generate({ ...request, spec: { ...request.spec, width: 200, height: 150 } }, deps);
+  t.match(other, { width: 200, height: 150 }, 'another size prepares the badge for it');
+});
+
+t.test('with the source cache off, badges are fetched on every use too', async (t) => {
+  await s3.put('sources', 'badged-off.jpg', await photoJpeg(400, 300));
+  const deps = testDeps(s3, { sourceCacheBytes: 0 });
+  const seen = countReplies(t, s3.client);
+  const overlays = [{ source: s3Source('sources', 'badges/top10.png'), gravity: 'north' as const, scale: 0.25 }];
+  const request = makeRequest(s3Source('sources', 'badged-off.jpg'), { width: 200, height: 150, overlays });
+  await generate(request, deps);
+  await generate(request, deps);
+  t.same(seen, [200, 200, 200, 200]);
+});
