@@ -1,7 +1,7 @@
 import { derivativeKey, type Format, type ImageSpec, type Source } from '@marquee/shared';
 import type { OutputCache, CachedImage } from './cache/output-cache.js';
 import type { SingleFlight } from './cache/single-flight.js';
-import type { GeneratorClient } from './generator/client.js';
+import type { GeneratorClient, RenderTimings } from './generator/client.js';
 import type { Metrics } from './plugins/metrics.js';
 
 export type CacheResult = 'hit' | 'miss' | 'coalesced';
@@ -15,9 +15,15 @@ export interface ImageJob {
   requestId: string;
 }
 
+/** One generation's image and its `Server-Timing` value, shared by the callers it was coalesced for. */
+export interface Generation {
+  image: CachedImage;
+  serverTiming: string;
+}
+
 export interface ImageServiceDeps {
   cache: OutputCache;
-  flights: SingleFlight<CachedImage>;
+  flights: SingleFlight<Generation>;
   generator: GeneratorClient;
   metrics: Metrics;
   derivativesBucket: string | undefined;
@@ -33,21 +39,28 @@ export class ImageService {
     this.counted = { hit: cache.labels('hit'), miss: cache.labels('miss'), coalesced: cache.labels('coalesced') };
   }
 
-  async get(job: ImageJob): Promise<{ image: CachedImage; cache: CacheResult }> {
-    const { cache, flights } = this.deps;
-    const hit = cache.get(job.key);
-    if (hit) {
-      this.counted.hit.inc();
-      return { image: hit, cache: 'hit' };
-    }
-    const { promise, shared } = flights.run(job.key, () => this.generate(job));
-    this.counted[shared ? 'coalesced' : 'miss'].inc();
-    return { image: await promise, cache: shared ? 'coalesced' : 'miss' };
+  /** A cached output, counted as a hit; nothing is allocated for it. */
+  hit(key: string): CachedImage | undefined {
+    const hit = this.deps.cache.get(key);
+    if (hit) this.counted.hit.inc();
+    return hit;
   }
 
-  private async generate(job: ImageJob): Promise<CachedImage> {
+  /**
+   * `serverTiming` comes with a generation (miss or coalesced), never with a hit.
+   */
+  async get(job: ImageJob): Promise<{ image: CachedImage; cache: CacheResult; serverTiming?: string }> {
+    const hit = this.hit(job.key);
+    if (hit) return { image: hit, cache: 'hit' };
+    const { promise, shared } = this.deps.flights.run(job.key, () => this.generate(job));
+    this.counted[shared ? 'coalesced' : 'miss'].inc();
+    const { image, serverTiming } = await promise;
+    return { image, cache: shared ? 'coalesced' : 'miss', serverTiming };
+  }
+
+  private async generate(job: ImageJob): Promise<Generation> {
     const { derivativesBucket } = this.deps;
-    const rendered = await this.deps.generator.render({
+    const { timings, ...rendered } = await this.deps.generator.render({
       v: 1,
       id: job.requestId,
       source: job.source,
@@ -56,10 +69,10 @@ export class ImageService {
         ? { output: { s3: { bucket: derivativesBucket, key: derivativeKey(job.key, job.format) } } }
         : {}),
     });
-    const image: CachedImage = { ...rendered, etag: `"${job.key}"` };
+    const image: CachedImage = { ...rendered, etag: `"${job.key}"`, contentLength: String(rendered.body.length) };
     this.deps.cache.set(job.key, image);
     this.countCached();
-    return image;
+    return { image, serverTiming: serverTiming(timings) };
   }
 
   /** Forgets every cached output, the gauges with it (clearing the cache itself would leave them stale). */
@@ -82,4 +95,11 @@ export function etagMatches(ifNoneMatch: string | undefined, etag: string): bool
   if (!ifNoneMatch) return false;
   const bare = etag.replace(/^W\//, '');
   return ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === bare);
+}
+
+const dur = (ms: number) => Math.round(ms * 10) / 10;
+
+/** `Server-Timing` of a MISS reply: exactly these four names (the bench reads them), in ms. */
+export function serverTiming(t: RenderTimings): string {
+  return `queue;dur=${dur(t.queueMs)}, invoke;dur=${dur(t.invokeMs)}, fetch;dur=${dur(t.fetchMs)}, render;dur=${dur(t.renderMs)}`;
 }

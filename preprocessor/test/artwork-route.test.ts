@@ -81,6 +81,8 @@ t.test('a render: the bytes, their size and format, and the headers a CDN keys o
   t.equal(again.headers['x-cache'], 'hit');
   t.same(again.rawPayload, res.rawPayload);
   t.equal(invocations.length, 1, 'a hit does not invoke');
+  t.equal(again.headers['content-length'], res.headers['content-length']);
+  t.notOk(again.headers['server-timing'], 'a hit stays lean: no Server-Timing');
 
   const head = await app.inject({ method: 'HEAD', url: '/v1/artwork/boxshot/t1/342x513.jpg' });
   t.equal(head.statusCode, 200);
@@ -204,4 +206,17 @@ t.test('other methods: 405 with Allow', async (t) => {
     t.equal(res.headers.allow, 'GET, HEAD', method);
     t.equal(res.json<Problem>().code, 'METHOD_NOT_ALLOWED', method);
   }
+});
+
+t.test('a MISS reply says where the time went: queue, invoke, fetch, render', async (t) => {
+  behaviour = async (request) => {
+    const out = await render(request);
+    return out.ok ? { ...out, timings: { fetchMs: 3.04, renderMs: 30.46 } } : out;
+  };
+  const res = await get('/v1/artwork/boxshot/t1/342x513.webp');
+  t.equal(res.headers['x-cache'], 'miss');
+  const timing = String(res.headers['server-timing']);
+  t.match(timing, /^queue;dur=[\d.]+, invoke;dur=[\d.]+, fetch;dur=3, render;dur=30\.5$/);
+  const entries = Object.fromEntries(timing.split(', ').map((e) => e.split(';dur=') as [string, string]));
+  t.ok(Number(entries.invoke) >= 0 && Number(entries.queue) >= 0);
 });

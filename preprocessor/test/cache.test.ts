@@ -10,6 +10,7 @@ const image = (bytes: number) => ({
   width: 1,
   height: 1,
   etag: '"x"',
+  contentLength: String(bytes),
 });
 
 t.test('the output cache is bounded in bytes, not entries', async (t) => {

@@ -6,6 +6,8 @@ export interface CachedImage {
   width: number;
   height: number;
   etag: string;
+  /** `body.length` as the header value, made once per entry rather than once per hit. */
+  contentLength: string;
 }
 
 /** Fixed overhead counted per entry (headers, key, object): keeps many tiny images honest too. */

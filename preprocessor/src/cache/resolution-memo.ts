@@ -1,5 +1,4 @@
 import { LRUCache } from 'lru-cache';
-import type { Resolution } from '../rules/resolve.js';
 
 /** Distinct artwork URLs remembered; each entry is a few hundred bytes. */
 const MAX_ENTRIES = 20_000;
@@ -7,15 +6,16 @@ const MAX_ENTRIES = 20_000;
 const MAX_KEY_LENGTH = 512;
 
 /**
- * Resolutions by request, for the rules and catalog in force: a cache hit then costs a map
- * lookup instead of locale chains, Accept parsing and a SHA-256 of the spec. Any new rules or
- * catalog (a different state object) empties it.
+ * Resolutions by request (with what the route derives from them once: headers, the canonical
+ * spelling), for the rules and catalog in force: a cache hit then costs a map lookup instead of
+ * locale chains, Accept parsing and a SHA-256 of the spec. Any new rules or catalog (a different
+ * state object) empties it.
  */
-export class ResolutionMemo {
-  private readonly lru = new LRUCache<string, Resolution>({ max: MAX_ENTRIES });
+export class ResolutionMemo<T extends object> {
+  private readonly lru = new LRUCache<string, T>({ max: MAX_ENTRIES });
   private state: object | undefined;
 
-  get(state: object, key: string): Resolution | undefined {
+  get(state: object, key: string): T | undefined {
     if (state !== this.state) {
       this.lru.clear();
       this.state = state;
@@ -24,7 +24,7 @@ export class ResolutionMemo {
     return key.length > MAX_KEY_LENGTH ? undefined : this.lru.get(key);
   }
 
-  set(state: object, key: string, resolution: Resolution): void {
+  set(state: object, key: string, resolution: T): void {
     if (state === this.state && key.length <= MAX_KEY_LENGTH) this.lru.set(key, resolution);
   }
 }

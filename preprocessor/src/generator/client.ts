@@ -19,6 +19,18 @@ export interface RenderedImage {
   contentType: string;
   width: number;
   height: number;
+  /** Where the time went, in ms: what a MISS reply's `Server-Timing` header reports. */
+  timings: RenderTimings;
+}
+
+export interface RenderTimings {
+  /** Waiting for an in-flight slot. */
+  queueMs: number;
+  /** The Lambda call(s) as seen here, throttle retries and the derivative read-back included. */
+  invokeMs: number;
+  /** The Generator's own `timings`. */
+  fetchMs: number;
+  renderMs: number;
 }
 
 export interface GeneratorClientOptions {
@@ -110,6 +122,7 @@ export class GeneratorClient {
 
   async render(request: GeneratorRequest): Promise<RenderedImage> {
     const deadline = Date.now() + this.opts.timeoutMs;
+    const queued = performance.now();
     const wait = this.slots.acquire(Math.min(this.opts.queueTimeoutMs, this.opts.timeoutMs));
     this.opts.metrics.queued.set(this.slots.queued);
     try {
@@ -126,7 +139,14 @@ export class GeneratorClient {
       const result = await this.invokeWithRetries(request, deadline);
       this.opts.metrics.invocations.inc({ outcome: 'ok' });
       if (result.coldStart) this.opts.metrics.coldStarts.inc();
-      return await this.materialise(result, deadline);
+      const image = await this.materialise(result, deadline);
+      image.timings = {
+        queueMs: started - queued,
+        invokeMs: performance.now() - started,
+        fetchMs: result.timings.fetchMs,
+        renderMs: result.timings.renderMs,
+      };
+      return image;
     } finally {
       this.slots.release();
       this.opts.metrics.inFlight.set(this.slots.inUse);
@@ -237,7 +257,8 @@ export class GeneratorClient {
 
   /** The image bytes: inline, or read back from the derivatives bucket within the same deadline. */
   private async materialise(result: GeneratorSuccess, deadline: number): Promise<RenderedImage> {
-    const image = { contentType: result.contentType, width: result.width, height: result.height };
+    const timings: RenderTimings = { queueMs: 0, invokeMs: 0, fetchMs: 0, renderMs: 0 };
+    const image = { contentType: result.contentType, width: result.width, height: result.height, timings };
     if (result.body !== undefined) return { ...image, body: Buffer.from(result.body, 'base64') };
     if (!result.s3) throw new MarqueeError('GENERATOR_FAILED', 'The Generator returned neither bytes nor an object.');
     const signal = AbortSignal.timeout(Math.max(1, deadline - Date.now()));

@@ -93,14 +93,16 @@ export const metricsPlugin = fp<{ metrics: Metrics }>(
     app.decorate('metrics', opts.metrics);
     // Label children are looked up once per (route, status), not hashed on every request:
     // this hook runs on every cache hit, the hottest path there is.
-    const counters = new Map<string, { inc: () => void }>();
+    // Keyed by route then status: no string is built per request.
+    const counters = new Map<string, Map<number, { inc: () => void }>>();
     const histograms = new Map<string, { observe: (v: number) => void }>();
     app.addHook('onResponse', (request, reply, done) => {
       const route = request.routeOptions.url ?? 'unmatched';
       const status = reply.statusCode;
-      const id = `${status} ${route}`;
-      let counter = counters.get(id);
-      if (!counter) counters.set(id, (counter = opts.metrics.requests.labels(route, String(status))));
+      let byStatus = counters.get(route);
+      if (!byStatus) counters.set(route, (byStatus = new Map<number, { inc: () => void }>()));
+      let counter = byStatus.get(status);
+      if (!counter) byStatus.set(status, (counter = opts.metrics.requests.labels(route, String(status))));
       counter.inc();
       let histogram = histograms.get(route);
       if (!histogram) histograms.set(route, (histogram = opts.metrics.latency.labels(route)));

@@ -2,10 +2,10 @@ import fp from 'fastify-plugin';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { PreprocessorConfig } from '../config.js';
-import { OutputCache, type CachedImage } from '../cache/output-cache.js';
+import { OutputCache } from '../cache/output-cache.js';
 import { SingleFlight } from '../cache/single-flight.js';
 import { GeneratorClient } from '../generator/client.js';
-import { ImageService } from '../images.js';
+import { ImageService, type Generation } from '../images.js';
 import { RulesStore } from '../rules/store.js';
 
 /**
@@ -84,7 +84,7 @@ export const imagesPlugin = fp(
     const { config } = app;
     const images = new ImageService({
       cache: new OutputCache(config.cache.maxBytes, config.cache.maxEntryBytes),
-      flights: new SingleFlight<CachedImage>(),
+      flights: new SingleFlight<Generation>(),
       generator: app.generator,
       metrics: app.metrics,
       derivativesBucket: config.derivativesBucket,

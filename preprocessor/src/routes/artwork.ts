@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { parseArtworkFile, formatArtworkFile } from './artwork-url.js';
-import { resolveArtwork } from '../rules/resolve.js';
+import { resolveArtwork, type Resolution } from '../rules/resolve.js';
 import { LOCALE_TAG } from '../rules/locale.js';
 import { TITLE_ID } from '../rules/semantics.js';
 import { refuseOtherMethods } from '../plugins/methods.js';
@@ -42,8 +42,30 @@ function imageSelectingQuery(query: { locale?: string; v?: string }): string {
   return search.size > 0 ? `?${search.toString()}` : '';
 }
 
+/**
+ * A resolution with what the route derives from it, made once per memo entry: on a cache hit
+ * the route then only compares the URL's spelling and sets prepared strings.
+ */
+interface Resolved {
+  resolution: Resolution;
+  /** The canonical file name (or, for a snap redirect, the one to send the client to). */
+  canonical: string;
+  /** The redirect's `Location`, for a snap or a non-canonical spelling. */
+  location: string;
+  etag: string;
+  size: string;
+}
+
+function prepare(resolution: Resolution, type: string, titleId: string, ext: string, query: object): Resolved {
+  const canonical = formatArtworkFile(resolution.width, resolution.height, resolution.dpr, ext);
+  const location = `/v1/artwork/${type}/${titleId}/${canonical}${imageSelectingQuery(query)}`;
+  if (resolution.kind === 'redirect') return { resolution, canonical, location, etag: '', size: '' };
+  const { spec } = resolution;
+  return { resolution, canonical, location, etag: `"${resolution.key}"`, size: `${spec.width}x${spec.height}` };
+}
+
 export const artworkRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const memo = new ResolutionMemo();
+  const memo = new ResolutionMemo<Resolved>();
   // Artwork is read-only: other methods are told so (405 with Allow), not told the route is missing.
   refuseOtherMethods(app, '/v1/artwork/*', 'artwork');
 
@@ -58,10 +80,9 @@ export const artworkRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const state = app.rulesStore.current();
       // Only `auto` depends on Accept: explicit formats share one entry whatever the client sends.
       const memoKey = `${type}/${titleId}/${file}?${query.locale ?? ''}&${query.v ?? ''}${parsed.ext === 'auto' ? `#${request.headers.accept ?? ''}` : ''}`;
-      const memoised = memo.get(state, memoKey);
-      const resolution =
-        memoised ??
-        resolveArtwork(
+      let resolved = memo.get(state, memoKey);
+      if (resolved === undefined) {
+        const resolution = resolveArtwork(
           { rules: state.rules, catalog: state.catalog, sourcesBucket: app.config.sourcesBucket },
           {
             type,
@@ -75,35 +96,39 @@ export const artworkRoutes: FastifyPluginAsyncTypebox = async (app) => {
             ...(query.v !== undefined ? { v: query.v } : {}),
           },
         );
-      if (!memoised) memo.set(state, memoKey, resolution);
+        resolved = prepare(resolution, type, titleId, parsed.ext, query);
+        memo.set(state, memoKey, resolved);
+      }
+      const { resolution } = resolved;
 
       reply.header('x-content-type-options', 'nosniff');
-      if (resolution.kind === 'redirect') {
-        const target = formatArtworkFile(resolution.width, resolution.height, resolution.dpr, parsed.ext);
+      // A snap redirect; or one spelling per image (no `@1x`, `jpeg`, leading zeros or
+      // percent-escapes; W-only spelled WxH): every other spelling is sent to it, so the CDN keeps
+      // one entry, not one per spelling.
+      if (resolution.kind === 'redirect' || rawLastSegment(request.url) !== resolved.canonical) {
         reply.header('cache-control', REDIRECT_CACHE_CONTROL);
-        return reply.redirect(`/v1/artwork/${type}/${titleId}/${target}${imageSelectingQuery(query)}`, 308);
+        return reply.redirect(resolved.location, 308);
       }
 
-      // One spelling per image (no `@1x`, `jpeg`, leading zeros or percent-escapes; W-only spelled
-      // WxH): every other spelling is sent to it, so the CDN keeps one entry, not one per spelling.
-      const canonical = formatArtworkFile(resolution.width, resolution.height, resolution.dpr, parsed.ext);
-      if (rawLastSegment(request.url) !== canonical) {
-        reply.header('cache-control', REDIRECT_CACHE_CONTROL);
-        return reply.redirect(`/v1/artwork/${type}/${titleId}/${canonical}${imageSelectingQuery(query)}`, 308);
-      }
-
-      const etag = `"${resolution.key}"`;
+      const { etag } = resolved;
       reply.header('etag', etag);
       reply.header('cache-control', resolution.cacheControl);
       if (resolution.vary) reply.header('vary', 'Accept');
       reply.header('x-artwork-locale', resolution.locale);
-      reply.header('x-artwork-size', `${resolution.spec.width}x${resolution.spec.height}`);
+      reply.header('x-artwork-size', resolved.size);
       if (etagMatches(request.headers['if-none-match'], etag)) {
         reply.header('x-cache', 'hit');
         return reply.code(304).send();
       }
 
-      const { image, cache } = await app.images.get({
+      const hit = app.images.hit(resolution.key);
+      if (hit !== undefined) {
+        reply.header('x-cache', 'hit');
+        reply.header('content-type', hit.contentType);
+        reply.header('content-length', hit.contentLength);
+        return reply.send(hit.body);
+      }
+      const { image, cache, serverTiming } = await app.images.get({
         key: resolution.key,
         source: resolution.source,
         spec: resolution.spec,
@@ -111,8 +136,9 @@ export const artworkRoutes: FastifyPluginAsyncTypebox = async (app) => {
         requestId: request.id,
       });
       reply.header('x-cache', cache);
+      if (serverTiming !== undefined) reply.header('server-timing', serverTiming);
       reply.header('content-type', image.contentType);
-      reply.header('content-length', image.body.length);
+      reply.header('content-length', image.contentLength);
       return reply.send(image.body);
     },
   );
