@@ -22,12 +22,13 @@ const ms = (from: number) => Math.round((performance.now() - from) * 100) / 100;
  * the others, and all are settled before returning, so nothing keeps running
  * after the invocation ends.
  */
-async function fetchAll(sources: readonly Source[], deps: Deps): Promise<Buffer[]> {
+async function fetchAll(sources: readonly Source[], deps: Deps, version?: string): Promise<Buffer[]> {
   const controller = new AbortController();
   let first: Error | undefined;
   const settled = await Promise.allSettled(
-    sources.map((s) =>
-      fetchSource(s, deps, controller.signal).catch((err: unknown) => {
+    // The version is the master's (the first source); badges are not versioned.
+    sources.map((s, i) =>
+      fetchSource(s, deps, controller.signal, i === 0 ? version : undefined).catch((err: unknown) => {
         first ??= err instanceof Error ? err : new Error(String(err));
         controller.abort();
         throw err;
@@ -66,7 +67,7 @@ export async function generate(request: GeneratorRequest, deps: Deps): Promise<G
 
   const fetchStart = performance.now();
   const toFetch = [request.source, ...overlays.filter((_, i) => held[i] === undefined).map((o) => o.source)];
-  const [sourceBytes, ...fetched] = await fetchAll(toFetch, deps);
+  const [sourceBytes, ...fetched] = await fetchAll(toFetch, deps, request.version);
   if (sourceBytes === undefined) throw new MarqueeError('INTERNAL', 'source fetch returned nothing');
   const fetchMs = ms(fetchStart);
 

@@ -98,3 +98,34 @@ t.test('with the source cache off, badges are fetched on every use too', async (
   await generate(request, deps);
   t.same(seen, [200, 200, 200, 200]);
 });
+
+t.test('a render naming its catalog version reuses the bytes held for it without asking S3', async (t) => {
+  await s3.put('sources', 'versioned.jpg', await photoJpeg(800, 600));
+  const deps = testDeps(s3, { sourceCacheBytes: 16 * 1024 * 1024 });
+  const seen = countReplies(t, s3.client);
+  const spec = { width: 200, height: 150, format: 'png' } as const;
+  const v3 = { ...makeRequest(s3Source('sources', 'versioned.jpg'), spec), version: '3' };
+  await generate(v3, deps);
+  const before = seen.length;
+  const again = await generate({ ...v3, spec: { ...v3.spec, width: 100, height: 75 } }, deps);
+  t.equal(seen.length, before, 'same version: no request to S3 at all');
+  t.equal(again.width, 100);
+
+  // A new catalog version means new bytes: the held copy is revalidated, and the new one rendered.
+  await s3.put(
+    'sources',
+    'versioned.jpg',
+    await sharp({ create: { width: 800, height: 600, channels: 3, background: '#ff0000' } })
+      .jpeg()
+      .toBuffer(),
+  );
+  const v4 = await generate({ ...v3, version: '4' }, deps);
+  t.equal(seen.at(-1), 200, 'another version: a conditional GET that brings the new bytes');
+  const { dominant } = await sharp(Buffer.from(v4.body!, 'base64')).stats();
+  t.ok(dominant.r > 200 && dominant.g < 60, 'the new source was rendered');
+
+  // No version named (a studio upload, a direct invoker): every use asks S3, as before.
+  const unversioned = makeRequest(s3Source('sources', 'versioned.jpg'), spec);
+  await generate(unversioned, deps);
+  t.equal(seen.at(-1), 304, 'no version: revalidated');
+});

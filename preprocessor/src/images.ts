@@ -13,6 +13,11 @@ export interface ImageJob {
   spec: ImageSpec;
   format: Format;
   requestId: string;
+  /**
+   * The catalog's artwork version of `source` (in `key` already). The Generator may then reuse
+   * the bytes it holds for that version without asking S3: a new master is a new version.
+   */
+  version?: string;
 }
 
 /** One generation's image and its `Server-Timing` value, shared by the callers it was coalesced for. */
@@ -65,6 +70,7 @@ export class ImageService {
       id: job.requestId,
       source: job.source,
       spec: job.spec,
+      ...(job.version !== undefined ? { version: job.version } : {}),
       ...(derivativesBucket
         ? { output: { s3: { bucket: derivativesBucket, key: derivativeKey(job.key, job.format) } } }
         : {}),

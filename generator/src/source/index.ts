@@ -11,7 +11,7 @@ function where(source: Source): string {
  * Fetches one source (S3 or HTTP) with the configured byte cap and time-out.
  * `parent` aborts it from outside (a sibling fetch failed); the time-out is its own.
  */
-export async function fetchSource(source: Source, deps: Deps, parent: AbortSignal): Promise<Buffer> {
+export async function fetchSource(source: Source, deps: Deps, parent: AbortSignal, version?: string): Promise<Buffer> {
   const { config } = deps;
   const timeout = AbortSignal.timeout(config.fetchTimeoutMs);
   const signal = AbortSignal.any([parent, timeout]);
@@ -22,7 +22,7 @@ export async function fetchSource(source: Source, deps: Deps, parent: AbortSigna
         throw new MarqueeError('SOURCE_NOT_ALLOWED', `source bucket not allowed: ${ref.bucket}`);
       }
       const getObject = await deps.s3GetObject();
-      return await fetchS3(ref, getObject, config.maxSourceBytes, signal, deps.sourceCache);
+      return await fetchS3(ref, getObject, config.maxSourceBytes, signal, deps.sourceCache, version);
     }
     if (config.httpAllowedHosts.size === 0) {
       throw new MarqueeError('SOURCE_NOT_ALLOWED', 'HTTP sources are not enabled');

@@ -101,9 +101,14 @@ export async function fetchS3(
   maxBytes: number,
   signal: AbortSignal,
   cache?: SourceCache,
+  version?: string,
 ): Promise<Buffer> {
   const cacheKey = `${ref.bucket}\u0000${ref.key}\u0000${ref.versionId ?? ''}`;
   const cached = cache?.get(cacheKey);
+  // Pinned bytes need no round trip: an S3 object version, or the catalog version they were fetched for.
+  if (cached && (ref.versionId !== undefined || (version !== undefined && cached.version === version))) {
+    return cached.body;
+  }
   let body: (AsyncIterable<Uint8Array> & { destroy?: () => void; on?: (e: string, f: () => void) => void }) | undefined;
   // A body destroyed before its end may emit 'error'; nobody needs it any more.
   const destroy = () => {
@@ -120,11 +125,15 @@ export async function fetchS3(
     }
     if (body === undefined) throw new MarqueeError('SOURCE_FETCH_FAILED', 'source fetch failed: empty body');
     const bytes = await readCapped(body, maxBytes, destroy);
-    if (cache && out.ETag) cache.set(cacheKey, out.ETag, bytes);
+    if (cache && out.ETag) cache.set(cacheKey, out.ETag, bytes, version);
     return bytes;
   } catch (err) {
     destroy();
-    if (cached && notModified(err)) return cached.body;
+    if (cached && notModified(err)) {
+      // Unchanged: from now on these bytes are also the ones for this version.
+      if (version !== undefined && cached.version !== version) cache?.set(cacheKey, cached.etag, cached.body, version);
+      return cached.body;
+    }
     if (err instanceof MarqueeError) throw err;
     if (signal.aborted) throw signal.reason;
     throw classify(err, ref);

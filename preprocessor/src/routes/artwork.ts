@@ -134,6 +134,7 @@ export const artworkRoutes: FastifyPluginAsyncTypebox = async (app) => {
         spec: resolution.spec,
         format: resolution.format,
         requestId: request.id,
+        version: resolution.version,
       });
       reply.header('x-cache', cache);
       if (serverTiming !== undefined) reply.header('server-timing', serverTiming);
