@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -45,10 +45,25 @@ export interface Stack {
   close(): Promise<void>;
 }
 
+/** The newest compiled file of the Generator (its `dist/`, the bundle aside). */
+function newestCompiled(dist: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dist, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || !entry.name.endsWith('.js') || entry.parentPath.includes(`${path.sep}bundle`)) continue;
+    newest = Math.max(newest, statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * The Generator as Lambda runs it: the packaged bundle, when it is at least as new as the compiled
+ * code; else the compiled handler. A bundle left by an earlier `npm test` must not run old code.
+ */
 export function defaultGeneratorModule(): string {
+  const handler = fileURLToPath(import.meta.resolve('@marquee/generator/handler'));
   const bundle = fileURLToPath(new URL('../../../../generator/dist/bundle/index.mjs', import.meta.url));
-  if (existsSync(bundle)) return bundle;
-  return fileURLToPath(import.meta.resolve('@marquee/generator/handler'));
+  if (existsSync(bundle) && statSync(bundle).mtimeMs >= newestCompiled(path.dirname(handler))) return bundle;
+  return handler;
 }
 
 /**
