@@ -7,6 +7,7 @@ import { lazyHttpAgent } from './source/http.js';
 import { lazyS3Client, loadS3Module, sdkGetObject, type S3GetObject } from './source/s3.js';
 import { leanS3GetObject } from './source/s3-lean.js';
 import { SourceCache } from './source/cache.js';
+import { awsSdkEnv } from '@marquee/shared';
 
 /** What `generate` needs from the outside world; created once per environment. */
 export interface Deps {
@@ -33,7 +34,7 @@ export function createDeps(config: GeneratorConfig, overrides: DepsOverrides = {
   const addressPolicy = overrides.addressPolicy ?? publicAddressesOnly;
   const s3Client = overrides.s3Client ?? lazyS3Client(config);
   // The first request's GET must not wait for the SDK to load (cold start): see s3-lean.ts.
-  const lean = overrides.s3Client === undefined ? leanS3GetObject(config, process.env) : undefined;
+  const lean = overrides.s3Client === undefined ? leanS3GetObject(config, awsSdkEnv()) : undefined;
   const viaSdk = async () => {
     const [client, module] = await Promise.all([s3Client(), loadS3Module()]);
     return sdkGetObject(client, module);

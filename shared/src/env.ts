@@ -278,3 +278,14 @@ export function configOrExit<T>(load: () => T): T {
     throw err;
   }
 }
+
+/**
+ * The `AWS_*` variables as the AWS SDK reads them itself (credentials, endpoints, FIPS and
+ * dual-stack switches), for code that stands in for an SDK client and must see what it would.
+ * They are the SDK's configuration, not ours: no schema of ours declares them.
+ */
+export function awsSdkEnv(): Env {
+  const out: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(process.env)) if (name.startsWith('AWS_')) out[name] = value;
+  return out;
+}
