@@ -107,6 +107,21 @@ async function wrkMeasured(
   );
 }
 
+/** An arm driven by wrk: its measured window (and CPU, where instrumented) as one row. */
+async function wrkArm(
+  ctx: ArmContext,
+  row: Pick<ArmResult, 'id' | 'label' | 'work'>,
+  origin: string,
+  paths: readonly string[],
+  connections: number,
+  inst: Instruments,
+  what: string,
+  warm = true,
+): Promise<ArmResult> {
+  const { result, cpu } = await wrkMeasured(ctx, origin, paths, connections, inst, what, warm);
+  return { ...row, driver: `wrk -t1 -c${connections}`, concurrency: connections, result, ...(cpu ? { cpu } : {}) };
+}
+
 export async function rawSharpArm(
   ctx: ArmContext,
   id: string,
@@ -143,16 +158,7 @@ export async function marqueeArm(
   warm = true,
   inst: Instruments = {},
 ): Promise<ArmResult> {
-  const { result, cpu } = await wrkMeasured(ctx, origin, paths, connections, inst, 'embedded stack', warm);
-  return {
-    id,
-    label,
-    work,
-    driver: `wrk -t1 -c${connections}`,
-    concurrency: connections,
-    result,
-    ...(cpu ? { cpu } : {}),
-  };
+  return wrkArm(ctx, { id, label, work }, origin, paths, connections, inst, 'embedded stack', warm);
 }
 
 export async function ipxArm(
@@ -165,16 +171,7 @@ export async function ipxArm(
   connections: number,
   inst: Instruments = {},
 ): Promise<ArmResult> {
-  const { result, cpu } = await wrkMeasured(ctx, ipxOrigin, paths, connections, inst, 'ipx server');
-  return {
-    id,
-    label,
-    work,
-    driver: `wrk -t1 -c${connections}`,
-    concurrency: connections,
-    result,
-    ...(cpu ? { cpu } : {}),
-  };
+  return wrkArm(ctx, { id, label, work }, ipxOrigin, paths, connections, inst, 'ipx server');
 }
 
 /** A bare Fastify route (own process, like the Preprocessor) replying with the bytes of a Marquee cache hit. */
@@ -190,23 +187,8 @@ export async function bareFastifyArm(
   await writeFile(file, body);
   const server = await startChildServer(['bare', file, contentType]);
   try {
-    const { result, cpu } = await wrkMeasured(
-      ctx,
-      server.url,
-      [path0],
-      connections,
-      { cpu: server.pid },
-      'bare Fastify',
-    );
-    return {
-      id: 'bare',
-      label: 'bare Fastify route, same bytes',
-      work: `${body.length} B reply`,
-      driver: `wrk -t1 -c${connections}`,
-      concurrency: connections,
-      result,
-      ...(cpu ? { cpu } : {}),
-    };
+    const row = { id: 'bare', label: 'bare Fastify route, same bytes', work: `${body.length} B reply` };
+    return await wrkArm(ctx, row, server.url, [path0], connections, { cpu: server.pid }, 'bare Fastify');
   } finally {
     await server.close();
   }
