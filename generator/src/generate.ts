@@ -7,9 +7,10 @@ import {
 } from '@marquee/shared';
 import type { Deps } from './deps.js';
 import { derivativeTarget, fitsInline, putDerivative } from './output.js';
+import { BADGE_FRESH_MS, type Reuse } from './source/cache.js';
 import { fetchSource } from './source/index.js';
 import { probe } from './steps/detect.js';
-import { OverlayCache, sourceIdentity } from './steps/overlay-cache.js';
+import { OverlayCache } from './steps/overlay-cache.js';
 import { planRender, prepareOverlay, render, type RenderLimits } from './steps/render.js';
 
 /** A rendered result; the handler adds `coldStart`, which only it can know. */
@@ -22,13 +23,12 @@ const ms = (from: number) => Math.round((performance.now() - from) * 100) / 100;
  * the others, and all are settled before returning, so nothing keeps running
  * after the invocation ends.
  */
-async function fetchAll(sources: readonly Source[], deps: Deps, version?: string): Promise<Buffer[]> {
+async function fetchAll(sources: ReadonlyArray<[Source, Reuse]>, deps: Deps): Promise<Buffer[]> {
   const controller = new AbortController();
   let first: Error | undefined;
   const settled = await Promise.allSettled(
-    // The version is the master's (the first source); badges are not versioned.
-    sources.map((s, i) =>
-      fetchSource(s, deps, controller.signal, i === 0 ? version : undefined).catch((err: unknown) => {
+    sources.map(([source, reuse]) =>
+      fetchSource(source, deps, controller.signal, reuse).catch((err: unknown) => {
         first ??= err instanceof Error ? err : new Error(String(err));
         controller.abort();
         throw err;
@@ -40,16 +40,15 @@ async function fetchAll(sources: readonly Source[], deps: Deps, version?: string
 }
 
 /**
- * Badges of each environment (`Deps` is made once per environment), prepared once per size.
- * With the source cache turned off, badge bytes are fetched on every use as every source is;
- * their prepared pixels are still kept, checked against the bytes.
+ * Badges of each environment (`Deps` is made once per environment), prepared once per size,
+ * checked against the bytes they were prepared from.
  */
 const overlayCaches = new WeakMap<Deps, OverlayCache>();
 
 function overlayCacheOf(deps: Deps): OverlayCache {
   let cache = overlayCaches.get(deps);
   if (cache === undefined) {
-    cache = deps.sourceCache === undefined ? new OverlayCache(undefined, 0) : new OverlayCache();
+    cache = new OverlayCache();
     overlayCaches.set(deps, cache);
   }
   return cache;
@@ -62,28 +61,27 @@ export async function generate(request: GeneratorRequest, deps: Deps): Promise<G
   const limits: RenderLimits = { maxInputPixels: config.maxInputPixels, renderTimeoutMs: config.renderTimeoutMs };
   const overlays = spec.overlays ?? [];
   const badges = overlays.length > 0 ? overlayCacheOf(deps) : undefined;
-  // Badge bytes fetched and probed within the freshness window are used as they are.
-  const held = overlays.map((o) => badges?.fresh(sourceIdentity(o.source)));
 
   const fetchStart = performance.now();
-  const toFetch = [request.source, ...overlays.filter((_, i) => held[i] === undefined).map((o) => o.source)];
-  const [sourceBytes, ...fetched] = await fetchAll(toFetch, deps, request.version);
+  // The master is reused for its catalog version; badges, unversioned, for a freshness window.
+  const [sourceBytes, ...fetched] = await fetchAll(
+    [
+      [request.source, request.version === undefined ? {} : { version: request.version }],
+      ...overlays.map((o): [Source, Reuse] => [o.source, { freshMs: BADGE_FRESH_MS }]),
+    ],
+    deps,
+  );
   if (sourceBytes === undefined) throw new MarqueeError('INTERNAL', 'source fetch returned nothing');
   const fetchMs = ms(fetchStart);
 
   const renderStart = performance.now();
   const source = await probe(sourceBytes, config.maxInputPixels);
   const plan = planRender(source, spec);
-  let next = 0;
   const prepared = await Promise.all(
     overlays.map(async (overlay, i) => {
-      let bytes = held[i];
-      if (bytes === undefined) {
-        bytes = fetched[next++];
-        if (bytes === undefined) throw new MarqueeError('INTERNAL', 'overlay fetch returned nothing');
-        await probe(bytes, config.maxInputPixels, 'overlay');
-        badges?.hold(sourceIdentity(overlay.source), bytes);
-      }
+      const bytes = fetched[i];
+      if (bytes === undefined) throw new MarqueeError('INTERNAL', 'overlay fetch returned nothing');
+      await probe(bytes, config.maxInputPixels, 'overlay');
       return prepareOverlay(bytes, overlay, plan.geometry, limits, badges);
     }),
   );

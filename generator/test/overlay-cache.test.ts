@@ -4,24 +4,6 @@ import { OverlayCache, sourceIdentity } from '../src/steps/overlay-cache.js';
 const pixels = (n: number) => ({ input: Buffer.alloc(n), raw: { width: 1, height: n / 4, channels: 4 as const } });
 const id = sourceIdentity({ s3: { bucket: 'sources', key: 'badges/top10.png' } });
 
-t.test('badge bytes are fresh for the window, then asked for again', async (t) => {
-  let now = 0;
-  const cache = new OverlayCache(1024 * 1024, 30_000, () => now);
-  const bytes = Buffer.from('badge');
-  t.equal(cache.fresh(id), undefined, 'nothing held yet');
-  cache.hold(id, bytes);
-  now = 29_999;
-  t.equal(cache.fresh(id), bytes, 'inside the window: no fetch');
-  now = 30_000;
-  t.equal(cache.fresh(id), undefined, 'window over: revalidate');
-});
-
-t.test('a window of 0 holds nothing (source cache turned off)', async (t) => {
-  const cache = new OverlayCache(1024 * 1024, 0);
-  cache.hold(id, Buffer.from('badge'));
-  t.equal(cache.fresh(id), undefined);
-});
-
 t.test('prepared pixels: per box, only for the same bytes, bounded', async (t) => {
   const cache = new OverlayCache(64 * 1024);
   const bytes = Buffer.from('badge v1');

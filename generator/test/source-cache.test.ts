@@ -1,6 +1,7 @@
 import t from 'tap';
 import sharp from 'sharp';
 import { generate } from '../src/index.js';
+import { SourceCache } from '../src/source/cache.js';
 import { makeRequest, s3Source, testDeps } from './helpers/deps.js';
 import { photoJpeg } from './helpers/images.js';
 import { startS3 } from './helpers/s3.js';
@@ -128,4 +129,22 @@ t.test('a render naming its catalog version reuses the bytes held for it without
   const unversioned = makeRequest(s3Source('sources', 'versioned.jpg'), spec);
   await generate(unversioned, deps);
   t.equal(seen.at(-1), 304, 'no version: revalidated');
+});
+
+t.test('held bytes: fresh for the window, pinned by version, else asked for again', async (t) => {
+  let now = 0;
+  const cache = new SourceCache(1024 * 1024, () => now);
+  const bytes = Buffer.from('badge');
+  t.equal(cache.reusable('k', false, { freshMs: 30_000 }), undefined, 'nothing held yet');
+  cache.set('k', '"e1"', bytes);
+  now = 29_999;
+  t.equal(cache.reusable('k', false, { freshMs: 30_000 }), bytes, 'inside the window: no fetch');
+  now = 30_000;
+  t.equal(cache.reusable('k', false, { freshMs: 30_000 }), undefined, 'window over: revalidate');
+  t.equal(cache.reusable('k', false, { freshMs: 0 }), undefined, 'a window of 0 holds nothing');
+  t.equal(cache.reusable('k', false, {}), undefined, 'no window, no version: revalidate');
+  t.equal(cache.reusable('k', true, {}), bytes, 'an S3 object version never changes');
+  cache.set('k', '"e1"', bytes, '3');
+  t.equal(cache.reusable('k', false, { version: '3' }), bytes, 'the catalog version the bytes were fetched for');
+  t.equal(cache.reusable('k', false, { version: '4' }), undefined, 'another version: revalidate');
 });

@@ -1,6 +1,7 @@
 import { MarqueeError, type Source } from '@marquee/shared';
 import type { Deps } from '../deps.js';
 import { fetchHttp } from './http.js';
+import type { Reuse } from './cache.js';
 import { fetchS3 } from './s3.js';
 
 function where(source: Source): string {
@@ -11,7 +12,7 @@ function where(source: Source): string {
  * Fetches one source (S3 or HTTP) with the configured byte cap and time-out.
  * `parent` aborts it from outside (a sibling fetch failed); the time-out is its own.
  */
-export async function fetchSource(source: Source, deps: Deps, parent: AbortSignal, version?: string): Promise<Buffer> {
+export async function fetchSource(source: Source, deps: Deps, parent: AbortSignal, reuse: Reuse = {}): Promise<Buffer> {
   const { config } = deps;
   const timeout = AbortSignal.timeout(config.fetchTimeoutMs);
   const signal = AbortSignal.any([parent, timeout]);
@@ -22,7 +23,7 @@ export async function fetchSource(source: Source, deps: Deps, parent: AbortSigna
         throw new MarqueeError('SOURCE_NOT_ALLOWED', `source bucket not allowed: ${ref.bucket}`);
       }
       const getObject = await deps.s3GetObject();
-      return await fetchS3(ref, getObject, config.maxSourceBytes, signal, deps.sourceCache, version);
+      return await fetchS3(ref, getObject, config.maxSourceBytes, signal, deps.sourceCache, reuse);
     }
     if (config.httpAllowedHosts.size === 0) {
       throw new MarqueeError('SOURCE_NOT_ALLOWED', 'HTTP sources are not enabled');

@@ -2,7 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { MarqueeError, type S3Ref } from '@marquee/shared';
 import type { GeneratorConfig } from '../config.js';
 import { declaredLength, readCapped, tooLarge } from './limit.js';
-import type { SourceCache } from './cache.js';
+import type { Reuse, SourceCache } from './cache.js';
 
 type S3Module = typeof import('@aws-sdk/client-s3');
 let s3Module: Promise<S3Module> | undefined;
@@ -101,14 +101,13 @@ export async function fetchS3(
   maxBytes: number,
   signal: AbortSignal,
   cache?: SourceCache,
-  version?: string,
+  reuse: Reuse = {},
 ): Promise<Buffer> {
   const cacheKey = `${ref.bucket}\u0000${ref.key}\u0000${ref.versionId ?? ''}`;
+  // Pinned (an S3 object version, the catalog version asked for) or fresh bytes need no round trip.
+  const reusable = cache?.reusable(cacheKey, ref.versionId !== undefined, reuse);
+  if (reusable !== undefined) return reusable;
   const cached = cache?.get(cacheKey);
-  // Pinned bytes need no round trip: an S3 object version, or the catalog version they were fetched for.
-  if (cached && (ref.versionId !== undefined || (version !== undefined && cached.version === version))) {
-    return cached.body;
-  }
   let body: (AsyncIterable<Uint8Array> & { destroy?: () => void; on?: (e: string, f: () => void) => void }) | undefined;
   // A body destroyed before its end may emit 'error'; nobody needs it any more.
   const destroy = () => {
@@ -125,13 +124,13 @@ export async function fetchS3(
     }
     if (body === undefined) throw new MarqueeError('SOURCE_FETCH_FAILED', 'source fetch failed: empty body');
     const bytes = await readCapped(body, maxBytes, destroy);
-    if (cache && out.ETag) cache.set(cacheKey, out.ETag, bytes, version);
+    if (cache && out.ETag) cache.set(cacheKey, out.ETag, bytes, reuse.version);
     return bytes;
   } catch (err) {
     destroy();
     if (cached && notModified(err)) {
-      // Unchanged: from now on these bytes are also the ones for this version.
-      if (version !== undefined && cached.version !== version) cache?.set(cacheKey, cached.etag, cached.body, version);
+      // Unchanged: confirmed now, and from now on also the bytes for the version asked for.
+      cache?.set(cacheKey, cached.etag, cached.body, reuse.version ?? cached.version);
       return cached.body;
     }
     if (err instanceof MarqueeError) throw err;
