@@ -28,6 +28,11 @@ export interface PreparedOverlay {
   gravity: Overlay['gravity'];
 }
 
+/** libvips counts its time-out in whole seconds: a budget in ms, rounded up, at least one. */
+function seconds(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000));
+}
+
 /**
  * Decoding options for untrusted input: the pixel cap again (belt and braces
  * after `probe`), fail on truncated or corrupt data instead of rendering grey,
@@ -35,7 +40,7 @@ export interface PreparedOverlay {
  */
 function open(buf: Buffer, limits: RenderLimits): Sharp {
   return sharp(buf, { failOn: 'error', limitInputPixels: limits.maxInputPixels, autoOrient: true, pages: 1 }).timeout({
-    seconds: Math.ceil(limits.renderTimeoutMs / 1000),
+    seconds: seconds(limits.renderTimeoutMs),
   });
 }
 
@@ -47,7 +52,7 @@ async function run<T>(what: string, limits: RenderLimits, work: () => Promise<T>
   } catch (err) {
     if (err instanceof MarqueeError) throw err;
     const elapsed = performance.now() - started;
-    if (elapsed >= Math.ceil(limits.renderTimeoutMs / 1000) * 1000 - 50) {
+    if (elapsed >= seconds(limits.renderTimeoutMs) * 1000 - 50) {
       throw new MarqueeError('TIMEOUT', `${what} render timed out after ${Math.round(elapsed)} ms`, { cause: err });
     }
     throw new MarqueeError('UNSUPPORTED_IMAGE', `${what} could not be decoded`, { cause: err });
@@ -133,7 +138,7 @@ async function findAttention(buf: Buffer, source: PixelSize, geometry: Geometry,
   const { info } = await sharp(view.data, {
     raw: { width: view.info.width, height: view.info.height, channels: view.info.channels },
   })
-    .timeout({ seconds: Math.ceil(limits.renderTimeoutMs / 1000) })
+    .timeout({ seconds: seconds(limits.renderTimeoutMs) })
     .resize({ ...v.box, fit: 'cover', position: sharp.strategy.attention })
     .raw()
     .toBuffer({ resolveWithObject: true });
@@ -175,10 +180,10 @@ export function render(
       const { width, height } = frame.info;
       const channels = frame.info.channels as 3 | 4;
       const layers: OverlayOptions[] = overlays.map((o) => ({ input: o.input, raw: o.raw, gravity: o.gravity }));
-      // The second pipeline gets what is left of the budget (libvips counts whole seconds).
+      // The second pipeline gets what is left of the budget.
       const left = limits.renderTimeoutMs - (performance.now() - started);
       image = sharp(frame.data, { raw: { width, height, channels } })
-        .timeout({ seconds: Math.max(1, Math.ceil(left / 1000)) })
+        .timeout({ seconds: seconds(left) })
         .composite(layers);
       // Compositing adds an alpha band; drop it again when the frame was opaque.
       if (!hasAlpha(source, spec, bg)) image = image.removeAlpha();
