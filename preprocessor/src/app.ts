@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import underPressure from '@fastify/under-pressure';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -11,6 +11,8 @@ import { lazyChildLoggerFactory } from './plugins/lazy-logger.js';
 import { createMetrics, metricsPlugin, type Metrics } from './plugins/metrics.js';
 import { generatorPlugin, imagesPlugin, rulesPlugin, s3Plugin } from './plugins/services.js';
 import { artworkRoutes } from './routes/artwork.js';
+import { HotPath } from './routes/artwork-hot.js';
+import { requestId } from './request-id.js';
 import { healthRoutes } from './routes/health.js';
 import { renderRoutes } from './routes/render.js';
 import { studioPlugin } from './studio/index.js';
@@ -20,6 +22,8 @@ export { s3ClientFor } from './plugins/services.js';
 declare module 'fastify' {
   interface FastifyInstance {
     config: PreprocessorConfig;
+    /** Cache hits answered ahead of the router (its `served` count tells tests which path answered). */
+    hotPath: HotPath;
   }
 }
 
@@ -38,18 +42,27 @@ function logUrl(url: string): string {
   return redacted.length > 300 ? `${redacted.slice(0, 300)}…` : redacted;
 }
 
-/** Request ids from upstream (the CDN, a load balancer) are kept when they look like ids. */
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
 /** Builds the Preprocessor without listening: main.ts listens, tests inject or listen on port 0. */
 export async function buildApp(config: PreprocessorConfig, deps: AppDeps = {}): Promise<FastifyInstance> {
   const metrics: Metrics = createMetrics();
+  // Made once the services it reads exist; the server exists before them.
+  const hotPath: { current?: HotPath } = {};
   const app = Fastify({
     logger: deps.logger ?? { level: config.logLevel },
     requestIdHeader: false,
-    genReqId: (req) => {
-      const upstream = req.headers['x-request-id'];
-      return typeof upstream === 'string' && REQUEST_ID.test(upstream) ? upstream : randomUUID();
+    genReqId: (req) => requestId(req.headers['x-request-id']),
+    // Cache hits the artwork route has served before are answered ahead of the router (see
+    // HotPath); every other request goes to Fastify. The server is made as Fastify makes it.
+    serverFactory: (handler, options) => {
+      // Fastify's validated options (its defaults filled in); typed loosely by Fastify.
+      const opts = options as { keepAliveTimeout?: number; requestTimeout?: number; connectionTimeout?: number };
+      const server = createServer((req, res) => {
+        if (hotPath.current?.serve(req, res) !== true) handler(req, res);
+      });
+      server.keepAliveTimeout = opts.keepAliveTimeout ?? 72_000;
+      server.requestTimeout = opts.requestTimeout ?? 0;
+      server.setTimeout(opts.connectionTimeout ?? 0);
+      return server;
     },
     // Longer path parameters than this are not artwork requests: 414.
     routerOptions: { maxParamLength: 200 },
@@ -126,7 +139,22 @@ export async function buildApp(config: PreprocessorConfig, deps: AppDeps = {}): 
     },
   });
   await app.register(healthRoutes);
-  await app.register(artworkRoutes);
+  let closing = false;
+  // From the start of a shutdown, Fastify answers 503 (return503OnClosing): hits included.
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  const hot = new HotPath({
+    images: app.images,
+    metrics,
+    state: () => app.rulesStore.current(),
+    // Hits are logged at debug: with debug on, they go the way that logs them.
+    bypass: () => closing || app.isUnderPressure() || app.log.level === 'debug' || app.log.level === 'trace',
+  });
+  hotPath.current = hot;
+  app.decorate('hotPath', hot);
+  await app.register(artworkRoutes, { hot });
   await app.register(renderRoutes);
   await app.register(studioPlugin);
   return app;

@@ -1,5 +1,8 @@
 import { MAX_OUTPUT_DIMENSION, MarqueeError } from '@marquee/shared';
 
+/** The artwork route's pattern: its metrics label, shared with the hot path. */
+export const ARTWORK_ROUTE = '/v1/artwork/:type/:titleId/:file';
+
 export type ArtworkExt = 'jpg' | 'png' | 'webp' | 'avif' | 'auto';
 
 export interface ArtworkFile {

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { parseArtworkFile, formatArtworkFile } from './artwork-url.js';
+import { ARTWORK_ROUTE, parseArtworkFile, formatArtworkFile } from './artwork-url.js';
+import type { HotPath } from './artwork-hot.js';
 import { resolveArtwork, type Resolution } from '../rules/resolve.js';
 import { LOCALE_TAG } from '../rules/locale.js';
 import { TITLE_ID } from '../rules/semantics.js';
@@ -54,93 +55,101 @@ interface Resolved {
   location: string;
   etag: string;
   size: string;
+  /** The headers of a 200 from the output cache, as name/value pairs, less the request id and the body's. */
+  hitHeaders: readonly string[];
 }
 
 function prepare(resolution: Resolution, type: string, titleId: string, ext: string, query: object): Resolved {
   const canonical = formatArtworkFile(resolution.width, resolution.height, resolution.dpr, ext);
   const location = `/v1/artwork/${type}/${titleId}/${canonical}${imageSelectingQuery(query)}`;
-  if (resolution.kind === 'redirect') return { resolution, canonical, location, etag: '', size: '' };
+  if (resolution.kind === 'redirect') return { resolution, canonical, location, etag: '', size: '', hitHeaders: [] };
   const { spec } = resolution;
-  return { resolution, canonical, location, etag: `"${resolution.key}"`, size: `${spec.width}x${spec.height}` };
+  const etag = `"${resolution.key}"`;
+  const size = `${spec.width}x${spec.height}`;
+  const hitHeaders = [
+    ...['x-content-type-options', 'nosniff', 'etag', etag, 'cache-control', resolution.cacheControl],
+    ...(resolution.vary ? ['vary', 'Accept'] : []),
+    ...['x-artwork-locale', resolution.locale, 'x-artwork-size', size, 'x-cache', 'hit'],
+  ];
+  return { resolution, canonical, location, etag, size, hitHeaders };
 }
 
-export const artworkRoutes: FastifyPluginAsyncTypebox = async (app) => {
+export const artworkRoutes: FastifyPluginAsyncTypebox<{ hot?: HotPath }> = async (app, { hot }) => {
   const memo = new ResolutionMemo<Resolved>();
   // Artwork is read-only: other methods are told so (405 with Allow), not told the route is missing.
   refuseOtherMethods(app, '/v1/artwork/*', 'artwork');
 
-  app.get(
-    '/v1/artwork/:type/:titleId/:file',
-    { schema: { params: Params, querystring: Query } },
-    async (request, reply) => {
-      const { type, titleId, file } = request.params;
-      const { query } = request;
-      if (query.locale === '') delete query.locale;
-      const parsed = parseArtworkFile(file);
-      const state = app.rulesStore.current();
-      // Only `auto` depends on Accept: explicit formats share one entry whatever the client sends.
-      const memoKey = `${type}/${titleId}/${file}?${query.locale ?? ''}&${query.v ?? ''}${parsed.ext === 'auto' ? `#${request.headers.accept ?? ''}` : ''}`;
-      let resolved = memo.get(state, memoKey);
-      if (resolved === undefined) {
-        const resolution = resolveArtwork(
-          { rules: state.rules, catalog: state.catalog, sourcesBucket: app.config.sourcesBucket },
-          {
-            type,
-            titleId,
-            width: parsed.width,
-            ...(parsed.height !== undefined ? { height: parsed.height } : {}),
-            dpr: parsed.dpr,
-            ext: parsed.ext,
-            ...(request.headers.accept !== undefined ? { accept: request.headers.accept } : {}),
-            ...(query.locale !== undefined ? { locale: query.locale } : {}),
-            ...(query.v !== undefined ? { v: query.v } : {}),
-          },
-        );
-        resolved = prepare(resolution, type, titleId, parsed.ext, query);
-        memo.set(state, memoKey, resolved);
-      }
-      const { resolution } = resolved;
+  app.get(ARTWORK_ROUTE, { schema: { params: Params, querystring: Query } }, async (request, reply) => {
+    const { type, titleId, file } = request.params;
+    const { query } = request;
+    if (query.locale === '') delete query.locale;
+    const parsed = parseArtworkFile(file);
+    const state = app.rulesStore.current();
+    // Only `auto` depends on Accept: explicit formats share one entry whatever the client sends.
+    const memoKey = `${type}/${titleId}/${file}?${query.locale ?? ''}&${query.v ?? ''}${parsed.ext === 'auto' ? `#${request.headers.accept ?? ''}` : ''}`;
+    let resolved = memo.get(state, memoKey);
+    if (resolved === undefined) {
+      const resolution = resolveArtwork(
+        { rules: state.rules, catalog: state.catalog, sourcesBucket: app.config.sourcesBucket },
+        {
+          type,
+          titleId,
+          width: parsed.width,
+          ...(parsed.height !== undefined ? { height: parsed.height } : {}),
+          dpr: parsed.dpr,
+          ext: parsed.ext,
+          ...(request.headers.accept !== undefined ? { accept: request.headers.accept } : {}),
+          ...(query.locale !== undefined ? { locale: query.locale } : {}),
+          ...(query.v !== undefined ? { v: query.v } : {}),
+        },
+      );
+      resolved = prepare(resolution, type, titleId, parsed.ext, query);
+      memo.set(state, memoKey, resolved);
+    }
+    const { resolution } = resolved;
 
-      reply.header('x-content-type-options', 'nosniff');
-      // A snap redirect; or one spelling per image (no `@1x`, `jpeg`, leading zeros or
-      // percent-escapes; W-only spelled WxH): every other spelling is sent to it, so the CDN keeps
-      // one entry, not one per spelling.
-      if (resolution.kind === 'redirect' || rawLastSegment(request.url) !== resolved.canonical) {
-        reply.header('cache-control', REDIRECT_CACHE_CONTROL);
-        return reply.redirect(resolved.location, 308);
-      }
+    reply.header('x-content-type-options', 'nosniff');
+    // A snap redirect; or one spelling per image (no `@1x`, `jpeg`, leading zeros or
+    // percent-escapes; W-only spelled WxH): every other spelling is sent to it, so the CDN keeps
+    // one entry, not one per spelling.
+    if (resolution.kind === 'redirect' || rawLastSegment(request.url) !== resolved.canonical) {
+      reply.header('cache-control', REDIRECT_CACHE_CONTROL);
+      return reply.redirect(resolved.location, 308);
+    }
 
-      const { etag } = resolved;
-      reply.header('etag', etag);
-      reply.header('cache-control', resolution.cacheControl);
-      if (resolution.vary) reply.header('vary', 'Accept');
-      reply.header('x-artwork-locale', resolution.locale);
-      reply.header('x-artwork-size', resolved.size);
-      if (etagMatches(request.headers['if-none-match'], etag)) {
-        reply.header('x-cache', 'hit');
-        return reply.code(304).send();
-      }
+    const { etag } = resolved;
+    reply.header('etag', etag);
+    reply.header('cache-control', resolution.cacheControl);
+    if (resolution.vary) reply.header('vary', 'Accept');
+    reply.header('x-artwork-locale', resolution.locale);
+    reply.header('x-artwork-size', resolved.size);
+    if (etagMatches(request.headers['if-none-match'], etag)) {
+      reply.header('x-cache', 'hit');
+      return reply.code(304).send();
+    }
 
-      const hit = app.images.hit(resolution.key);
-      if (hit !== undefined) {
-        reply.header('x-cache', 'hit');
-        reply.header('content-type', hit.contentType);
-        reply.header('content-length', hit.contentLength);
-        return reply.send(hit.body);
-      }
-      const { image, cache, serverTiming } = await app.images.get({
-        key: resolution.key,
-        source: resolution.source,
-        spec: resolution.spec,
-        format: resolution.format,
-        requestId: request.id,
-        version: resolution.version,
-      });
-      reply.header('x-cache', cache);
-      if (serverTiming !== undefined) reply.header('server-timing', serverTiming);
-      reply.header('content-type', image.contentType);
-      reply.header('content-length', image.contentLength);
-      return reply.send(image.body);
-    },
-  );
+    // The next GET of this exact URL (and Accept, for `auto`) is answered before the router.
+    if (request.method === 'GET')
+      hot?.remember(request.url, request.headers.accept, state, resolution.key, resolved.hitHeaders);
+    const hit = app.images.hit(resolution.key);
+    if (hit !== undefined) {
+      reply.header('x-cache', 'hit');
+      reply.header('content-type', hit.contentType);
+      reply.header('content-length', hit.contentLength);
+      return reply.send(hit.body);
+    }
+    const { image, cache, serverTiming } = await app.images.get({
+      key: resolution.key,
+      source: resolution.source,
+      spec: resolution.spec,
+      format: resolution.format,
+      requestId: request.id,
+      version: resolution.version,
+    });
+    reply.header('x-cache', cache);
+    if (serverTiming !== undefined) reply.header('server-timing', serverTiming);
+    reply.header('content-type', image.contentType);
+    reply.header('content-length', image.contentLength);
+    return reply.send(image.body);
+  });
 };
