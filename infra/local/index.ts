@@ -1,4 +1,4 @@
-/** The embedded single-machine stack's building blocks: local Lambda endpoint, local S3, sample seed. */
+/** The embedded single-machine stack's building blocks: local Lambda endpoint, local S3, sample seed, CDN (Varnish). */
 export * from './lambda/index.js';
 export {
   startLocalS3,
@@ -9,4 +9,12 @@ export {
   type LocalS3Options,
 } from './s3/index.js';
 export * from './seed/index.js';
-export { startStack, defaultGeneratorModule, type Stack, type StackOptions } from './stack/stack.js';
+export { startStack, defaultGeneratorModule, RULES_KEY, type Stack, type StackOptions } from './stack/stack.js';
+export {
+  startVarnish,
+  counters as varnishCounters,
+  DEFAULT_CDN_PORT,
+  VarnishStartError,
+  type LocalVarnish,
+  type VarnishOptions,
+} from './cdn/varnish.js';

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import pino from 'pino';
 import closeWithGrace from 'close-with-grace';
-import { configOrExit } from '@marquee/shared';
+import { ConfigError, configOrExit, exitOnConfigError } from '@marquee/shared';
+import { DEFAULT_CDN_PORT } from '../cdn/varnish.js';
 import { localStackSettings } from './env.js';
 import { startStack } from './stack.js';
 
@@ -11,6 +13,14 @@ const DRAIN_MS = 30_000;
 
 /** `npm start`: the embedded stack on 127.0.0.1, configured from the environment (see README). */
 const env = configOrExit(() => localStackSettings());
+const flags = configOrExit(() => {
+  try {
+    // --cdn: Varnish in front, as CloudFront is on AWS.
+    return parseArgs({ options: { cdn: { type: 'boolean', default: false } }, strict: true }).values;
+  } catch (err) {
+    throw new ConfigError(`${(err as Error).message}\nusage: npm start -- [--cdn]`);
+  }
+});
 const log = pino({ level: env.LOG_LEVEL });
 
 const stack = await startStack({
@@ -22,12 +32,19 @@ const stack = await startStack({
   lambdaConcurrency: env.MARQUEE_LOCAL_LAMBDA_CONCURRENCY,
   lambdaTimeoutMs: env.MARQUEE_LOCAL_LAMBDA_TIMEOUT_S * 1000,
   lambdaMemoryMb: env.MARQUEE_LOCAL_LAMBDA_MEMORY_MB,
+  cdn: flags.cdn && { port: DEFAULT_CDN_PORT },
+}).catch((err: unknown) => {
+  exitOnConfigError(err); // e.g. --cdn without Varnish installed
+  throw err;
 });
 
-const u = stack.url;
+// With the CDN, the URLs to try go through it; /metrics is not routed there (as on CloudFront).
+const u = stack.cdnUrl ?? stack.url;
 log.info(
   {
-    preprocessor: u,
+    preprocessor: stack.url,
+    ...(stack.cdnUrl ? { cdn: stack.cdnUrl } : {}),
+    rules: stack.rules,
     s3: stack.s3Endpoint,
     lambda: stack.lambdaEndpoint,
     try: [
@@ -38,7 +55,7 @@ log.info(
       stack.studioTokenGenerated
         ? `${u}/studio (token: ${stack.studioToken})`
         : `${u}/studio (token: MARQUEE_STUDIO_TOKEN)`,
-      `${u}/metrics`,
+      `${stack.url}/metrics`,
     ],
   },
   'marquee is up',

@@ -1,10 +1,13 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { HeadObjectCommand, NotFound, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { buildApp, loadConfig, type ConfigOverrides } from '@marquee/preprocessor';
+import { Type, readEnv } from '@marquee/shared';
 import { startLocalS3, localS3Client } from '../s3/index.js';
+import { startVarnish, type LocalVarnish } from '../cdn/varnish.js';
 import { startLocalLambda } from '../lambda/index.js';
 import { seedSamples } from '../seed/index.js';
 import { LOCAL_CREDENTIALS, maxInFlightChosen, useLocalAwsDefaults } from './env.js';
@@ -30,7 +33,15 @@ export interface StackOptions {
   /** Environment passed to the Generator environments, on top of what the stack wires. */
   generatorEnv?: Record<string, string>;
   logger?: boolean | { level: string };
+  /**
+   * Varnish in front of the Preprocessor, as CloudFront is on AWS (`infra/local/cdn/marquee.vcl`).
+   * `true`: on any free port.
+   */
+  cdn?: boolean | { port?: number };
 }
+
+/** Where the embedded stack keeps the rules, in its sources bucket, unless told otherwise. */
+export const RULES_KEY = 'rules/rules.yaml';
 
 export interface Stack {
   url: string;
@@ -42,6 +53,14 @@ export interface Stack {
   /** Whether the token was generated for this run (and so may be printed). */
   studioTokenGenerated: boolean;
   signingKey: string;
+  /** Where the Preprocessor reads its rules (`s3://bucket/key` or a file): where a rules publish writes. */
+  rules: string;
+  /** Varnish's address when the stack runs with `cdn`: the URL clients should use. */
+  cdnUrl?: string;
+  /** The CDN, when on: its counters, and the address that takes BAN and PURGE (from localhost). */
+  cdn?: LocalVarnish;
+  /** How to invalidate what the CDN holds: for `VarnishInvalidator({ url })` (`@marquee/preprocessor`). */
+  invalidation?: { backend: 'varnish'; url: string };
   close(): Promise<void>;
 }
 
@@ -66,9 +85,38 @@ export function defaultGeneratorModule(): string {
   return handler;
 }
 
+/** The rules the Preprocessor ships with: what the stack's rules object starts as. */
+function shippedRules(): string {
+  return fileURLToPath(new URL('../config/rules.yaml', import.meta.resolve('@marquee/preprocessor')));
+}
+
 /**
- * The whole embedded stack on one machine: local S3 (seeded when empty), the local Lambda
- * endpoint running the Generator, and the Preprocessor speaking to both through the real SDKs.
+ * Whether the operator named a rules location (MARQUEE_RULES): then the Preprocessor reads it as
+ * named, and the stack's own rules object is not used.
+ */
+function rulesChosen(): boolean {
+  return readEnv(Type.Object({ MARQUEE_RULES: Type.Optional(Type.String()) })).MARQUEE_RULES !== undefined;
+}
+
+/**
+ * The rules object in local S3, written from `seed` when absent (never overwritten: a published
+ * version survives a restart). In S3 rather than the repository's file, so a rules publish has a
+ * place to write that is what the Preprocessors read, as on AWS.
+ */
+async function seedRules(client: S3Client, bucket: string, key: string, seed: string): Promise<void> {
+  try {
+    await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+  } catch (err) {
+    if (!(err instanceof NotFound)) throw err;
+    const body = await readFile(seed);
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/yaml' }));
+  }
+}
+
+/**
+ * The whole embedded stack on one machine: local S3 (seeded when empty, the rules included), the
+ * local Lambda endpoint running the Generator, the Preprocessor speaking to both through the real
+ * SDKs, and with `cdn`, Varnish in front of it.
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const host = options.host ?? '127.0.0.1';
@@ -93,6 +141,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const client = localS3Client(s3.endpoint);
     closers.push(async () => client.destroy());
     await seedSamples({ client, sourcesBucket });
+    let rules = options.preprocessor?.rules;
+    if (rules === undefined && !rulesChosen()) {
+      await seedRules(client, sourcesBucket, RULES_KEY, shippedRules());
+      rules = `s3://${sourcesBucket}/${RULES_KEY}`;
+    }
 
     const concurrency = options.lambdaConcurrency ?? 4;
     const lambda = await startLocalLambda({
@@ -125,6 +178,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       derivativesBucket,
       s3Endpoint: s3.endpoint,
       ...options.preprocessor,
+      ...(rules !== undefined ? { rules } : {}),
       generator: {
         functionName,
         endpoint: lambda.url,
@@ -138,6 +192,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await app.listen({ host, port: config.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
+
+    let cdn: LocalVarnish | undefined;
+    if (options.cdn) {
+      cdn = await startVarnish({
+        backend: { host, port },
+        host,
+        port: options.cdn === true ? 0 : (options.cdn.port ?? 0),
+        workDir: path.join(options.dataDir, 'varnish'),
+      });
+      closers.push(() => cdn!.close());
+    }
     return {
       url: `http://${host}:${port}`,
       s3Endpoint: s3.endpoint,
@@ -147,6 +212,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       studioToken: config.studioToken,
       studioTokenGenerated: config.generated.studioToken,
       signingKey: config.signingKey,
+      rules: config.rules,
+      ...(cdn ? { cdnUrl: cdn.url, cdn, invalidation: { backend: 'varnish' as const, url: cdn.url } } : {}),
       close,
     };
   } catch (err) {

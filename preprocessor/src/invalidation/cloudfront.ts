@@ -1,0 +1,140 @@
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  CreateInvalidationCommand,
+  GetInvalidationCommand,
+  TooManyInvalidationsInProgress,
+  type CloudFrontClient,
+} from '@aws-sdk/client-cloudfront';
+import type { InvalidationResult, Invalidator } from './invalidator.js';
+import { isWildcard, normalisePaths } from './paths.js';
+
+/**
+ * CloudFront's invalidation limits, per distribution (Developer Guide, "Concurrent invalidation
+ * request maximum": https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/InvalidationLimits.html):
+ * - individual files: up to 3,000 in progress at one time, in any mix of requests (one request of
+ *   3,000 files is allowed, so 3,000 is also the most one request can carry);
+ * - wildcard paths (`…*`): up to 15 in progress at one time, counted apart from the files.
+ * A request past either is refused with `TooManyInvalidationsInProgress`. So a batch carries at
+ * most 3,000 files and 15 wildcards, and a second batch exists only when the first filled one of
+ * the budgets: it is sent once the first has completed.
+ */
+export const CLOUDFRONT_LIMITS = { filesInProgress: 3000, wildcardsInProgress: 15 } as const;
+
+/** The SDK's own waiter for invalidations polls every 20 s at the least: CloudFront takes minutes. */
+const DEFAULT_POLL_MS = 20_000;
+/** Several batches of 3,000, each a few minutes: past half an hour something else is wrong. */
+const DEFAULT_MAX_WAIT_MS = 30 * 60_000;
+
+export interface CloudFrontInvalidatorOptions {
+  client: CloudFrontClient;
+  /** The distribution (the CDK app's output). */
+  distributionId: string;
+  /** How often an invalidation in progress is checked, and the pause before retrying a refused one. */
+  pollMs?: number;
+  /** Longest wait for CloudFront's in-progress budget, all batches together, before giving up. */
+  maxWaitMs?: number;
+  /** Progress (a pino logger fits). */
+  logger?: { info(obj: object, msg: string): void };
+}
+
+/**
+ * The paths (sorted, unique) in as few requests as the limits allow: files by 3,000, wildcards by
+ * 15, the n-th of each going together.
+ */
+export function planBatches(paths: readonly string[]): string[][] {
+  const wildcards = paths.filter(isWildcard);
+  const files = paths.filter((p) => !isWildcard(p));
+  const count = Math.max(
+    Math.ceil(files.length / CLOUDFRONT_LIMITS.filesInProgress),
+    Math.ceil(wildcards.length / CLOUDFRONT_LIMITS.wildcardsInProgress),
+  );
+  return Array.from({ length: count }, (_, i) => [
+    ...files.slice(i * CLOUDFRONT_LIMITS.filesInProgress, (i + 1) * CLOUDFRONT_LIMITS.filesInProgress),
+    ...wildcards.slice(i * CLOUDFRONT_LIMITS.wildcardsInProgress, (i + 1) * CLOUDFRONT_LIMITS.wildcardsInProgress),
+  ]);
+}
+
+/**
+ * The batch's CallerReference: a hash of the reason and the batch, nothing else (no time). A retried
+ * publish sends the same batches with the same references, and CloudFront answers with the
+ * invalidations it already made instead of making (and billing) new ones. The reason must therefore
+ * name the publish (a rules version, an artwork version): two publishes with one reason and the same
+ * paths are one invalidation.
+ */
+export function callerReference(batch: readonly string[], reason: string): string {
+  const hash = createHash('sha256').update(reason).update('\0').update(batch.join('\n')).digest('hex');
+  return `marquee-${hash.slice(0, 40)}`;
+}
+
+/** Targeted invalidation of a CloudFront distribution through `CreateInvalidation`. */
+export class CloudFrontInvalidator implements Invalidator {
+  readonly name = 'cloudfront';
+  readonly #client: CloudFrontClient;
+  readonly #distributionId: string;
+  readonly #pollMs: number;
+  readonly #maxWaitMs: number;
+  readonly #logger: CloudFrontInvalidatorOptions['logger'];
+
+  constructor(options: CloudFrontInvalidatorOptions) {
+    this.#client = options.client;
+    this.#distributionId = options.distributionId;
+    this.#pollMs = options.pollMs ?? DEFAULT_POLL_MS;
+    this.#maxWaitMs = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
+    this.#logger = options.logger;
+  }
+
+  async invalidate(paths: readonly string[], reason: string): Promise<InvalidationResult> {
+    const unique = normalisePaths(paths);
+    const batches = planBatches(unique);
+    const deadline = Date.now() + this.#maxWaitMs;
+    const ids: string[] = [];
+    for (const [i, batch] of batches.entries()) {
+      // The batch before filled a budget: CloudFront refuses more until it completes.
+      if (i > 0) await this.#completed(ids[i - 1]!, deadline);
+      const id = await this.#create(batch, callerReference(batch, reason), deadline);
+      ids.push(id);
+      this.#logger?.info(
+        { distributionId: this.#distributionId, id, batch: i + 1, of: batches.length, paths: batch.length, reason },
+        'cloudfront invalidation created',
+      );
+    }
+    return { backend: this.name, paths: unique.length, requests: batches.length, ids };
+  }
+
+  async #create(batch: string[], reference: string, deadline: number): Promise<string> {
+    for (;;) {
+      try {
+        const out = await this.#client.send(
+          new CreateInvalidationCommand({
+            DistributionId: this.#distributionId,
+            InvalidationBatch: { CallerReference: reference, Paths: { Quantity: batch.length, Items: batch } },
+          }),
+        );
+        const id = out.Invalidation?.Id;
+        if (id === undefined) throw new Error('CloudFront answered CreateInvalidation without an invalidation id');
+        return id;
+      } catch (err) {
+        // Someone else's invalidations fill the budget: wait for them, as long as the deadline allows.
+        if (!(err instanceof TooManyInvalidationsInProgress) || Date.now() + this.#pollMs > deadline) throw err;
+        this.#logger?.info(
+          { distributionId: this.#distributionId, retryInMs: this.#pollMs },
+          'invalidations in progress: waiting',
+        );
+        await sleep(this.#pollMs);
+      }
+    }
+  }
+
+  async #completed(id: string, deadline: number): Promise<void> {
+    for (;;) {
+      const out = await this.#client.send(new GetInvalidationCommand({ DistributionId: this.#distributionId, Id: id }));
+      if (out.Invalidation?.Status === 'Completed') return;
+      if (Date.now() + this.#pollMs > deadline)
+        throw new Error(
+          `CloudFront invalidation ${id} still ${out.Invalidation?.Status ?? 'unknown'}: gave up waiting`,
+        );
+      await sleep(this.#pollMs);
+    }
+  }
+}

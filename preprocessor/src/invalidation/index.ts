@@ -1,0 +1,10 @@
+export type { InvalidationResult, Invalidator } from './invalidator.js';
+export {
+  CloudFrontInvalidator,
+  CLOUDFRONT_LIMITS,
+  callerReference,
+  planBatches,
+  type CloudFrontInvalidatorOptions,
+} from './cloudfront.js';
+export { VarnishInvalidator, type VarnishInvalidatorOptions } from './varnish.js';
+export { normalisePaths, wildcardRegex, MAX_PATH_LENGTH } from './paths.js';
