@@ -16,6 +16,7 @@ const SCANNED = [
   'infra/local/lambda',
   'infra/local/stack',
   'infra/local/seed',
+  'infra/local/cdn',
   'infra/local/s3',
   'infra/aws/bin',
   'infra/aws/lib',

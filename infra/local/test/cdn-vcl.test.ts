@@ -10,7 +10,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startVarnish, withBackend, defaultVcl, VarnishStartError } from '../cdn/varnish.js';
 import { ACCEPT_CASES } from '../../../shared/test/fixtures/accept-cases.js';
-import { VarnishInvalidator } from '../../../preprocessor/src/invalidation/index.js';
+import { VarnishInvalidator } from '@marquee/preprocessor';
 
 interface Seen {
   method: string;

@@ -10,7 +10,7 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import YAML from 'yaml';
 import { startStack, RULES_KEY } from '../stack/stack.js';
 import { localS3Client } from '../s3/index.js';
-import { VarnishInvalidator } from '../../../preprocessor/src/invalidation/index.js';
+import { VarnishInvalidator } from '@marquee/preprocessor';
 
 const dir = await mkdtemp(path.join(tmpdir(), 'marquee-cdn-'));
 const dataDir = path.join(dir, 'data');
