@@ -27,6 +27,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 9);
 /** Only the cold-start section (no throughput rows): `BENCH_ONLY=cold`. */
 const ONLY_COLD = process.env.BENCH_ONLY === 'cold';
+/** Only the CPU-per-image section: `BENCH_ONLY=cpu`. */
+const ONLY_CPU = process.env.BENCH_ONLY === 'cpu';
 const SPEC = { width: 480, height: 270, fit: 'cover', format: 'webp', quality: 80 } as const;
 
 if (!existsSync(bundle)) {
@@ -208,7 +210,85 @@ async function throughputRows() {
     else console.log(`  ${name.padEnd(50)} ${v.toFixed(1).padStart(5)}   ${(v / (base ?? raw)).toFixed(2)}`);
   }
 }
-if (!ONLY_COLD) await throughputRows();
+if (!ONLY_COLD && !ONLY_CPU) await throughputRows();
+
+/**
+ * CPU per image, one pipeline at a time, the contenders interleaved in rounds (A B C D, A B C D, …)
+ * and medians taken: where the Generator's milliseconds go beyond raw sharp's. The render step is
+ * the Generator's own sharp pipeline without the handler; the handler holds the source (a
+ * versioned event, as the Preprocessor sends); the Invoke hop is the local Lambda endpoint and the
+ * SDK around a handler that renders nothing and returns a body the size of the real output. CPU is
+ * this process and every descendant (the local endpoint and its environments), from /proc.
+ */
+async function cpuRows() {
+  const { treeMeter } = await import('../../loadtest/bench/cpu.js');
+  const { probe } = await import('../src/steps/detect.js');
+  const { planRender, render } = await import('../src/steps/render.js');
+  const spec = { ...focalSpec, format: 'webp' as const };
+  const limits = { maxInputPixels: 100_000_000, renderTimeoutMs: 30_000 };
+  const header = await probe(jpeg, limits.maxInputPixels);
+  const plan = planRender(header, spec);
+
+  Object.assign(process.env, env);
+  const { handler } = (await import(pathToFileURL(bundle).href)) as {
+    handler: (e: unknown) => Promise<{ ok: boolean }>;
+  };
+  const args = [lambdaCli, '--port', '0', '--concurrency', '1', '--timeout', '30', '--memory', '512'];
+  // The body of a typical boxshot (342x513 WebP, about 30 KB), not this smooth test photo's.
+  const hopBytes = 30_000;
+  args.push('--handler', join(here, 'noop-handler.mjs'), '--env', `BENCH_NOOP_BYTES=${hopBytes}`);
+  const url = await startChild(args, /"url":"(http:\/\/127\.0\.0\.1:\d+)"/, { LOG_LEVEL: 'info' });
+  const { LambdaClient, InvokeCommand } = await import('@aws-sdk/client-lambda');
+  const lambda = new LambdaClient({
+    region: 'us-east-1',
+    endpoint: url,
+    credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+  });
+  const request = Buffer.from(JSON.stringify({ ...event('hop', spec), version: 'bench-1' }));
+  let n = 0;
+  const contenders: Array<[string, () => Promise<unknown>]> = [
+    [
+      'raw sharp (centre crop)',
+      () => sharp(jpeg).rotate().resize(480, 270, { fit: 'cover' }).webp({ quality: 80 }).toBuffer(),
+    ],
+    ['Generator render step (no handler)', () => render(jpeg, header, spec, plan, [], limits)],
+    ['handler in-process, source held (versioned)', () => handler({ ...event(`c${n++}`, spec), version: 'bench-1' })],
+    [
+      `Invoke hop only (no-op handler, ${hopBytes} B body)`,
+      async () => {
+        const out = await lambda.send(new InvokeCommand({ FunctionName: 'marquee-generator', Payload: request }));
+        const result = JSON.parse(Buffer.from(out.Payload ?? []).toString('utf8')) as { body: string };
+        return Buffer.from(result.body, 'base64');
+      },
+    ],
+  ];
+  const PER_ROUND = 40;
+  const ROUNDS = 5;
+  const perImage = new Map<string, number[]>(contenders.map(([name]) => [name, []]));
+  for (const [, work] of contenders) for (let i = 0; i < 3; i++) await work();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, work] of contenders) {
+      const meter = treeMeter(process.pid, name);
+      for (let i = 0; i < PER_ROUND; i++) await work();
+      perImage.get(name)?.push(meter.stop().cpuMs / PER_ROUND);
+    }
+  }
+  lambda.destroy();
+  const raw = median(perImage.get(contenders[0]?.[0] ?? '') ?? []);
+  console.log(
+    `\nCPU per image: one at a time, ${ROUNDS} interleaved rounds of ${PER_ROUND}, median (ms; this process and its descendants, /proc)`,
+  );
+  for (const [name] of contenders) {
+    const ms = median(perImage.get(name) ?? []);
+    const note = name.startsWith('Invoke') ? '   (added to every render)' : `   ${(ms / raw).toFixed(2)} × raw`;
+    console.log(`  ${name.padEnd(50)} ${ms.toFixed(1).padStart(6)}${note}`);
+  }
+}
+if (!ONLY_COLD && existsSync(lambdaCli)) await cpuRows();
+if (ONLY_CPU) {
+  for (const fn of teardowns.reverse()) await fn();
+  process.exit(0);
+}
 
 // Cold starts: fresh processes, baseline and Generator interleaved (A B A B) so load drifts hit
 // both alike. Each child times its own phases and prints them: import (require('sharp') / the
