@@ -14,3 +14,4 @@ export * from './random.js';
 export * from './child.js';
 export * from './catalog.js';
 export * from './studio.js';
+export * from './pricing.js';

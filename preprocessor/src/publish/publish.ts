@@ -1,0 +1,191 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { InvalidationResult, Invalidator } from '../invalidation/invalidator.js';
+import { diffRules, type DiffCosts, type RulesDiff } from '../rules/diff.js';
+import { RulesError, parseRules } from '../rules/load.js';
+import type { Catalog, Rules } from '../rules/schema.js';
+import { historyId, isHistoryId, readHistory, saveEntry, sha256, summarise, type HistoryEntry } from './history.js';
+import { openTarget, type RulesTarget } from './target.js';
+
+/**
+ * Publishing rules: validate the draft, measure it against the rules in force, keep those in the
+ * history, write the draft where the Preprocessors read it, then invalidate and prewarm what the
+ * diff says changed. A rollback is a publish of the rules an earlier publish replaced.
+ */
+
+/** What prewarm is given: the published rules and the URLs whose image they change or add. */
+export interface PrewarmRequest {
+  rules: Rules;
+  catalog: Catalog;
+  /** Changed, then added URLs (canonical paths, as `derivativeUrls` lists them). */
+  paths: readonly string[];
+  reason: string;
+}
+
+export interface PublishOptions {
+  /** The draft as written (comments kept: the published file is the draft, byte for byte). */
+  draftText: string;
+  /** Names the draft in validation messages. */
+  draftOrigin?: string;
+  /** Where the Preprocessors read their rules: a file path or `s3://bucket/key`. */
+  target: string;
+  s3Client?: S3Client;
+  author: string;
+  catalog: Catalog;
+  sourcesBucket: string;
+  costs?: DiffCosts;
+  invalidator?: Invalidator;
+  prewarm?: (request: PrewarmRequest) => Promise<unknown>;
+  /**
+   * Resolves once the Preprocessors serve the published version (its tag as `/readyz` reports
+   * it). Invalidating before then lets the CDN refetch the old look from a Preprocessor that has
+   * not reloaded yet, and keep it for as long as its cache policy says.
+   */
+  awaitRollout?: (etag: string) => Promise<void>;
+  now?: () => Date;
+  /** Set by `rollbackRules`. */
+  rollbackOf?: string;
+}
+
+export interface PublishResult {
+  id: string;
+  target: string;
+  /** Unchanged rules are not published again (no history entry, no invalidation). */
+  published: boolean;
+  previousEtag: string | undefined;
+  etag: string;
+  diff: RulesDiff;
+  entry: HistoryEntry | undefined;
+  invalidation: InvalidationResult | { skipped: string } | { error: string };
+  prewarm: { done: true; result: unknown } | { skipped: string } | { error: string };
+}
+
+/** Throws a RulesError (the loader's message, naming the field) for a draft the Preprocessors would refuse. */
+export async function publishRules(options: PublishOptions): Promise<PublishResult> {
+  const now = options.now ?? (() => new Date());
+  const next = parseRules(options.draftText, options.draftOrigin ?? 'draft');
+  const target = openTarget(options.target, options.s3Client);
+  const previous = await target.read();
+  const current = previous === undefined ? undefined : currentRules(previous.text, target);
+  // No rules before (a first publish), or rules the Preprocessors refused: nothing they serve is
+  // known to come from them, so every URL of the draft is new.
+  const diff = diffRules({
+    current: current ?? { ...next, types: {} },
+    next,
+    catalog: options.catalog,
+    sourcesBucket: options.sourcesBucket,
+    ...(options.costs ? { costs: options.costs } : {}),
+  });
+  const time = now();
+  const id = historyId(time, previous?.text);
+  const base = { id, target: target.location, previousEtag: previous?.etag, diff };
+  if (previous !== undefined && previous.text === options.draftText) {
+    return {
+      ...base,
+      published: false,
+      etag: previous.etag,
+      entry: undefined,
+      invalidation: { skipped: 'the rules are already in force' },
+      prewarm: { skipped: 'the rules are already in force' },
+    };
+  }
+
+  // The replaced rules go to the history first: a publish that fails half way never loses them.
+  if (previous !== undefined) await target.putHistory(`${id}.yaml`, previous.text, 'application/yaml; charset=utf-8');
+  const etag = await target.write(options.draftText, previous?.etag);
+  const entry: HistoryEntry = {
+    id,
+    time: time.toISOString(),
+    author: options.author,
+    target: target.location,
+    previousEtag: previous?.etag ?? null,
+    publishedEtag: etag,
+    publishedSha256: sha256(options.draftText),
+    ...(options.rollbackOf !== undefined ? { rollbackOf: options.rollbackOf } : {}),
+    impact: summarise(diff),
+  };
+  await saveEntry(target, entry);
+
+  const reason = `rules publish ${id} by ${options.author}`;
+  if (options.awaitRollout && (options.invalidator || options.prewarm)) await options.awaitRollout(etag);
+  const invalidation = await invalidate(options.invalidator, diff, reason);
+  if (!('skipped' in invalidation)) {
+    entry.invalidation =
+      'error' in invalidation
+        ? { backend: options.invalidator?.name ?? 'unknown', paths: 0, requests: 0, ids: [], error: invalidation.error }
+        : invalidation;
+    await saveEntry(target, entry);
+  }
+  const prewarm = await runPrewarm(options, next, diff, reason);
+  return { ...base, published: true, etag, entry, invalidation, prewarm };
+}
+
+/** The rules at the target, or undefined when the Preprocessors would refuse them too. */
+function currentRules(text: string, target: RulesTarget): Rules | undefined {
+  try {
+    return parseRules(text, target.location);
+  } catch (err) {
+    if (err instanceof RulesError) return undefined;
+    throw err;
+  }
+}
+
+async function invalidate(
+  invalidator: Invalidator | undefined,
+  diff: RulesDiff,
+  reason: string,
+): Promise<PublishResult['invalidation']> {
+  if (diff.invalidations.length === 0) return { skipped: 'no URL changed or was removed' };
+  if (!invalidator) return { skipped: 'no invalidator configured' };
+  try {
+    return await invalidator.invalidate(diff.invalidations, reason);
+  } catch (err) {
+    return { error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+async function runPrewarm(
+  options: PublishOptions,
+  rules: Rules,
+  diff: RulesDiff,
+  reason: string,
+): Promise<PublishResult['prewarm']> {
+  const paths = [...diff.changedPaths, ...diff.addedPaths];
+  if (paths.length === 0) return { skipped: 'no URL changed or was added' };
+  if (!options.prewarm) return { skipped: 'no prewarm configured' };
+  try {
+    const result = await options.prewarm({ rules, catalog: options.catalog, paths, reason });
+    return { done: true, result };
+  } catch (err) {
+    return { error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+export interface HistoryOptions {
+  target: string;
+  s3Client?: S3Client;
+}
+
+/** The publishes at `target`, newest first. */
+export function listHistory(options: HistoryOptions): Promise<HistoryEntry[]> {
+  return readHistory(openTarget(options.target, options.s3Client));
+}
+
+/** Publishes again the rules that publish `id` replaced. */
+export async function rollbackRules(
+  options: Omit<PublishOptions, 'draftText' | 'draftOrigin' | 'rollbackOf'> & { id: string },
+): Promise<PublishResult> {
+  const { id, ...rest } = options;
+  if (!isHistoryId(id))
+    throw new RangeError(`not a history id: ${JSON.stringify(id)} (expected like 20261126T051500.123Z-1a2b3c4d)`);
+  const target = openTarget(options.target, options.s3Client);
+  const text = await target.getHistory(`${id}.yaml`);
+  if (text === undefined) {
+    throw new RangeError(`no rules saved under ${id} in ${target.historyLocation} (see \`rules history\`)`);
+  }
+  return publishRules({
+    ...rest,
+    draftText: text,
+    draftOrigin: `${target.historyLocation}/${id}.yaml`,
+    rollbackOf: id,
+  });
+}

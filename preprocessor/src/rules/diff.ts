@@ -1,0 +1,273 @@
+import {
+  CLOUDFRONT_FREE_INVALIDATION_PATHS_PER_MONTH,
+  CLOUDFRONT_USD_PER_INVALIDATION_PATH,
+  DEFAULT_MS_PER_IMAGE,
+  GENERATOR_MEMORY_MIB,
+  LAMBDA_ARM64_USD_PER_GB_SECOND,
+  LAMBDA_USD_PER_REQUEST,
+  lambdaCostUsd,
+  stableStringify,
+  type Format,
+} from '@marquee/shared';
+import { typeNames } from './model.js';
+import type { ResolveState } from './resolve.js';
+import type { Catalog, Rules } from './schema.js';
+import { planEntries, planSize, planTitle, type DerivativeUrl, type PlanEntry, type TypePlan } from './universe.js';
+
+/**
+ * What publishing `next` in place of `current` does to every canonical artwork URL (the universe,
+ * `universe.ts`): which images change, what re-rendering them costs, and which CDN paths to
+ * invalidate.
+ *
+ * Invalidated: changed URLs, and removed ones too. A removed URL renders nothing new, but the CDN
+ * would go on serving the image the new rules no longer give (a withdrawn format or size), for a
+ * year under an immutable `v`; after the invalidation it gets the new answer (a 308 to an allowed
+ * size, or a 400). Added URLs are not invalidated: the CDN can hold for them only a 308 of the old
+ * rules, which it keeps no longer than the route's redirect max-age (an hour), or an error it was
+ * told not to keep.
+ */
+
+export interface DiffCounts {
+  /** URLs both rules serve, with a different image. */
+  changed: number;
+  /** URLs only `next` serves. */
+  added: number;
+  /** URLs only `current` serves (under `next` they redirect or are refused). */
+  removed: number;
+  unchanged: number;
+}
+
+export interface DiffCosts {
+  /** Billed Generator time per render: one figure, or per format (formats left out take the default). */
+  msPerImage?: number | Partial<Record<Format, number>>;
+  memoryMiB?: number;
+  pricePerGbSecond?: number;
+  pricePerRequest?: number;
+}
+
+export interface DiffOptions {
+  current: Rules;
+  next: Rules;
+  catalog: Catalog;
+  sourcesBucket: string;
+  costs?: DiffCosts;
+}
+
+export interface RulesDiff extends DiffCounts {
+  titles: number;
+  byType: Record<string, DiffCounts>;
+  /** Distinct images to render for the changed and added URLs (an image `current` already has is not counted). */
+  renders: number;
+  rendersByFormat: Partial<Record<Format, number>>;
+  renderSeconds: number;
+  costUsd: number;
+  /** The assumptions behind `renderSeconds`, `costUsd` and `invalidationCostUsd`, in words. */
+  costBasis: string;
+  /**
+   * CDN path patterns covering the changed and removed URLs and no unchanged one: `/v1/artwork/<type>/*`
+   * when no URL of the type is left unchanged, else `/v1/artwork/<type>/<title>/*` per such title,
+   * else each URL and its `v` twin (see `exactPaths`). Added URLs are not invalidated.
+   */
+  invalidations: string[];
+  /**
+   * What CloudFront charges for `invalidations` once the month's free paths are used up (the first
+   * 1,000 paths a month are free per account); 0 for Varnish.
+   */
+  invalidationCostUsd: number;
+  /** The changed URLs (to prewarm), title by title. */
+  changedPaths: string[];
+  /** The added URLs (to prewarm when in the warm set). */
+  addedPaths: string[];
+}
+
+const ARTWORK_PREFIX = '/v1/artwork';
+
+/** Per type: URLs left alone, and the patterns for the rest (title wildcards or exact paths). */
+interface TypeTally extends DiffCounts {
+  patterns: string[];
+}
+
+/**
+ * Compares the two rules' universes title by title (one title's URLs in memory at a time), key by
+ * key: the keys come from `resolveArtwork`, so equal keys are byte-identical images.
+ *
+ * A type whose resolution inputs are equal under both rules (the rules without their other types:
+ * `resolveArtwork` reads only the global fields and the requested type) has equal images
+ * everywhere: its URLs are counted, not resolved, so a diff costs in proportion to what it touches.
+ */
+export function diffRules(options: DiffOptions): RulesDiff {
+  const { current, next, catalog, sourcesBucket } = options;
+  const before: ResolveState = { rules: current, catalog, sourcesBucket };
+  const after: ResolveState = { rules: next, catalog, sourcesBucket };
+  const types = new Map<string, TypeTally>();
+  const same = new Set<string>();
+  for (const name of new Set([...typeNames(current), ...typeNames(next)])) {
+    types.set(name, { changed: 0, added: 0, removed: 0, unchanged: 0, patterns: [] });
+    if (resolutionInputs(current, name) === resolutionInputs(next, name)) same.add(name);
+  }
+  const tallyOf = (type: string) => types.get(type) as TypeTally;
+  const rendersByFormat: Partial<Record<Format, number>> = {};
+  const changedPaths: string[] = [];
+  const addedPaths: string[] = [];
+
+  const titleIds = Object.keys(catalog.titles);
+  for (const titleId of titleIds) {
+    const oldPlans = planTitle(before, titleId);
+    const newPlans = planTitle(after, titleId);
+    for (const plan of oldPlans) if (same.has(plan.type.name)) tallyOf(plan.type.name).unchanged += planSize(plan);
+    const old = entriesByPath(before, oldPlans, same);
+    const now = entriesByPath(after, newPlans, same);
+    // What this title's artwork already has rendered under `current`: not a new render.
+    const held = new Set<string>();
+    for (const { image } of old.values()) for (const key of imageKeys(image)) held.add(key);
+    const toRender = new Map<string, Format>();
+    // Per type of this title: its changed and removed URLs, and whether any URL is left alone.
+    const touched = new Map<string, { entries: PlanEntry[]; unchanged: boolean }>();
+    const touch = (entry: PlanEntry, isTouched: boolean) => {
+      const type = entry.image.type;
+      const tally = touched.get(type) ?? { entries: [], unchanged: false };
+      if (isTouched) tally.entries.push(entry);
+      else tally.unchanged = true;
+      touched.set(type, tally);
+    };
+
+    for (const [path, was] of old) {
+      const is = now.get(path);
+      const tally = tallyOf(was.image.type);
+      if (!is) {
+        tally.removed += 1;
+        touch(was, true);
+      } else if (is.image.key === was.image.key) {
+        tally.unchanged += 1;
+        touch(was, false);
+      } else {
+        tally.changed += 1;
+        changedPaths.push(path);
+        touch(was, true);
+        needs(is.image, held, toRender);
+      }
+    }
+    for (const [path, is] of now) {
+      if (old.has(path)) continue;
+      tallyOf(is.image.type).added += 1;
+      addedPaths.push(path);
+      needs(is.image, held, toRender);
+    }
+    for (const format of toRender.values()) rendersByFormat[format] = (rendersByFormat[format] ?? 0) + 1;
+
+    for (const [type, { entries, unchanged }] of touched) {
+      if (entries.length === 0) continue;
+      const tally = tallyOf(type);
+      if (!unchanged) tally.patterns.push(`${ARTWORK_PREFIX}/${type}/${titleId}/*`);
+      else for (const entry of entries) for (const path of exactPaths(entry)) tally.patterns.push(path);
+    }
+  }
+
+  const byType: Record<string, DiffCounts> = {};
+  const invalidations: string[] = [];
+  const total: DiffCounts = { changed: 0, added: 0, removed: 0, unchanged: 0 };
+  for (const [type, tally] of types) {
+    const { patterns, ...counts } = tally;
+    byType[type] = counts;
+    for (const k of ['changed', 'added', 'removed', 'unchanged'] as const) total[k] += counts[k];
+    const touchedUrls = counts.changed + counts.removed;
+    if (touchedUrls > 0 && counts.unchanged === 0) invalidations.push(`${ARTWORK_PREFIX}/${type}/*`);
+    else for (const pattern of patterns) invalidations.push(pattern);
+  }
+
+  const cost = renderCost(rendersByFormat, options.costs ?? {});
+  const invalidationCostUsd = invalidations.length * CLOUDFRONT_USD_PER_INVALIDATION_PATH;
+  return {
+    ...total,
+    titles: titleIds.length,
+    byType,
+    ...cost,
+    costBasis:
+      `${cost.costBasis} Invalidation: ${invalidations.length} CloudFront paths × $${CLOUDFRONT_USD_PER_INVALIDATION_PATH} ` +
+      `past the ${CLOUDFRONT_FREE_INVALIDATION_PATHS_PER_MONTH} free paths a month.`,
+    invalidations,
+    invalidationCostUsd,
+    changedPaths,
+    addedPaths,
+  };
+}
+
+/** What resolving a URL of `type` reads of the rules: everything but the other types. */
+function resolutionInputs(rules: Rules, type: string): string {
+  const own = Object.hasOwn(rules.types, type) ? rules.types[type] : undefined;
+  return own === undefined ? '' : stableStringify({ ...rules, types: { [type]: own } });
+}
+
+/** The URLs of the plans whose type differs between the rules, by path. */
+function entriesByPath(state: ResolveState, plans: readonly TypePlan[], same: ReadonlySet<string>) {
+  const out = new Map<string, PlanEntry>();
+  for (const plan of plans) {
+    if (same.has(plan.type.name)) continue;
+    for (const entry of planEntries(state, plan)) out.set(entry.path, entry);
+  }
+  return out;
+}
+
+/** The images a URL may serve: one, or an `auto` URL's variants. */
+function imageKeys(url: DerivativeUrl): string[] {
+  return url.variants ? url.variants.map((v) => v.key) : [url.key];
+}
+
+/** Records the images of `url` that nothing holds yet (`auto` shares its variants' renders). */
+function needs(url: DerivativeUrl, held: ReadonlySet<string>, toRender: Map<string, Format>): void {
+  const images = url.variants ?? (url.format === 'auto' ? [] : [{ key: url.key, format: url.format }]);
+  for (const { key, format } of images) if (!held.has(key)) toRender.set(key, format);
+}
+
+/**
+ * The CDN paths of one changed or removed URL when its title's other URLs of the type stay: the
+ * URL itself, and its twin carrying the artwork's current `v`.
+ *
+ * Why these and no wildcard per file: CloudFront keys the artwork on `locale` and `v` (the CDK
+ * cache policy), and its invalidation paths match the query string as written: a path without
+ * one invalidates only the URL without one ("If you configured CloudFront to forward query
+ * strings ... you must include the query strings when invalidating", Amazon CloudFront Developer
+ * Guide, Invalidation). `FILE*` would catch every query, but also the file's unchanged locales,
+ * and CloudFront runs only 15 wildcard paths at a time (3,000 exact ones). The `v` twin matters
+ * most: a URL naming the current version is cached `immutable` for a year. A URL naming another
+ * `v` is cached under the ordinary policy and ages out by itself (the rules' `sMaxAge`). A `*` may
+ * only end a path, so per-title and per-type patterns are `/v1/artwork/<type>/<title>/*` and
+ * `/v1/artwork/<type>/*`, each catching every query of every file under it.
+ */
+function exactPaths({ path, image }: PlanEntry): [string, string] {
+  const separator = path.includes('?') ? '&' : '?';
+  return [path, `${path}${separator}${new URLSearchParams({ v: image.version }).toString()}`];
+}
+
+function renderCost(
+  rendersByFormat: Partial<Record<Format, number>>,
+  costs: DiffCosts,
+): Pick<RulesDiff, 'renders' | 'rendersByFormat' | 'renderSeconds' | 'costUsd' | 'costBasis'> {
+  const memoryMiB = costs.memoryMiB ?? GENERATOR_MEMORY_MIB;
+  const usdPerGbSecond = costs.pricePerGbSecond ?? LAMBDA_ARM64_USD_PER_GB_SECOND;
+  const usdPerRequest = costs.pricePerRequest ?? LAMBDA_USD_PER_REQUEST;
+  const msOf = (format: Format): number =>
+    typeof costs.msPerImage === 'number' ? costs.msPerImage : (costs.msPerImage?.[format] ?? DEFAULT_MS_PER_IMAGE);
+  let renders = 0;
+  let renderSeconds = 0;
+  let costUsd = 0;
+  for (const [format, count] of Object.entries(rendersByFormat) as Array<[Format, number]>) {
+    const ms = msOf(format);
+    renders += count;
+    renderSeconds += (count * ms) / 1000;
+    costUsd += lambdaCostUsd({ invocations: count, msPerInvocation: ms, memoryMiB, usdPerGbSecond, usdPerRequest });
+  }
+  const measured = costs.msPerImage !== undefined;
+  const ms =
+    typeof costs.msPerImage === 'number'
+      ? `${costs.msPerImage} ms per image (given)`
+      : measured
+        ? `per format ${JSON.stringify(costs.msPerImage)} ms, else ${DEFAULT_MS_PER_IMAGE} ms (stated default, not measured)`
+        : `${DEFAULT_MS_PER_IMAGE} ms per image (stated default, not measured)`;
+  const costBasis =
+    `${renders} renders (distinct images of the changed and added URLs that the current rules do not already have) ` +
+    `× ${ms}, on Lambda arm64 at ${memoryMiB} MiB: $${usdPerGbSecond} per GB-s + $${(usdPerRequest * 1_000_000).toFixed(2)} per ` +
+    'million requests. An upper bound for on-demand traffic: an image is rendered only when one of its URLs is ' +
+    'requested again (or prewarmed); S3 and CDN charges are not included.';
+  return { renders, rendersByFormat, renderSeconds, costUsd, costBasis };
+}
