@@ -1,9 +1,17 @@
 import type { Context, Handler } from 'aws-lambda';
-import { MarqueeError, failure, isMarqueeError, parseGeneratorRequest, type GeneratorResult } from '@marquee/shared';
+import {
+  MarqueeError,
+  failure,
+  isMarqueeError,
+  isStoreRequest,
+  parseGeneratorRequest,
+  type GeneratorResult,
+} from '@marquee/shared';
 import { loadConfig } from './config.js';
 import { createDeps, type Deps } from './deps.js';
 import { generate } from './generate.js';
 import { failureMetric } from './log.js';
+import { depsFor, storeOutput } from './store.js';
 
 /**
  * The Lambda entry point's type. The event is `unknown`, not a GeneratorRequest: Lambda hands
@@ -40,8 +48,15 @@ export function createHandler(deps: Deps): InvokeGenerator {
     const reqId = requestId(event);
     const base = { reqId, awsRequestId: context?.awsRequestId, coldStart };
     try {
+      // A store request (the Preprocessor handing back an output to keep) is not a render.
+      if (isStoreRequest(event)) {
+        const stored = await storeOutput(event, deps);
+        const ms = Math.round(performance.now() - started);
+        deps.logger.info({ ...base, code: 'OK', status: 200, ms, bytes: stored.bytes, key: stored.s3?.key }, 'stored');
+        return { ...stored, coldStart };
+      }
       const request = parseGeneratorRequest(event);
-      const out = await generate(request, deps);
+      const out = await generate(request, depsFor(request, deps));
       deps.logger.info(
         {
           ...base,

@@ -20,6 +20,8 @@ export { ConfigError };
 export interface PreprocessorConfig {
   host: string;
   port: number;
+  /** Where `/metrics` is served on its own (on `host`), instead of on `port`; 0: any free port. */
+  metricsPort: number | undefined;
   logLevel: string;
   /** Rules YAML: a file path or `s3://bucket/key`. */
   rules: string;
@@ -52,6 +54,19 @@ export interface PreprocessorConfig {
     /** Larger outputs are served but not kept: one billboard must not evict a thousand boxshots. */
     maxEntryBytes: number;
   };
+  /** The derivative store (in `derivativesBucket`; off without one). */
+  store: {
+    /** Longest store read on an output-cache miss before the Generator is invoked instead. */
+    readTimeoutMs: number;
+    /** Bytes of renders waiting to be handed to the Generator to store; past it they are dropped. 0: no writes. */
+    queueBytes: number;
+  };
+  prewarm: {
+    /** Fraction of the Generator slots (`generator.maxInFlight`) prewarm renders may hold at once; 0: none. */
+    share: number;
+    /** Whether a catalog reload that brings new artwork versions or sources prewarms them here. */
+    onReload: boolean;
+  };
   /** Event-loop delay (ms) past which requests are shed with 503. */
   maxEventLoopDelayMs: number;
   /** HMAC key for /v1/render URLs. */
@@ -64,9 +79,11 @@ export interface PreprocessorConfig {
   studioSecureCookie: boolean;
 }
 
-export type ConfigOverrides = Partial<Omit<PreprocessorConfig, 'generator' | 'cache'>> & {
+export type ConfigOverrides = Partial<Omit<PreprocessorConfig, 'generator' | 'cache' | 'store' | 'prewarm'>> & {
   generator?: Partial<PreprocessorConfig['generator']>;
   cache?: Partial<PreprocessorConfig['cache']>;
+  store?: Partial<PreprocessorConfig['store']>;
+  prewarm?: Partial<PreprocessorConfig['prewarm']>;
 };
 
 const MiB = 1024 * 1024;
@@ -75,6 +92,13 @@ const MiB = 1024 * 1024;
 export const PreprocessorEnv = Type.Object({
   HOST: Type.String({ default: '127.0.0.1', description: 'where it listens (0.0.0.0 in a container)' }),
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'where it listens' }),
+  MARQUEE_METRICS_PORT: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: 65535,
+      description: '/metrics on its own port, not on PORT (0: any free port)',
+    }),
+  ),
   LOG_LEVEL: LogLevelVar({ default: 'info' }),
   NODE_ENV: Type.Optional(Type.String({ description: '`production`: secrets required, studio cookies Secure' })),
   MARQUEE_RULES: Type.String({
@@ -92,7 +116,9 @@ export const PreprocessorEnv = Type.Object({
     description: 'how often rules and catalog are checked',
   }),
   MARQUEE_SOURCES_BUCKET: BucketVar({ default: 'marquee-sources', description: 'where sources live' }),
-  MARQUEE_DERIVATIVES_BUCKET: Type.Optional(BucketVar({ description: 'where outputs over 6 MB go' })),
+  MARQUEE_DERIVATIVES_BUCKET: Type.Optional(
+    BucketVar({ description: 'the derivative store, and where outputs over 6 MB go' }),
+  ),
   AWS_REGION: Type.String({ default: 'us-east-1' }),
   MARQUEE_S3_ENDPOINT: Type.Optional(HttpUrlVar({ description: 'a custom S3 endpoint (local S3)' })),
   MARQUEE_GENERATOR_FUNCTION: Type.String({ default: 'marquee-generator', description: 'the Lambda to invoke' }),
@@ -140,6 +166,28 @@ export const PreprocessorEnv = Type.Object({
     default: 8 * MiB,
     description: 'largest image cached',
   }),
+  MARQUEE_STORE_READ_TIMEOUT_MS: Type.Integer({
+    minimum: 1,
+    maximum: 60_000,
+    default: 300,
+    description: 'longest derivative store read before the Generator is invoked instead',
+  }),
+  MARQUEE_STORE_QUEUE_BYTES: Type.Integer({
+    minimum: 0,
+    maximum: 4096 * MiB,
+    default: 64 * MiB,
+    description: 'renders waiting to be handed to the Generator to store (0: no store writes)',
+  }),
+  MARQUEE_PREWARM_SHARE: Type.Number({
+    minimum: 0,
+    maximum: 1,
+    default: 0.25,
+    description: 'share of the Generator slots prewarm renders may hold (0: no prewarm)',
+  }),
+  MARQUEE_PREWARM_ON_RELOAD: Type.Boolean({
+    default: true,
+    description: 'prewarm new artwork versions when a catalog reload brings them',
+  }),
   MARQUEE_MAX_EVENT_LOOP_DELAY_MS: Type.Integer({
     minimum: 0,
     maximum: 60_000,
@@ -180,11 +228,14 @@ export function loadConfig(overrides: ConfigOverrides = {}, env?: Env): Preproce
     problems.push('signingKey must be at least 16 characters');
   if (overrides.studioToken !== undefined && overrides.studioToken.length < 12)
     problems.push('studioToken must be at least 12 characters');
+  const share = overrides.prewarm?.share;
+  if (share !== undefined && !(share >= 0 && share <= 1)) problems.push('prewarm.share must be a fraction from 0 to 1');
   if (problems.length > 0) throw new ConfigError(problems);
 
   const base: PreprocessorConfig = {
     host: v.HOST,
     port: v.PORT,
+    metricsPort: v.MARQUEE_METRICS_PORT,
     logLevel: v.LOG_LEVEL,
     rules: v.MARQUEE_RULES,
     catalog: v.MARQUEE_CATALOG,
@@ -207,6 +258,14 @@ export function loadConfig(overrides: ConfigOverrides = {}, env?: Env): Preproce
       maxBytes: v.MARQUEE_CACHE_BYTES,
       maxEntryBytes: v.MARQUEE_CACHE_MAX_ENTRY_BYTES,
     },
+    store: {
+      readTimeoutMs: v.MARQUEE_STORE_READ_TIMEOUT_MS,
+      queueBytes: v.MARQUEE_STORE_QUEUE_BYTES,
+    },
+    prewarm: {
+      share: v.MARQUEE_PREWARM_SHARE,
+      onReload: v.MARQUEE_PREWARM_ON_RELOAD,
+    },
     maxEventLoopDelayMs: v.MARQUEE_MAX_EVENT_LOOP_DELAY_MS,
     // Local defaults are generated per process, never committed; production sets both.
     signingKey: signingKey ?? randomBytes(32).toString('base64url'),
@@ -219,5 +278,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env?: Env): Preproce
     ...overrides,
     generator: { ...base.generator, ...overrides.generator },
     cache: { ...base.cache, ...overrides.cache },
+    store: { ...base.store, ...overrides.store },
+    prewarm: { ...base.prewarm, ...overrides.prewarm },
   };
 }

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { ERROR_CODES } from './errors.js';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { ERROR_CODES, MarqueeError } from './errors.js';
 
 /**
  * Bounds of the wire contract. They are the outer walls: the rules of an
@@ -104,9 +105,68 @@ export const GeneratorRequestSchema = Type.Object(
      */
     version: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
     output: Type.Optional(OutputSchema),
+    /**
+     * Always write the output to the derivatives bucket (at `output`, else under the name the
+     * Generator gives it) and return it without a body: a prewarm render, which no client waits for.
+     */
+    store: Type.Optional(Type.Literal(true)),
   },
   { additionalProperties: false },
 );
+
+/**
+ * Lambda's asynchronous (`Event`) invocation payload limit: 1 MB (AWS raised it from 256 KB in
+ * 2025; the local Lambda endpoint enforces the same). A store request over it is never sent.
+ */
+export const MAX_EVENT_PAYLOAD_BYTES = 1_048_576;
+
+/** The content types the Generator writes, one per format. */
+export const OUTPUT_CONTENT_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/avif'] as const;
+
+/**
+ * "Keep these bytes in the derivative store": sent by the Preprocessor after it has replied with
+ * an output it rendered, as an asynchronous (`Event`) invocation, so that neither the client nor
+ * the render waits for the PUT and the Preprocessor needs no write permission. The Generator
+ * writes the object in the foreground of that invocation, only inside the derivatives prefix.
+ */
+export const StoreRequestSchema = Type.Object(
+  {
+    v: Type.Literal(1),
+    kind: Type.Literal('store'),
+    /** The id of the request whose render this is: crosses into the Generator's logs. */
+    id: Type.String({ minLength: 1, maxLength: 128 }),
+    /** `derivativeKey(specKey, format)` in the derivatives bucket. */
+    target: Type.Object(
+      { bucket: S3RefSchema.properties.bucket, key: S3RefSchema.properties.key },
+      { additionalProperties: false },
+    ),
+    contentType: Type.Union(OUTPUT_CONTENT_TYPES.map((c) => Type.Literal(c))),
+    /** The output's pixel size, as the render returned it (logged; the object is the bytes). */
+    width: Dimension,
+    height: Dimension,
+    /** The image, base64; the whole event stays under MAX_EVENT_PAYLOAD_BYTES. */
+    body: Type.String({ minLength: 4, maxLength: MAX_EVENT_PAYLOAD_BYTES }),
+  },
+  { additionalProperties: false },
+);
+
+let checkStoreRequest: ReturnType<typeof TypeCompiler.Compile<typeof StoreRequestSchema>> | undefined;
+
+/** A store request, or INVALID_SPEC naming the first bad field (compiled on first use, as spec.ts does). */
+export function parseStoreRequest(value: unknown): StoreRequest {
+  checkStoreRequest ??= TypeCompiler.Compile(StoreRequestSchema);
+  if (checkStoreRequest.Check(value)) return value;
+  const first = checkStoreRequest.Errors(value).First();
+  throw new MarqueeError(
+    'INVALID_SPEC',
+    `invalid store request: ${first?.path || '/'} ${first?.message ?? 'is invalid'}`,
+  );
+}
+
+/** Whether an event is a store request (by its `kind`; `parseStoreRequest` checks the rest). */
+export function isStoreRequest(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'store';
+}
 
 export const TimingsSchema = Type.Object({
   fetchMs: Type.Number({ minimum: 0 }),
@@ -145,6 +205,7 @@ export type Focal = Static<typeof FocalSchema>;
 export type Overlay = Static<typeof OverlaySchema>;
 export type ImageSpec = Static<typeof ImageSpecSchema>;
 export type GeneratorRequest = Static<typeof GeneratorRequestSchema>;
+export type StoreRequest = Static<typeof StoreRequestSchema>;
 export type GeneratorSuccess = Static<typeof GeneratorSuccessSchema>;
 export type GeneratorFailure = Static<typeof GeneratorFailureSchema>;
 export type GeneratorResult = Static<typeof GeneratorResultSchema>;

@@ -36,6 +36,11 @@ export class OutputCache {
     this.lru?.set(key, value);
   }
 
+  /** Drops one output; true when it was cached. */
+  delete(key: string): boolean {
+    return this.lru?.delete(key) ?? false;
+  }
+
   clear(): void {
     this.lru?.clear();
   }

@@ -45,6 +45,17 @@ export interface TypeModel {
    * requested.
    */
   renders: number;
+  /** Whether renders are kept in (and read from) the derivative store. */
+  store: boolean;
+  /** What is rendered into the store ahead of requests; undefined when nothing is (or not stored). */
+  prewarm: PrewarmSet | undefined;
+}
+
+/** The outputs of a type that are prewarmed, for every title, locale and version of its artwork. */
+export interface PrewarmSet {
+  /** Per DPR, the logical sizes: each one the type renders at that DPR (never a redirect). */
+  sizesAt: ReadonlyMap<number, readonly Size[]>;
+  formats: readonly Format[];
 }
 
 export interface Tuning {
@@ -59,6 +70,10 @@ export const DEFAULT_CROP: CropPolicy = 'focal';
 export const MAX_LADDER_RENDERS = 100;
 /** Artwork is made at the size it is shown: scaling it up adds bytes, not detail. */
 export const DEFAULT_ENLARGE = false;
+/** Every render is kept in the derivative store unless the type says otherwise. */
+export const DEFAULT_STORE = true;
+/** The DPRs prewarmed by default (those of them the rules allow): most screens are one or the other. */
+export const DEFAULT_PREWARM_DPRS: readonly number[] = [1, 2];
 
 export function parseSize(text: string): Size {
   const [w, h] = text.split('x');
@@ -112,7 +127,35 @@ function buildModel(rules: Rules, name: string, t: TypeRules): TypeModel {
     enlarge: t.enlarge ?? DEFAULT_ENLARGE,
     sizesAt,
     renders: countRenders(sizesAt),
+    store: t.store ?? DEFAULT_STORE,
+    prewarm: prewarmSet(rules, t, sizesAt),
   };
+}
+
+/**
+ * The prewarm set: the type's `prewarm` lists, each defaulting to the type's own (listed sizes,
+ * 1x and 2x, its formats), keeping at each DPR only the sizes that render there. Nothing for a
+ * type that is not stored (a prewarm renders into the store) or says `prewarm: false`.
+ */
+function prewarmSet(rules: Rules, t: TypeRules, sizesAt: ReadonlyMap<number, readonly Size[]>): PrewarmSet | undefined {
+  if (!(t.store ?? DEFAULT_STORE) || t.prewarm === false) return undefined;
+  const wanted = (t.prewarm?.sizes ?? t.sizes).map(parseSize);
+  const dprs = t.prewarm?.dprs ?? DEFAULT_PREWARM_DPRS.filter((dpr) => rules.dpr.includes(dpr));
+  const byDpr = new Map<number, Size[]>();
+  for (const dpr of dprs) {
+    const renderable = sizesAt.get(dpr) ?? [];
+    const sizes = wanted.filter((w) => renderable.some((r) => r.width === w.width && r.height === w.height));
+    if (sizes.length > 0) byDpr.set(dpr, sizes);
+  }
+  const formats = [...(t.prewarm?.formats ?? t.formats)];
+  return byDpr.size > 0 && formats.length > 0 ? { sizesAt: byDpr, formats } : undefined;
+}
+
+/** Whether the output of `type` at logical `width`x`height`, `dpr` and `format` is in its prewarm set. */
+export function inPrewarmSet(type: TypeModel, width: number, height: number, dpr: number, format: Format): boolean {
+  const set = type.prewarm;
+  if (set === undefined || !set.formats.includes(format)) return false;
+  return (set.sizesAt.get(dpr) ?? []).some((s) => s.width === width && s.height === height);
 }
 
 /** Whether logical `size` at `dpr` is within the type's max (output pixels). */

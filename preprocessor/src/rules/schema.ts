@@ -146,6 +146,26 @@ export const LadderSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * Which outputs of a type are rendered into the derivative store before anyone asks (a new
+ * artwork version in the catalog, a rules publish). Each list defaults to the type's: its listed
+ * sizes, at 1x and 2x (those of the rules' DPRs), in its formats. `false`: none.
+ */
+export const PrewarmSchema = Type.Union(
+  [
+    Type.Literal(false),
+    Type.Object(
+      {
+        sizes: Type.Optional(Type.Array(SizeSchema, { minItems: 1 })),
+        dprs: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: 4 }), { minItems: 1 })),
+        formats: Type.Optional(Type.Array(RuleFormatSchema, { minItems: 1 })),
+      },
+      { additionalProperties: false },
+    ),
+  ],
+  { errorMessage: 'expected false or { sizes: [WxH, ...], dprs: [1, 2], formats: [webp, ...] } (each optional)' },
+);
+
 export const TypeRulesSchema = Type.Object(
   {
     /** Human note, shown on the studio page. */
@@ -175,6 +195,10 @@ export const TypeRulesSchema = Type.Object(
     overlays: Type.Optional(Type.Array(OverlayRuleSchema)),
     /** Replaces the global `cache` for this type. */
     cache: Type.Optional(CachePolicySchema),
+    /** Whether renders are kept in the derivative store (and read from it); absent means they are. */
+    store: Type.Optional(Type.Boolean({ errorMessage: 'expected true or false' })),
+    /** What is rendered into the store ahead of requests; absent: the defaults above. */
+    prewarm: Type.Optional(PrewarmSchema),
   },
   { additionalProperties: false },
 );
@@ -207,5 +231,6 @@ export type SizeClass = Static<typeof SizeClassSchema>;
 export type Ladder = Static<typeof LadderSchema>;
 export type OverlayRule = Static<typeof OverlayRuleSchema>;
 export type CachePolicy = Static<typeof CachePolicySchema>;
+export type PrewarmRules = Static<typeof PrewarmSchema>;
 export type TypeRules = Static<typeof TypeRulesSchema>;
 export type Rules = Static<typeof RulesSchema>;

@@ -125,6 +125,8 @@ function checkType(rules: Rules, t: TypeRules, path: string, classes: Set<string
     }
   });
 
+  checkPrewarm(rules, t, path, fail);
+
   const overlays = t.overlays ?? [];
   if (overlays.length > MAX_OVERLAYS) fail(`${path}/overlays`, `at most ${MAX_OVERLAYS} overlays per type`);
   overlays.forEach((o, i) => {
@@ -135,6 +137,34 @@ function checkType(rules: Rules, t: TypeRules, path: string, classes: Set<string
       );
     }
   });
+}
+
+/** A prewarm names only what the type renders: its sizes (or ladder), the rules' DPRs, its formats. */
+function checkPrewarm(rules: Rules, t: TypeRules, path: string, fail: Fail): void {
+  const prewarm = t.prewarm;
+  if (prewarm === undefined || prewarm === false) return;
+  const at = `${path}/prewarm`;
+  if (t.store === false) fail(at, 'a prewarm renders into the derivative store: with store: false, set prewarm: false');
+  const renderable = renderableSizes(rules, t);
+  (prewarm.sizes ?? []).forEach((text, i) => {
+    const { width, height } = parseSize(text);
+    const renders = [...renderable.values()].some((sizes) =>
+      sizes.some((s) => s.width === width && s.height === height),
+    );
+    if (!renders)
+      fail(`${at}/sizes/${i}`, `${text} is not a size this type renders (its sizes${t.ladder ? ' or ladder' : ''})`);
+  });
+  if (prewarm.sizes) checkUnique(prewarm.sizes, `${at}/sizes`, fail);
+  (prewarm.dprs ?? []).forEach((dpr, i) => {
+    if (!rules.dpr.includes(dpr))
+      fail(`${at}/dprs/${i}`, `${dpr} is not one of the rules' DPRs (${rules.dpr.join(', ')})`);
+  });
+  if (prewarm.dprs) checkUnique(prewarm.dprs, `${at}/dprs`, fail);
+  (prewarm.formats ?? []).forEach((format, i) => {
+    if (!t.formats.includes(format))
+      fail(`${at}/formats/${i}`, `${format} is not one of the type's formats (${t.formats.join(', ')})`);
+  });
+  if (prewarm.formats) checkUnique(prewarm.formats, `${at}/formats`, fail);
 }
 
 /** `any` must say which sizes exist, and few enough of them: every one is a render an unsigned URL can cause. */

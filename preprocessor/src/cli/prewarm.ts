@@ -1,0 +1,153 @@
+#!/usr/bin/env node
+/**
+ * `npm run prewarm -- [--title ID] [--type T] [--locale L] [--rules FILE|s3://…] [--catalog FILE|s3://…]
+ *   [--local] [--concurrency N] [--dry-run]`
+ *
+ * Renders the rules' warm set (each type's `prewarm` section) of the selected artwork into the
+ * derivative store, skipping what the store has: re-running continues an interrupted run. Uses the
+ * Preprocessor's configuration (the same variables: buckets, endpoints, function name); `--local`
+ * fills in the embedded stack's endpoints and credentials (`npm start`) where none are set.
+ * A progress bar on a terminal, plain progress lines otherwise; exit 1 when an image failed.
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { ConfigError, configOrExit } from '@marquee/shared';
+import { PreprocessorEnv, loadConfig, type PreprocessorConfig } from '../config.js';
+import { s3ClientFor } from '../plugins/services.js';
+import { LOCAL, USAGE, parsePrewarmArgs, progressBar, type PrewarmArgs } from '../prewarm/cli-args.js';
+import { standalonePrewarmer } from '../prewarm/standalone.js';
+import { warmSet, type WarmFilter } from '../prewarm/warm-set.js';
+import { typeNames } from '../rules/model.js';
+import { RulesStore } from '../rules/store.js';
+
+function configFor(args: PrewarmArgs): PreprocessorConfig {
+  const base = loadConfig({
+    ...(args.rules !== undefined ? { rules: args.rules } : {}),
+    ...(args.catalog !== undefined ? { catalog: args.catalog } : {}),
+  });
+  if (!args.local) return base;
+  // The shipped rules file is the default only where nothing else is said: the stack reads its own.
+  const defaultRules = base.rules === PreprocessorEnv.properties.MARQUEE_RULES.default;
+  return {
+    ...base,
+    rules: args.rules === undefined && defaultRules ? LOCAL.rules : base.rules,
+    s3Endpoint: base.s3Endpoint ?? LOCAL.s3Endpoint,
+    derivativesBucket: base.derivativesBucket ?? LOCAL.derivativesBucket,
+    generator: { ...base.generator, endpoint: base.generator.endpoint ?? LOCAL.lambdaEndpoint },
+  };
+}
+
+const out = (line: string) => process.stderr.write(`${line}\n`);
+
+async function main(): Promise<number> {
+  const args = parsePrewarmArgs(process.argv.slice(2));
+  const config = configOrExit(() => configFor(args));
+  const bucket = config.derivativesBucket;
+  if (bucket === undefined) throw new Error('the derivative store needs MARQUEE_DERIVATIVES_BUCKET (or --local)');
+  const credentials = args.local ? { credentials: LOCAL.credentials } : {};
+  const s3 = args.local
+    ? new S3Client({
+        region: config.region,
+        endpoint: config.s3Endpoint,
+        forcePathStyle: true,
+        ...credentials,
+      })
+    : s3ClientFor(config);
+  const lambda = new LambdaClient({
+    region: config.region,
+    maxAttempts: 1,
+    ...(config.generator.endpoint ? { endpoint: config.generator.endpoint } : {}),
+    ...credentials,
+  });
+  const quiet = {
+    info: () => {},
+    warn: () => {},
+    error: (obj: object, msg?: string) => out(`${msg ?? ''} ${JSON.stringify(obj)}`),
+  };
+  let rulesStore: RulesStore | undefined;
+  let closeStandalone: (() => void) | undefined;
+  try {
+    rulesStore = await RulesStore.create({
+      rules: config.rules,
+      catalog: config.catalog,
+      s3Client: s3,
+      pollMs: 0,
+      logger: quiet,
+    });
+    const { rules, catalog } = rulesStore.current();
+    const { filter } = args;
+    if (filter.titleId !== undefined && !Object.hasOwn(catalog.titles, filter.titleId))
+      throw new Error(`unknown title ${filter.titleId} (not in ${config.catalog})`);
+    if (filter.type !== undefined && !typeNames(rules).includes(filter.type))
+      throw new Error(`unknown type ${filter.type}; the rules define ${typeNames(rules).join(', ')}`);
+    const entries = warmSet(rules, catalog, config.sourcesBucket, [filter]);
+    out(
+      `prewarm: ${entries.length} images in the warm set of ${describe(filter)} (rules ${config.rules}, catalog ${config.catalog})`,
+    );
+    if (args.dryRun) {
+      for (const entry of entries) process.stdout.write(`${entry.url}\n`);
+      return 0;
+    }
+    if (entries.length === 0) return 0;
+
+    const tty = process.stderr.isTTY === true;
+    let lastLine = 0;
+    const standalone = standalonePrewarmer(config, {
+      s3,
+      lambda,
+      concurrency: args.concurrency ?? (args.local ? LOCAL.concurrency : undefined),
+      logger: {
+        info: () => {},
+        warn: (obj: object, msg?: string) => {
+          const { url, code } = obj as { url?: string; code?: string };
+          out(`${tty ? '\n' : ''}prewarm: ${msg ?? 'warning'}: ${url ?? ''} ${code ?? ''}`.trimEnd());
+        },
+      },
+    });
+    closeStandalone = standalone.close;
+    const { prewarmer } = standalone;
+    const summary = await prewarmer.run(entries, {
+      reason: 'cli',
+      onProgress: (p) => {
+        if (tty) process.stderr.write(`\r${progressBar(p)}`);
+        else if (p.done === p.total || performance.now() - lastLine >= 2000) {
+          lastLine = performance.now();
+          out(
+            `prewarm: ${p.done}/${p.total} done, ${p.rendered} rendered, ${p.skipped} skipped, ${p.failed} failed, ${(p.ms / 1000).toFixed(1)} s`,
+          );
+        }
+      },
+    });
+    if (tty) process.stderr.write('\n');
+    out(
+      `prewarm: ${summary.rendered} rendered, ${summary.skipped} already stored, ${summary.failed} failed in ${(summary.ms / 1000).toFixed(1)} s`,
+    );
+    return summary.failed > 0 ? 1 : 0;
+  } finally {
+    rulesStore?.close();
+    closeStandalone?.();
+    lambda.destroy();
+    s3.destroy();
+  }
+}
+
+function describe(filter: WarmFilter): string {
+  const parts = [
+    filter.titleId !== undefined ? `title ${filter.titleId}` : 'every title',
+    filter.type !== undefined ? `type ${filter.type}` : undefined,
+    filter.locale !== undefined ? `locale ${filter.locale}` : undefined,
+  ];
+  return parts.filter(Boolean).join(', ');
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof ConfigError) {
+      out(err.message);
+    } else {
+      out(`prewarm: ${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+    }
+    process.exit(2);
+  },
+);
