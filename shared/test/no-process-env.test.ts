@@ -20,6 +20,7 @@ const SCANNED = [
   'infra/local/s3',
   'infra/aws/bin',
   'infra/aws/lib',
+  'infra/aws/prewarm-consumer',
 ];
 /** The env module itself: the one reader (and the one writer of a child's environment). */
 const ALLOWED = new Set([

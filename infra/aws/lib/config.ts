@@ -1,4 +1,5 @@
 import { PriceClass } from 'aws-cdk-lib/aws-cloudfront';
+import { GENERATOR_MEMORY_MIB } from '@marquee/shared';
 
 /** CPU architecture of the Preprocessor's Fargate tasks. */
 export type TaskArch = 'arm64' | 'x86_64';
@@ -41,6 +42,16 @@ export interface MarqueeSettings {
   readonly rules: string;
   /** Key of the catalog object in the sources bucket. */
   readonly catalogKey: string;
+  /** Key prefix of published artwork sources in the sources bucket: an object created under it is prewarmed. */
+  readonly artworkPrefix: string;
+  /** Share of the Generator's reserved concurrency prewarming may hold; live misses keep the rest. */
+  readonly prewarmShare: number;
+  /** Most Generator invocations prewarming has in flight; the whole budget when no concurrency is reserved. */
+  readonly prewarmMaxConcurrency: number;
+  /** The prewarm consumer's Lambda timeout; the queue's visibility timeout is six times it. */
+  readonly prewarmTimeoutSeconds: number;
+  /** The prewarm consumer's memory: it holds the parsed catalog. */
+  readonly prewarmMemoryMiB: number;
   readonly logLevel: string;
   readonly alarmEmail: string | undefined;
 }
@@ -55,7 +66,8 @@ const DEFAULTS: Omit<MarqueeSettings, 'generatorZip'> = {
   derivativesBucketName: undefined,
   generatorFunctionName: undefined,
   derivativesExpiryDays: 30,
-  generatorMemoryMiB: 2048,
+  // The figure the cost estimates use (shared/src/pricing.ts), so a rules diff's costUsd prices this function.
+  generatorMemoryMiB: GENERATOR_MEMORY_MIB,
   generatorTimeoutSeconds: 30,
   generatorReservedConcurrency: undefined,
   // 50 MiB and 100 MP: above any real artwork master, below what blows a 2 GB Lambda's memory.
@@ -77,6 +89,15 @@ const DEFAULTS: Omit<MarqueeSettings, 'generatorZip'> = {
   originShieldRegion: undefined,
   rules: '/app/preprocessor/config/rules.yaml',
   catalogKey: 'catalog.json',
+  // Where the catalog export puts sources (`titles/<id>/<type>/<locale>.<ext>`, as the local seed does).
+  artworkPrefix: 'titles/',
+  // A fifth of the reserved Generator concurrency: a publish drains in minutes, a spike keeps 80 %.
+  prewarmShare: 0.2,
+  prewarmMaxConcurrency: 10,
+  // Long enough for a batch of records, each a few renders deep; far below the 15-minute cap.
+  prewarmTimeoutSeconds: 300,
+  // The consumer parses the whole catalog export (up to 64 MiB of JSON) on every cold start.
+  prewarmMemoryMiB: 1024,
   logLevel: 'info',
   alarmEmail: undefined,
 };
@@ -145,8 +166,102 @@ export function resolveSettings(input: MarqueeSettingsInput): MarqueeSettings {
   if (!/^[^/].*[^/]$/.test(s.catalogKey)) {
     throw new SettingsError('catalogKey', 'an object key without leading or trailing "/"', s.catalogKey);
   }
+  if (!/^[^/].*\/$/.test(s.artworkPrefix)) {
+    throw new SettingsError('artworkPrefix', 'a key prefix ending in "/", without a leading "/"', s.artworkPrefix);
+  }
+  notificationFilters(s);
+  if (!(typeof s.prewarmShare === 'number' && s.prewarmShare > 0 && s.prewarmShare <= MAX_PREWARM_SHARE)) {
+    throw new SettingsError('prewarmShare', `a number in (0, ${MAX_PREWARM_SHARE}]`, s.prewarmShare);
+  }
+  intIn('prewarmMaxConcurrency', s.prewarmMaxConcurrency, MIN_CONSUMERS, 10_000);
+  // A consumer must outlive the render it waits for, or every slow render is retried from SQS.
+  intIn('prewarmTimeoutSeconds', s.prewarmTimeoutSeconds, s.generatorTimeoutSeconds + 1, LAMBDA_TIMEOUT_S.max);
+  intIn('prewarmMemoryMiB', s.prewarmMemoryMiB, LAMBDA_MEMORY_MIB.min, LAMBDA_MEMORY_MIB.max);
+  prewarmBudget(s);
   oneOf('logLevel', s.logLevel, LOG_LEVELS);
   return s;
+}
+
+/** Past half, prewarming could starve the live misses it exists to spare. */
+const MAX_PREWARM_SHARE = 0.5;
+/** Lambda's floor for an SQS event source mapping's `MaximumConcurrency`. */
+const MIN_CONSUMERS = 2;
+/** Renders one consumer keeps in flight at most: enough to hide invoke latency, few enough to spread a burst. */
+const MAX_PER_CONSUMER = 8;
+/** Lambda's ceiling for `MaximumConcurrency`. */
+const MAX_CONSUMERS = 1000;
+
+/**
+ * How much of the Generator prewarming may hold, and how it is split. The event source mapping runs
+ * at most `consumers` consumer invocations at once and each keeps at most `perConsumer` Generator
+ * invocations in flight, so prewarming never holds more than `consumers × perConsumer ≤
+ * generatorConcurrency` of the Generator. With reserved concurrency R that ceiling is
+ * `min(floor(R × prewarmShare), prewarmMaxConcurrency)` and live misses keep at least R minus it;
+ * without a reservation the Generator shares the account's pool and the ceiling is
+ * `prewarmMaxConcurrency` alone.
+ */
+export interface PrewarmBudget {
+  readonly generatorConcurrency: number;
+  readonly consumers: number;
+  readonly perConsumer: number;
+}
+
+/** The budget for these settings; throws when the share leaves prewarming fewer than two invocations. */
+export function prewarmBudget(s: MarqueeSettings): PrewarmBudget {
+  const reserved = s.generatorReservedConcurrency;
+  const ceiling =
+    reserved === undefined
+      ? s.prewarmMaxConcurrency
+      : Math.min(Math.floor(reserved * s.prewarmShare), s.prewarmMaxConcurrency);
+  if (ceiling < MIN_CONSUMERS) {
+    throw new SettingsError(
+      'prewarmShare',
+      `large enough that generatorReservedConcurrency (${reserved}) × prewarmShare ≥ ${MIN_CONSUMERS}`,
+      s.prewarmShare,
+    );
+  }
+  const consumers = Math.min(MAX_CONSUMERS, Math.max(MIN_CONSUMERS, Math.floor(ceiling / MAX_PER_CONSUMER)));
+  const perConsumer = Math.floor(ceiling / consumers);
+  return { generatorConcurrency: consumers * perConsumer, consumers, perConsumer };
+}
+
+/** What in the sources bucket notifies the prewarm queue: S3 refuses two filters of one event that overlap. */
+export interface NotificationFilters {
+  /** Published artwork: every object created under it. */
+  readonly artworkPrefix: string;
+  /** The catalog and, when it lives in the sources bucket, the rules: exact keys. */
+  readonly keys: readonly string[];
+}
+
+/** The filters, checked: no prefix or key may start another (S3 would refuse the configuration at deploy). */
+export function notificationFilters(s: MarqueeSettings): NotificationFilters {
+  const keys = [s.catalogKey];
+  const rules = rulesKeyInSources(s);
+  if (rules !== undefined) keys.push(rules);
+  const all: [string, string][] = [
+    ['artworkPrefix', s.artworkPrefix],
+    ['catalogKey', s.catalogKey],
+    ...(rules === undefined ? [] : [['rules', rules] as [string, string]]),
+  ];
+  for (const [setting, value] of all) {
+    for (const [other, otherValue] of all) {
+      if (setting !== other && value.startsWith(otherValue)) {
+        throw new SettingsError(setting, `a key that does not start with ${other} ("${otherValue}")`, value);
+      }
+    }
+  }
+  return { artworkPrefix: s.artworkPrefix, keys };
+}
+
+/**
+ * The rules object's key when it is in the sources bucket (`rules` names `sourcesBucketName`), else
+ * undefined: only then can the stack have S3 notify the prewarm queue of a rules change.
+ */
+export function rulesKeyInSources(s: MarqueeSettings): string | undefined {
+  const at = parseS3Url(s.rules);
+  return at !== undefined && s.sourcesBucketName !== undefined && at.bucket === s.sourcesBucketName
+    ? at.key
+    : undefined;
 }
 
 /** Reads the settings from CDK context (`cdk synth -c canaryWeight=0.1`); values arrive as strings or JSON. */
@@ -191,6 +306,11 @@ export function settingsFromContext(get: (key: string) => unknown, generatorZip:
     originShieldRegion: shield === 'off' ? false : shield,
     rules: str('rules'),
     catalogKey: str('catalogKey'),
+    artworkPrefix: str('artworkPrefix'),
+    prewarmShare: num('prewarmShare'),
+    prewarmMaxConcurrency: num('prewarmMaxConcurrency'),
+    prewarmTimeoutSeconds: num('prewarmTimeoutSeconds'),
+    prewarmMemoryMiB: num('prewarmMemoryMiB'),
     logLevel: str('logLevel'),
     alarmEmail: str('alarmEmail'),
   });

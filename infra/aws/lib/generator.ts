@@ -22,6 +22,11 @@ const THROTTLES_ALARM_THRESHOLD = 10;
 /** Handled 5xx failures in five minutes: the same bar as `Errors`, a few are one bad source, a burst is not. */
 const FAILURES_ALARM_THRESHOLD = 5;
 
+/** Lambda's own retries of a failed asynchronous (store) invocation. */
+export const ASYNC_RETRY_ATTEMPTS = 1;
+/** How long Lambda keeps retrying an asynchronous (store) invocation, throttles included. */
+export const ASYNC_MAX_EVENT_AGE = Duration.minutes(10);
+
 export interface GeneratorProps {
   readonly settings: MarqueeSettings;
   readonly sources: s3.IBucket;
@@ -114,6 +119,10 @@ export class Generator extends Construct {
     });
 
     this.live = new lambda.Alias(this, 'Live', { aliasName: LIVE_ALIAS, ...routing(this, this.function, settings) });
+    // Asynchronous invocations are the Preprocessor's store requests (a served render handed back to
+    // be kept): one retry for a transient S3 error; one still throttled after ten minutes is for a
+    // URL the CDN holds by now, and retrying it longer would only take concurrency from live renders.
+    this.live.configureAsyncInvoke({ retryAttempts: ASYNC_RETRY_ATTEMPTS, maxEventAge: ASYNC_MAX_EVENT_AGE });
 
     const timeoutMs = settings.generatorTimeoutSeconds * 1000;
     const fiveMinutes = Duration.minutes(5);

@@ -9,6 +9,7 @@ import { Cdn } from './cdn.js';
 import { resolveSettings, type MarqueeSettings, type MarqueeSettingsInput } from './config.js';
 import { Generator } from './generator.js';
 import { Preprocessor } from './preprocessor.js';
+import { Prewarm } from './prewarm.js';
 import { Storage } from './storage.js';
 
 export interface MarqueeStackProps extends StackProps {
@@ -20,13 +21,14 @@ export interface MarqueeStackProps extends StackProps {
   readonly preprocessorImage?: ecs.ContainerImage;
 }
 
-/** Marquee on AWS: buckets, the Generator Lambda, the Preprocessor on Fargate, CloudFront. */
+/** Marquee on AWS: buckets, the Generator Lambda, the Preprocessor on Fargate, CloudFront, prewarm on publish. */
 export class MarqueeStack extends Stack {
   readonly settings: MarqueeSettings;
   readonly storage: Storage;
   readonly generator: Generator;
   readonly preprocessor: Preprocessor;
   readonly cdn: Cdn;
+  readonly prewarm: Prewarm;
   readonly alarmTopic: sns.Topic;
 
   constructor(scope: Construct, id: string, props: MarqueeStackProps) {
@@ -53,22 +55,48 @@ export class MarqueeStack extends Stack {
       live: this.generator.live,
     });
     this.cdn = new Cdn(this, 'Cdn', { settings, loadBalancer: this.preprocessor.service.loadBalancer });
+    this.preprocessor.allowInvalidation(this.cdn.distribution);
+    this.prewarm = new Prewarm(this, 'Prewarm', {
+      settings,
+      repoRoot: props.repoRoot,
+      sources,
+      derivatives,
+      generator: this.generator.function,
+      live: this.generator.live,
+    });
 
     this.alarmTopic = new sns.Topic(this, 'Alarms', { displayName: 'Marquee alarms', enforceSSL: true });
     if (settings.alarmEmail !== undefined) {
       this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(settings.alarmEmail));
     }
-    for (const alarm of Object.values(this.generator.alarms)) {
+    for (const alarm of [...Object.values(this.generator.alarms), this.prewarm.deadLetterAlarm]) {
       alarm.addAlarmAction(new cwActions.SnsAction(this.alarmTopic));
     }
 
     new CfnOutput(this, 'DistributionDomainName', { value: this.cdn.distribution.distributionDomainName });
+    new CfnOutput(this, 'DistributionId', {
+      description:
+        'The distribution a publish invalidates: `npm run rules -- publish DRAFT --cloudfront-distribution <id>`',
+      value: this.cdn.distribution.distributionId,
+    });
     new CfnOutput(this, 'SourcesBucketName', { value: sources.bucketName });
     new CfnOutput(this, 'DerivativesBucketName', { value: derivatives.bucketName });
     new CfnOutput(this, 'GeneratorFunctionName', { value: this.generator.function.functionName });
     new CfnOutput(this, 'GeneratorLiveVersion', {
       description: "The version this deploy published: the next canary's stableVersion once promoted",
       value: this.generator.function.currentVersion.version,
+    });
+    new CfnOutput(this, 'PrewarmQueueUrl', {
+      description: 'S3 events for prewarming; send one by hand to prewarm again',
+      value: this.prewarm.queue.queueUrl,
+    });
+    new CfnOutput(this, 'PrewarmLogGroup', {
+      description: "The prewarm consumer's log: `aws logs tail <name> --follow`",
+      value: this.prewarm.logGroup.logGroupName,
+    });
+    new CfnOutput(this, 'PrewarmDeadLetterQueueUrl', {
+      description: 'Prewarm records that failed five times: read, fix, redrive',
+      value: this.prewarm.deadLetters.queueUrl,
     });
   }
 }

@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as ecsPatterns from 'aws-cdk-lib/aws-ecs-patterns';
@@ -53,7 +54,8 @@ export class Preprocessor extends Construct {
 
     this.taskRole = new iam.Role(this, 'TaskRole', {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
-      description: 'Marquee Preprocessor: invoke the Generator live alias, read catalog and rules, studio staging',
+      description:
+        'Marquee Preprocessor: invoke the Generator live alias, read catalog, rules and the derivative store, studio staging and drafts, invalidate the CDN',
     });
     grantTaskAccess(this.taskRole, props);
 
@@ -100,6 +102,9 @@ export class Preprocessor extends Construct {
           MARQUEE_GENERATOR_TIMEOUT_MS: String(settings.generatorTimeoutSeconds * 1000 + 2000),
           // Viewers reach the studio over HTTPS at CloudFront; the origin hop is HTTP inside AWS.
           MARQUEE_STUDIO_SECURE_COOKIE: 'true',
+          // The prewarm consumer warms a new catalog version once for all tasks (lib/prewarm.ts);
+          // each task doing it on its own reload would check and render the same set once per task.
+          MARQUEE_PREWARM_ON_RELOAD: 'false',
           LOG_LEVEL: settings.logLevel,
         },
         // Resolved by the ECS agent at task start: the values never appear in the template.
@@ -161,6 +166,22 @@ export class Preprocessor extends Construct {
       scaleInCooldown: Duration.seconds(300),
     });
   }
+
+  /**
+   * Lets the Preprocessor invalidate `distribution` (a rules publish from the studio):
+   * `cloudfront:CreateInvalidation` (and reading its progress) on that one distribution's ARN,
+   * nothing wider. The id reaches publishers through the stack's `DistributionId` output.
+   */
+  allowInvalidation(distribution: cloudfront.IDistribution): void {
+    this.taskRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'InvalidateDistribution',
+        // GetInvalidation: a publish larger than one batch waits for the batch before to complete.
+        actions: ['cloudfront:CreateInvalidation', 'cloudfront:GetInvalidation'],
+        resources: [distribution.distributionArn],
+      }),
+    );
+  }
 }
 
 function generatedSecret(scope: Construct, id: string, description: string): secretsmanager.Secret {
@@ -200,11 +221,38 @@ function grantTaskAccess(role: iam.Role, props: PreprocessorProps): void {
       resources: [sources.arnForObjects(`${PREFIX.staging}*`)],
     }),
   );
+  // Studio rules drafts (`drafts/<id>.yaml`): saved, opened and listed by any task.
   role.addToPolicy(
     new iam.PolicyStatement({
-      sid: 'ReadLargeDerivatives',
+      sid: 'StudioDrafts',
+      actions: ['s3:GetObject', 's3:PutObject'],
+      resources: [sources.arnForObjects(`${PREFIX.drafts}*`)],
+    }),
+  );
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'ListStudioDrafts',
+      actions: ['s3:ListBucket'],
+      resources: [sources.bucketArn],
+      conditions: { StringLike: { 's3:prefix': `${PREFIX.drafts}*` } },
+    }),
+  );
+  // The derivative store: read before rendering, never written (a render's bytes reach the store
+  // through the Generator, which alone may PUT there).
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'ReadDerivativeStore',
+      // GetObject authorises HeadObject too; large outputs the Generator stored are read the same way.
       actions: ['s3:GetObject'],
       resources: [derivatives.arnForObjects(`${PREFIX.derivatives}*`)],
+    }),
+  );
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'TellMissingDerivatives',
+      // Without ListBucket S3 answers 403 for a key that is not there: a store miss must read as a 404.
+      actions: ['s3:ListBucket'],
+      resources: [derivatives.bucketArn],
     }),
   );
 }

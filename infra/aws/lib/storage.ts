@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { BADGES_PREFIX, DERIVATIVES_PREFIX, STAGING_PREFIX } from '@marquee/shared';
+import { BADGES_PREFIX, DERIVATIVES_PREFIX, DRAFTS_PREFIX, STAGING_PREFIX } from '@marquee/shared';
 import type { MarqueeSettings } from './config.js';
 
 /**
@@ -13,6 +13,8 @@ export const PREFIX = {
   staging: STAGING_PREFIX,
   /** Overlay images (e.g. "Top 10"), in the sources bucket. */
   badges: BADGES_PREFIX,
+  /** Studio rules drafts, in the sources bucket. */
+  drafts: DRAFTS_PREFIX,
   /** Large Generator outputs, in the derivatives bucket. */
   derivatives: DERIVATIVES_PREFIX,
 } as const;

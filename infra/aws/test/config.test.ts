@@ -1,13 +1,19 @@
 import t from 'tap';
-import { resolveSettings, settingsFromContext } from '../lib/config.js';
+import { GENERATOR_MEMORY_MIB } from '@marquee/shared';
+import { notificationFilters, resolveSettings, settingsFromContext } from '../lib/config.js';
 
 const zip = '/tmp/generator.zip';
 
 t.test('defaults fit image work', async (t) => {
   t.match(resolveSettings({ generatorZip: zip }), {
     generatorZip: zip,
-    generatorMemoryMiB: 2048,
+    // The cost estimates price this memory (shared/src/pricing.ts).
+    generatorMemoryMiB: GENERATOR_MEMORY_MIB,
     generatorTimeoutSeconds: 30,
+    artworkPrefix: 'titles/',
+    prewarmShare: 0.2,
+    prewarmMaxConcurrency: 10,
+    prewarmTimeoutSeconds: 300,
     canaryWeight: 0,
     stableVersion: undefined,
     minTasks: 2,
@@ -26,6 +32,8 @@ t.test('context strings become typed settings', async (t) => {
     priceClass: 'PriceClass_All',
     originShieldRegion: 'off',
     rules: 's3://cfg-bucket/marquee/rules.yaml',
+    prewarmShare: '0.1',
+    prewarmTimeoutSeconds: '120',
   };
   t.match(
     settingsFromContext((k) => context[k], zip),
@@ -38,6 +46,8 @@ t.test('context strings become typed settings', async (t) => {
       priceClass: 'PriceClass_All',
       originShieldRegion: false,
       rules: 's3://cfg-bucket/marquee/rules.yaml',
+      prewarmShare: 0.1,
+      prewarmTimeoutSeconds: 120,
     },
   );
 });
@@ -57,6 +67,26 @@ const bad: [setting: string, input: Record<string, unknown>][] = [
   ['rules', { rules: 'config/rules.yaml' }],
   ['originShieldRegion', { originShieldRegion: 'europe' }],
   ['natGateways', { natGateways: 0 }],
+  ['artworkPrefix', { artworkPrefix: 'titles' }],
+  ['artworkPrefix', { artworkPrefix: '/titles/' }],
+  // S3 refuses two notification filters of one event that overlap.
+  ['catalogKey', { artworkPrefix: 'titles/', catalogKey: 'titles/catalog.json' }],
+  [
+    'rules',
+    {
+      sourcesBucketName: 'acme-sources',
+      rules: 's3://acme-sources/catalog.json.d/rules.yaml',
+      catalogKey: 'catalog.json',
+    },
+  ],
+  ['prewarmShare', { prewarmShare: 0 }],
+  ['prewarmShare', { prewarmShare: 0.6 }],
+  // 20 × 0.05 = 1: fewer than the two consumers an SQS mapping runs at least.
+  ['prewarmShare', { generatorReservedConcurrency: 20, prewarmShare: 0.05 }],
+  ['prewarmMaxConcurrency', { prewarmMaxConcurrency: 1 }],
+  // A consumer must outlive one render.
+  ['prewarmTimeoutSeconds', { prewarmTimeoutSeconds: 30 }],
+  ['prewarmMemoryMiB', { prewarmMemoryMiB: 64 }],
 ];
 for (const [setting, input] of bad) {
   t.test(`refuses ${JSON.stringify(input)}`, async (t) => {
@@ -69,4 +99,14 @@ t.test('a non-number in context is refused by name', async (t) => {
     name: 'SettingsError',
     setting: 'maxTasks',
   });
+});
+
+t.test('the rules notify the prewarm queue only when they live in the sources bucket', async (t) => {
+  const at = (input: Record<string, unknown>) => notificationFilters(resolveSettings({ generatorZip: zip, ...input }));
+  t.same(at({}), { artworkPrefix: 'titles/', keys: ['catalog.json'] });
+  t.same(at({ rules: 's3://elsewhere/rules.yaml' }).keys, ['catalog.json']);
+  t.same(at({ sourcesBucketName: 'acme-sources', rules: 's3://acme-sources/config/rules.yaml' }).keys, [
+    'catalog.json',
+    'config/rules.yaml',
+  ]);
 });

@@ -1,17 +1,21 @@
 import t from 'tap';
 import { Match } from 'aws-cdk-lib/assertions';
-import { fakeGeneratorZip, synth } from './fixture.js';
+import { fakeGeneratorZip, refOf, resourceOf, synth } from './fixture.js';
 import { MarqueeStack } from '../lib/marquee-stack.js';
 import { App } from 'aws-cdk-lib';
-import { GENERATOR_RUNTIME } from '@marquee/shared';
+import { GENERATOR_MEMORY_MIB, GENERATOR_RUNTIME } from '@marquee/shared';
 
 // Three deploy states of the same stack: a plain release, a 10 % canary, and a dark deploy.
 const release = synth(t);
 const canary = synth(t, { stableVersion: '7', canaryWeight: 0.1, generatorReservedConcurrency: 50 });
 const dark = synth(t, { stableVersion: '7', canaryWeight: 0 });
 
-t.test('an arm64 Node.js 22 function sized for image work', async () => {
-  release.template.resourceCountIs('AWS::Lambda::Function', 1);
+t.test('an arm64 Node.js 22 function sized for image work', async (t) => {
+  // The Generator, the prewarm consumer and CDK's bucket-notifications handler.
+  release.template.resourceCountIs('AWS::Lambda::Function', 3);
+  t.match(resourceOf(release.template, refOf(release.stack, release.stack.generator.function).Ref).Properties, {
+    MemorySize: GENERATOR_MEMORY_MIB,
+  });
   release.template.hasResourceProperties('AWS::Lambda::Function', {
     // The runtime the local Lambda endpoint reports too (shared/src/runtime.ts).
     Runtime: GENERATOR_RUNTIME,
@@ -77,7 +81,8 @@ t.test('old versions are retained so that stableVersion can name them', async ()
 
 t.test('alarms on the live alias: errors, throttles, p99 duration', async () => {
   const template = release.template;
-  template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+  // Four on the Generator, one on the prewarm dead-letter queue (prewarm.test.ts).
+  template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
   const onLive = Match.arrayWith([
     { Name: 'Resource', Value: { 'Fn::Join': ['', [{ Ref: Match.stringLikeRegexp('^GeneratorFunction') }, ':live']] } },
   ]);
@@ -120,4 +125,14 @@ t.test('a missing bundle stops synth with the command that builds it', async (t)
     () => new MarqueeStack(new App(), 'Missing', { settings: { generatorZip: missing }, repoRoot: '/nowhere' }),
     { message: /does not exist.*npm run package -w generator/s },
   );
+});
+
+t.test('store requests (asynchronous invocations of live): one retry, ten minutes at most', async () => {
+  release.template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 1);
+  release.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+    FunctionName: refOf(release.stack, release.stack.generator.function),
+    Qualifier: { 'Fn::Select': [7, { 'Fn::Split': [':', refOf(release.stack, release.stack.generator.live)] }] },
+    MaximumRetryAttempts: 1,
+    MaximumEventAgeInSeconds: 600,
+  });
 });

@@ -11,6 +11,7 @@ const { stack, template } = synth(t, {
 const statements = allStatements(template);
 const taskRole = refOf(stack, stack.preprocessor.taskRole);
 const generatorRole = refOf(stack, stack.generator.role);
+const consumerRole = refOf(stack, stack.prewarm.role);
 const aliasRef = refOf(stack, stack.generator.live);
 const sources = refOf(stack, stack.storage.sources).Ref;
 const derivatives = refOf(stack, stack.storage.derivatives).Ref;
@@ -38,12 +39,16 @@ t.test('no statement grants a wildcard action', async (t) => {
   }
 });
 
-t.test('lambda:InvokeFunction: only the task role, only on the live alias', async (t) => {
+t.test('lambda:InvokeFunction: only the task role and the prewarm consumer, only on the live alias', async (t) => {
   const invokes = statements.filter(({ statement }) => actionsOf(statement).some((a) => a.startsWith('lambda:Invoke')));
-  t.equal(invokes.length, 1);
-  t.same(invokes[0]?.roles, [taskRole]);
-  t.same(invokes[0]?.statement['Resource'], aliasRef);
-  t.same(actionsOf(invokes[0]?.statement ?? {}), ['lambda:InvokeFunction']);
+  t.same(
+    invokes.map((i) => i.roles),
+    [[taskRole], [consumerRole]],
+  );
+  for (const invoke of invokes) {
+    t.same(invoke.statement['Resource'], aliasRef);
+    t.same(actionsOf(invoke.statement), ['lambda:InvokeFunction']);
+  }
 });
 
 t.test('no resource policy lets anything else invoke the Generator', async () => {
@@ -68,33 +73,172 @@ t.test('the Generator reads sources (and badges), writes derivatives, writes its
   t.equal(role.Properties.ManagedPolicyArns, undefined, 'no managed policies (not even basic execution)');
 });
 
-t.test('the task role: invoke live, read catalog and rules, studio staging, read large derivatives', async (t) => {
-  t.same(statementsOf(taskRole).map(withoutSid), [
-    { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: aliasRef },
-    {
-      Action: 's3:GetObject',
-      Effect: 'Allow',
-      Resource: [
-        objects(sources, '/catalog.json'),
-        { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::marquee-config/rules.yaml']] },
-      ],
-    },
-    { Action: ['s3:GetObject', 's3:PutObject'], Effect: 'Allow', Resource: objects(sources, '/staging/*') },
-    { Action: 's3:GetObject', Effect: 'Allow', Resource: objects(derivatives, '/derivatives/*') },
-  ]);
-  const role = resourceOf(template, taskRole.Ref);
-  t.equal(role.Properties.ManagedPolicyArns, undefined);
+const catalogAndRules = {
+  Action: 's3:GetObject',
+  Effect: 'Allow',
+  Resource: [
+    objects(sources, '/catalog.json'),
+    { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::marquee-config/rules.yaml']] },
+  ],
+};
+// The fixture's account (111111111111): the ARN names one distribution of one account.
+const distributionArn = {
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':cloudfront::111111111111:distribution/',
+      refOf(stack, stack.cdn.distribution),
+    ],
+  ],
+};
+
+t.test(
+  'the task role: invoke live, read catalog and rules, studio staging and drafts, read the store, invalidate',
+  async (t) => {
+    t.same(statementsOf(taskRole), [
+      { Sid: 'InvokeGeneratorLive', Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: aliasRef },
+      { Sid: 'ReadCatalogAndRules', ...catalogAndRules },
+      {
+        Sid: 'StudioStaging',
+        Action: ['s3:GetObject', 's3:PutObject'],
+        Effect: 'Allow',
+        Resource: objects(sources, '/staging/*'),
+      },
+      {
+        Sid: 'StudioDrafts',
+        Action: ['s3:GetObject', 's3:PutObject'],
+        Effect: 'Allow',
+        Resource: objects(sources, '/drafts/*'),
+      },
+      {
+        Sid: 'ListStudioDrafts',
+        Action: 's3:ListBucket',
+        Condition: { StringLike: { 's3:prefix': 'drafts/*' } },
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [sources, 'Arn'] },
+      },
+      {
+        Sid: 'ReadDerivativeStore',
+        Action: 's3:GetObject',
+        Effect: 'Allow',
+        Resource: objects(derivatives, '/derivatives/*'),
+      },
+      {
+        Sid: 'TellMissingDerivatives',
+        Action: 's3:ListBucket',
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [derivatives, 'Arn'] },
+      },
+      {
+        Sid: 'InvalidateDistribution',
+        Action: ['cloudfront:CreateInvalidation', 'cloudfront:GetInvalidation'],
+        Effect: 'Allow',
+        Resource: distributionArn,
+      },
+    ]);
+    const role = resourceOf(template, taskRole.Ref);
+    t.equal(role.Properties.ManagedPolicyArns, undefined);
+  },
+);
+
+t.test('the task role only reads the derivative store: no write or delete on the derivatives bucket', async (t) => {
+  const onDerivatives = statementsOf(taskRole).filter((s) => JSON.stringify(s['Resource']).includes(derivatives));
+  t.ok(onDerivatives.length > 0, 'the task role does read the store');
+  for (const statement of onDerivatives) {
+    t.same(
+      actionsOf(statement).filter((a) => !['s3:GetObject', 's3:ListBucket'].includes(a)),
+      [],
+      `${String(statement['Sid'])}: reads only`,
+    );
+  }
 });
 
-t.test("no role other than the Generator's and the task role touches the buckets", async (t) => {
+t.test('cloudfront:CreateInvalidation: the task role alone, on the one distribution, never "*"', async (t) => {
+  const invalidations = statements.filter(({ statement }) =>
+    actionsOf(statement).some((a) => a.startsWith('cloudfront:')),
+  );
+  t.same(
+    invalidations.map((i) => i.roles),
+    [[taskRole]],
+  );
+  for (const { statement } of invalidations) {
+    t.same(actionsOf(statement), ['cloudfront:CreateInvalidation', 'cloudfront:GetInvalidation']);
+    t.same(statement['Resource'], distributionArn);
+    t.notOk(JSON.stringify(statement['Resource']).includes('"*"'), 'no wildcard resource');
+    t.notOk(JSON.stringify(statement['Resource']).includes('distribution/*'), 'no wildcard distribution');
+  }
+});
+
+t.test(
+  'the prewarm consumer: its logs, invoke live, read catalog and rules, check the store, take from its queue',
+  async (t) => {
+    t.same(statementsOf(consumerRole), [
+      {
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [refOf(stack, stack.prewarm.logGroup).Ref, 'Arn'] },
+      },
+      { Sid: 'InvokeGeneratorLive', Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: aliasRef },
+      { Sid: 'ReadCatalogAndRules', ...catalogAndRules },
+      {
+        Sid: 'CheckDerivativeStore',
+        Action: 's3:GetObject',
+        Effect: 'Allow',
+        Resource: objects(derivatives, '/derivatives/*'),
+      },
+      {
+        Sid: 'TellMissingDerivatives',
+        Action: 's3:ListBucket',
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [derivatives, 'Arn'] },
+      },
+      {
+        Action: [
+          'sqs:ReceiveMessage',
+          'sqs:ChangeMessageVisibility',
+          'sqs:GetQueueUrl',
+          'sqs:DeleteMessage',
+          'sqs:GetQueueAttributes',
+        ],
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [refOf(stack, stack.prewarm.queue).Ref, 'Arn'] },
+      },
+    ]);
+    const role = resourceOf(template, consumerRole.Ref);
+    t.equal(role.Properties.ManagedPolicyArns, undefined, 'no managed policies (not even basic execution)');
+  },
+);
+
+t.test("CDK's bucket-notifications handler may set notifications on the sources bucket, nothing more", async (t) => {
+  const handlerStatements = statements.filter(({ statement }) =>
+    actionsOf(statement).some((a) => a.includes('BucketNotification')),
+  );
+  t.same(
+    handlerStatements.map((h) => h.statement),
+    [{ Action: 's3:PutBucketNotification', Effect: 'Allow', Resource: { 'Fn::GetAtt': [sources, 'Arn'] } }],
+  );
+});
+
+t.test(
+  'no role but the Generator, the task, the prewarm consumer and the notifications handler touches the buckets',
+  async (t) => {
+    const allowed = [taskRole, generatorRole, consumerRole].map((r) => JSON.stringify([r]));
+    for (const { policy, roles, statement } of statements) {
+      const text = JSON.stringify(statement['Resource']);
+      if (!text.includes(sources) && !text.includes(derivatives)) continue;
+      if (actionsOf(statement).every((a) => a === 's3:PutBucketNotification')) continue;
+      t.ok(allowed.includes(JSON.stringify(roles)), `${policy} is the task, Generator or consumer policy`);
+    }
+  },
+);
+
+t.test('only the Generator writes derivatives', async (t) => {
   for (const { policy, roles, statement } of statements) {
-    const text = JSON.stringify(statement['Resource']);
-    if (!text.includes(sources) && !text.includes(derivatives)) continue;
-    const owner = JSON.stringify(roles);
-    t.ok(
-      owner === JSON.stringify([taskRole]) || owner === JSON.stringify([generatorRole]),
-      `${policy} is the task or Generator policy`,
-    );
+    if (!JSON.stringify(statement['Resource']).includes(derivatives)) continue;
+    if (!actionsOf(statement).some((a) => /^s3:(Put|Delete|Copy|Restore)/.test(a))) continue;
+    t.same(roles, [generatorRole], `${policy} writes derivatives`);
   }
 });
 

@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  derivativeKey,
+  parseGeneratorResult,
+  type Catalog,
+  type GeneratorRequest,
+  type ImageSpec,
+  type Source,
+} from '@marquee/shared';
+import type { Engine, Log, PlanFilter, WarmEntry, World } from './consume.js';
+import { s3Location, type ConsumerEnv } from './env.js';
+
+/**
+ * The consumer's engine on AWS: rules and catalog from S3 (or the bundle), the warm set from the
+ * prewarm planner of `@marquee/preprocessor`, the store checked with a HEAD, a render invoked on the
+ * Generator's `live` alias with `store: true` (the Generator writes the object; this function never does).
+ */
+
+/** One image of the warm set as the planner gives it (`WarmEntry` of `@marquee/preprocessor`). */
+export interface PlannedRender {
+  /** The spec key: the object is `derivativeKey(key, spec.format)`. */
+  key: string;
+  source: Source;
+  spec: ImageSpec;
+  version: string;
+}
+
+/** The prewarm planner: the rules loader and the warm set (`@marquee/preprocessor`'s `warmSet`). */
+export interface Planner<R> {
+  parseRules(text: string, origin: string): R;
+  parseCatalog(text: string, origin: string): Catalog;
+  warmSet(rules: R, catalog: Catalog, sourcesBucket: string, filters: readonly PlanFilter[]): readonly PlannedRender[];
+}
+
+interface LoadedWorld<R> extends World {
+  rules: R;
+}
+
+interface Entry extends WarmEntry {
+  render: PlannedRender;
+}
+
+/** A document kept between invocations of a warm container: refetched only when its ETag moved. */
+interface Cached<T> {
+  etag: string;
+  value: T;
+}
+
+export function createEngine<R>(env: ConsumerEnv, log: Log, planner: Planner<R>): Engine<LoadedWorld<R>, Entry> {
+  const s3 = new S3Client({});
+  // One attempt: a timed-out invoke the SDK retried would leave the first render running, and the
+  // budget counts each render once. SQS redelivers the record instead.
+  const lambda = new LambdaClient({
+    maxAttempts: 1,
+    requestHandler: { requestTimeout: env.MARQUEE_GENERATOR_TIMEOUT_MS },
+  });
+  const bucket = env.MARQUEE_DERIVATIVES_BUCKET;
+  let rules: Cached<R> | undefined;
+  let catalog: Cached<Catalog> | undefined;
+
+  /** The S3 object's text, or undefined when it is still `etag`. */
+  async function fetchText(url: string, etag: string | undefined): Promise<{ text: string; etag: string } | undefined> {
+    const at = s3Location(url);
+    if (at === undefined) {
+      // The rules baked into the bundle never change within a deployment.
+      return etag === undefined ? { text: await readFile(url, 'utf8'), etag: 'bundled' } : undefined;
+    }
+    try {
+      const out = await s3.send(new GetObjectCommand({ Bucket: at.bucket, Key: at.key, IfNoneMatch: etag }));
+      return { text: (await out.Body?.transformToString('utf8')) ?? '', etag: out.ETag ?? randomUUID() };
+    } catch (err) {
+      if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 304) return undefined;
+      throw err;
+    }
+  }
+
+  return {
+    async load() {
+      const [r, c] = await Promise.all([
+        fetchText(env.MARQUEE_RULES, rules?.etag),
+        fetchText(env.MARQUEE_CATALOG, catalog?.etag),
+      ]);
+      if (r !== undefined) rules = { etag: r.etag, value: planner.parseRules(r.text, env.MARQUEE_RULES) };
+      if (c !== undefined) catalog = { etag: c.etag, value: planner.parseCatalog(c.text, env.MARQUEE_CATALOG) };
+      if (rules === undefined || catalog === undefined) throw new Error('rules or catalog missing after load');
+      if (r !== undefined || c !== undefined) log.info({ rules: rules.etag, catalog: catalog.etag }, 'prewarm: loaded');
+      return { rules: rules.value, catalog: catalog.value };
+    },
+
+    plan(world, filter) {
+      return planner
+        .warmSet(world.rules, world.catalog, env.MARQUEE_SOURCES_BUCKET, [filter])
+        .map((render) => ({ id: derivativeKey(render.key, render.spec.format), render }));
+    },
+
+    async isStored(entry) {
+      try {
+        await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: entry.id }));
+        return true;
+      } catch (err) {
+        // A 404 needs s3:ListBucket on the bucket (granted); without it S3 would answer 403.
+        if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
+        throw err;
+      }
+    },
+
+    async render(entry) {
+      const request: GeneratorRequest = {
+        v: 1,
+        id: `prewarm-${randomUUID()}`,
+        source: entry.render.source,
+        spec: entry.render.spec,
+        version: entry.render.version,
+        output: { s3: { bucket, key: entry.id } },
+        store: true,
+      };
+      const out = await lambda.send(
+        new InvokeCommand({
+          FunctionName: env.MARQUEE_GENERATOR_FUNCTION,
+          Qualifier: env.MARQUEE_GENERATOR_QUALIFIER,
+          Payload: Buffer.from(JSON.stringify(request)),
+        }),
+      );
+      const text = Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8');
+      if (out.FunctionError !== undefined)
+        throw new Error(`Generator ${out.FunctionError} error: ${text.slice(0, 200)}`);
+      const result = parseGeneratorResult(JSON.parse(text));
+      if (result.ok) return 'rendered';
+      // A 4xx is about the image (missing, too large, not an image): the same request fails again.
+      if (result.error.status < 500) return { refused: `${result.error.code}: ${result.error.message}` };
+      throw new Error(`Generator failed ${entry.id}: ${result.error.code} ${result.error.message}`);
+    },
+  };
+}
