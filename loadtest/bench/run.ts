@@ -150,7 +150,10 @@ export async function runBench(cfg: BenchConfig): Promise<BenchReport> {
   try {
     // Stack 1: no output cache (maxBytes 0), for the uncached work.
     cfg.log('starting the embedded stack without an output cache…');
-    let stack: StackHandle = await startEmbeddedStack({ preprocessor: { cache: { maxBytes: 0 } } });
+    // No output cache and no derivative store: every request is a render.
+    let stack: StackHandle = await startEmbeddedStack({
+      preprocessor: { cache: { maxBytes: 0 }, store: { enabled: false } },
+    });
     let closeStack = stack.close;
     closers.push(() => closeStack());
     const catalog = await fetchCatalog(stack.s3Endpoint);

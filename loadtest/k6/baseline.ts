@@ -1,4 +1,4 @@
-// k6 run -e BASE_URL=https://artwork.example.com [-e BASE_RATE=20 -e TIME_SCALE=1 -e MAX_VUS=2000 -e ZIPF_S=0.9] loadtest/k6/baseline.ts
+// k6 run -e BASE_URL=https://artwork.example.com [-e BASE_RATE=20 -e TIME_SCALE=1 -e MAX_VUS=2000 -e ZIPF_S=0.9 -e SLO="p99Ms=2000 spike.maxShedRate=0.05"] loadtest/k6/baseline.ts
 // Scenario: steady CDN-miss rate (defined in loadtest/scenarios/definitions.ts, shared with the Node runner).
 import { SCENARIOS } from '../scenarios/definitions.ts';
 import { makeIteration, makeOptions, scenarioFromEnv } from './lib/common.ts';

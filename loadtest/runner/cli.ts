@@ -1,6 +1,8 @@
-// node loadtest/dist/runner/cli.js <baseline|spike20x|soak> [--url URL] [--smoke] [--base-rate N]
-//   [--time-scale F] [--max-in-flight N] [--verify all|unique|none] [--out DIR] [--lambda-concurrency N]
+// node loadtest/dist/runner/cli.js <baseline|spike20x|soak> [--url URL [--origin-url URL]] [--cdn] [--smoke]
+//   [--base-rate N] [--time-scale F] [--max-in-flight N] [--verify all|unique|none] [--out DIR]
+//   [--lambda-concurrency N] [--slo [phase.]key=value …] [--baseline REPORT.json [--regress-tolerance [key=]F …]]
 // Without --url it starts the embedded stack in a child process and runs at a scale that fits 2 cores.
+// Exit code: 0 every check passed, 1 a check failed, 2 the command itself was wrong or could not run.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -10,8 +12,11 @@ import {
   isScenarioName,
   scaleScenario,
   totalDurationS,
+  type ScenarioDef,
   type ScenarioOverrides,
 } from '../scenarios/definitions.js';
+import { applySlo, parseSlos, type SloOverride } from '../scenarios/limits.js';
+import { parseTolerances, readBaseline, type Tolerances } from './compare.js';
 import { writeReports, textSummary } from './report.js';
 import { reportsDir } from './paths.js';
 import { runScenario } from './run.js';
@@ -28,13 +33,22 @@ export const EMBEDDED_SCALE: Record<'full' | 'smoke', ScenarioOverrides> = {
 };
 
 export interface CliArgs {
-  scenario: string;
+  scenario: ScenarioDef;
   url?: string;
+  originUrl?: string;
+  cdn: boolean;
   smoke: boolean;
-  overrides: ScenarioOverrides;
+  slo: SloOverride[];
   verify?: VerifyMode;
   out: string;
   lambdaConcurrency?: number;
+  baseline?: string;
+  tolerances: Tolerances;
+}
+
+/** A command line that cannot be run as given: printed with exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
 }
 
 const DEFAULT_OUT = reportsDir(import.meta.url);
@@ -43,34 +57,55 @@ const DEFAULT_OUT = reportsDir(import.meta.url);
 function positive(flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const n = /^(?:0|[1-9][0-9]*)(?:\.[0-9]+)?$/.test(text) ? Number(text) : NaN;
-  if (!(n > 0)) throw new Error(`${flag} expects a positive number like 2 or 0.5, got "${text}"`);
+  if (!(n > 0)) throw new UsageError(`${flag} expects a positive number like 2 or 0.5, got "${text}"`);
   return n;
 }
 
+function usage<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    throw err instanceof UsageError ? err : new UsageError((err as Error).message, { cause: err });
+  }
+}
+
 export function parseCliArgs(argv: readonly string[]): CliArgs {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      url: { type: 'string' },
-      smoke: { type: 'boolean', default: false },
-      'base-rate': { type: 'string' },
-      'time-scale': { type: 'string' },
-      'max-in-flight': { type: 'string' },
-      'lambda-concurrency': { type: 'string' },
-      out: { type: 'string', default: DEFAULT_OUT },
-      verify: { type: 'string' },
-    },
-  });
-  const [scenario = '', ...extra] = positionals;
-  if (extra.length > 0) throw new Error(`one scenario at a time, got ${positionals.join(' ')}`);
-  if (!isScenarioName(scenario))
-    throw new Error(`scenario must be one of ${Object.keys(SCENARIOS).join(', ')}, got "${scenario}"`);
+  const { values, positionals } = usage(() =>
+    parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        url: { type: 'string' },
+        'origin-url': { type: 'string' },
+        cdn: { type: 'boolean', default: false },
+        smoke: { type: 'boolean', default: false },
+        'base-rate': { type: 'string' },
+        'time-scale': { type: 'string' },
+        'max-in-flight': { type: 'string' },
+        'lambda-concurrency': { type: 'string' },
+        out: { type: 'string', default: DEFAULT_OUT },
+        verify: { type: 'string' },
+        slo: { type: 'string', multiple: true, default: [] },
+        baseline: { type: 'string' },
+        'regress-tolerance': { type: 'string', multiple: true, default: [] },
+      },
+    }),
+  );
+  const [name = '', ...extra] = positionals;
+  if (extra.length > 0) throw new UsageError(`one scenario at a time, got ${positionals.join(' ')}`);
+  if (!isScenarioName(name))
+    throw new UsageError(`scenario must be one of ${Object.keys(SCENARIOS).join(', ')}, got "${name}"`);
   const { verify } = values;
   if (verify !== undefined && verify !== 'all' && verify !== 'unique' && verify !== 'none') {
-    throw new Error(`--verify expects all, unique or none, got ${verify}`);
+    throw new UsageError(`--verify expects all, unique or none, got ${verify}`);
   }
+  if (values['origin-url'] !== undefined && values.url === undefined)
+    throw new UsageError('--origin-url goes with --url (the embedded stack knows its own origin)');
+  if (values.cdn && values.url !== undefined && values['origin-url'] === undefined)
+    throw new UsageError('--cdn with --url needs --origin-url: the origin /metrics counts what the CDN let through');
+  if (values['regress-tolerance'].length > 0 && values.baseline === undefined)
+    throw new UsageError('--regress-tolerance needs --baseline REPORT.json to compare with');
   const overrides: ScenarioOverrides = {};
   const baseRate = positive('--base-rate', values['base-rate']);
   const timeScale = positive('--time-scale', values['time-scale']);
@@ -79,22 +114,39 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   if (baseRate !== undefined) overrides.baseRate = baseRate;
   if (timeScale !== undefined) overrides.timeScale = timeScale;
   if (maxInFlight !== undefined) overrides.maxInFlight = Math.round(maxInFlight);
+  const embedded = values.url === undefined;
+  const preset = embedded || values.smoke ? EMBEDDED_SCALE[values.smoke ? 'smoke' : 'full'] : {};
+  const scaled = scaleScenario(SCENARIOS[name], { ...preset, ...overrides });
+  const slo = usage(() => parseSlos(values.slo, scaled.phases));
+  const tolerances = usage(() => parseTolerances(values['regress-tolerance']));
   return {
-    scenario,
+    scenario: applySlo(scaled, slo),
+    slo,
+    cdn: values.cdn,
     smoke: values.smoke,
-    overrides,
     out: values.out,
+    tolerances,
     ...(values.url !== undefined ? { url: values.url } : {}),
+    ...(values['origin-url'] !== undefined ? { originUrl: values['origin-url'] } : {}),
     ...(verify !== undefined ? { verify } : {}),
     ...(lambdaConcurrency !== undefined ? { lambdaConcurrency: Math.round(lambdaConcurrency) } : {}),
+    ...(values.baseline !== undefined ? { baseline: values.baseline } : {}),
   };
 }
 
 async function main(): Promise<number> {
   const args = parseCliArgs(process.argv.slice(2));
-  if (!isScenarioName(args.scenario)) return 2;
-  const preset = args.url === undefined || args.smoke ? EMBEDDED_SCALE[args.smoke ? 'smoke' : 'full'] : {};
-  const scenario = scaleScenario(SCENARIOS[args.scenario], { ...preset, ...args.overrides });
+  const { scenario } = args;
+  const baseline =
+    args.baseline !== undefined
+      ? {
+          file: args.baseline,
+          report: await readBaseline(args.baseline).catch((err: Error) => {
+            throw new UsageError(err.message, { cause: err });
+          }),
+          tolerances: args.tolerances,
+        }
+      : undefined;
   const progress = (line: string) => {
     if (process.stderr.isTTY) process.stderr.write(`\r${line.slice(0, (process.stderr.columns || 200) - 1)}\x1b[K`);
     else process.stderr.write(`${line}\n`);
@@ -106,32 +158,40 @@ async function main(): Promise<number> {
   process.once('SIGTERM', stop);
   try {
     if (args.url === undefined) {
-      process.stderr.write('starting the embedded stack…\n');
-      stack = await startEmbeddedStack(
-        args.lambdaConcurrency !== undefined ? { lambdaConcurrency: args.lambdaConcurrency } : {},
+      process.stderr.write(`starting the embedded stack${args.cdn ? ' with its CDN tier' : ''}…\n`);
+      stack = await startEmbeddedStack({
+        ...(args.lambdaConcurrency !== undefined ? { lambdaConcurrency: args.lambdaConcurrency } : {}),
+        ...(args.cdn ? { cdn: true } : {}),
+      });
+      process.stderr.write(
+        `embedded stack at ${stack.url}${stack.cdnUrl ? `, CDN at ${stack.cdnUrl}` : ''} (pid ${stack.pid})\n`,
       );
-      process.stderr.write(`embedded stack at ${stack.url} (pid ${stack.pid})\n`);
     }
-    const baseUrl = (args.url ?? stack?.url ?? '').replace(/\/+$/, '');
+    const origin = (args.originUrl ?? stack?.url ?? args.url ?? '').replace(/\/+$/, '');
+    const baseUrl = (args.url ?? (args.cdn ? stack?.cdnUrl : stack?.url) ?? '').replace(/\/+$/, '');
     process.stderr.write(
       `${scenario.name}: base ${scenario.baseRate}/s, ${totalDurationS(scenario).toFixed(0)}s, phases ${scenario.phases.map((p) => `${p.name} ${p.durationS.toFixed(1)}s`).join(', ')}\n`,
     );
     const report = await runScenario({
       baseUrl,
+      originUrl: origin,
+      throughCdn: args.cdn,
       scenario,
+      sloOverrides: args.slo,
       verify: args.verify ?? (args.smoke ? 'all' : 'unique'),
       embedded: stack !== undefined,
-      ...(stack ? { lambdaStats: stack.lambdaStats } : {}),
+      ...(stack ? { lambdaStats: stack.lambdaStats, cdnStats: stack.cdnStats, stackPid: stack.pid } : {}),
+      ...(baseline ? { baseline } : {}),
       onProgress: progress,
     });
     if (process.stderr.isTTY) process.stderr.write('\n');
-    const name = `${scenario.name}${args.smoke ? '-smoke' : ''}-${report.startedAt.replace(/[:.]/g, '-')}`;
-    const files = await writeReports(report, args.out, name);
-    await writeReports(report, args.out, `${scenario.name}${args.smoke ? '-smoke' : ''}-latest`);
+    const label = `${scenario.name}${args.cdn ? '-cdn' : ''}${args.smoke ? '-smoke' : ''}`;
+    const files = await writeReports(report, args.out, `${label}-${report.startedAt.replace(/[:.]/g, '-')}`);
+    await writeReports(report, args.out, `${label}-latest`);
     process.stdout.write(
       `${textSummary(report)}\n\nreports: ${path.relative(process.cwd(), files.json)}, ${path.relative(process.cwd(), files.html)}\n`,
     );
-    return report.checks.every((c) => c.pass) ? 0 : 1;
+    return report.verdict === 'pass' ? 0 : 1;
   } finally {
     await stack?.close();
   }
@@ -143,7 +203,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
     (err: unknown) => {
       // A bad variable (the embedded stack reads MARQUEE_* from this environment): its lines, exit 1.
       exitOnConfigError(err);
-      process.stderr.write(`${(err as Error).message}\n`);
+      process.stderr.write(`${err instanceof UsageError ? 'usage: ' : ''}${(err as Error).message}\n`);
       process.exit(2);
     },
   );

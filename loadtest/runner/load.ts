@@ -28,6 +28,8 @@ export interface LoadOptions {
   onReply?: (reply: Reply) => void;
   /** Called about once a second while the load runs. */
   onTick?: (live: LiveState) => void;
+  /** Called with `performance.now()` of second 0 of the schedule: samplers share the load's clock. */
+  onStart?: (startMs: number) => void;
   signal?: AbortSignal;
 }
 
@@ -48,6 +50,18 @@ export interface LoadResult {
   durationS: number;
   /** Requests still unanswered when the drain deadline passed (counted as network errors). */
   abandoned: number;
+}
+
+/**
+ * What the CDN did with a request, from its headers: the embedded Varnish sets `X-CDN: HIT|MISS|PASS`
+ * (infra/local/cdn/marquee.vcl); CloudFront writes `X-Cache: Hit from cloudfront` (over the origin's).
+ */
+export function cdnResult(xCdn: string | undefined, xCache: string | undefined): string | undefined {
+  if (xCdn !== undefined) return xCdn.toUpperCase();
+  const cf = xCache !== undefined ? /^(\w+) from cloudfront/i.exec(xCache) : null;
+  if (!cf) return undefined;
+  const kind = (cf[1] ?? '').toLowerCase();
+  return kind === 'hit' || kind === 'refreshhit' ? 'HIT' : kind === 'miss' ? 'MISS' : kind.toUpperCase();
 }
 
 /**
@@ -91,12 +105,18 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
           return Array.isArray(v) ? v[0] : v;
         };
         const xCache = header('x-cache');
+        const cdn = cdnResult(header('x-cdn'), xCache);
+        const retryAfter = header('retry-after');
+        const serverTiming = header('server-timing');
         stats.record({
           arrivalS,
           latencyMs,
           status: res.statusCode,
-          cls: classifyStatus(res.statusCode, header('retry-after') !== undefined),
-          ...(xCache !== undefined ? { xCache } : {}),
+          cls: classifyStatus(res.statusCode, retryAfter !== undefined),
+          ...(cdn !== undefined ? { cdn } : {}),
+          ...(xCache !== undefined && !/from cloudfront/i.test(xCache) ? { xCache } : {}),
+          ...(retryAfter !== undefined ? { retryAfter } : {}),
+          ...(serverTiming !== undefined ? { serverTiming } : {}),
         });
         if (res.statusCode === 200)
           o.onReply?.({ key, status: res.statusCode, contentType: header('content-type'), body });
@@ -111,6 +131,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   };
 
   const startMs = performance.now();
+  o.onStart?.(startMs);
   let lastTick = -1;
   await new Promise<void>((resolve) => {
     const loop = () => {

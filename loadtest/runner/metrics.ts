@@ -36,33 +36,81 @@ export function sumMetric(samples: readonly PromSample[], name: string, match: R
   return sum;
 }
 
-/** What the runner follows in the Preprocessor's /metrics. */
+/** Sum of a metric's samples whose labels pass `keep`. */
+export function sumWhere(
+  samples: readonly PromSample[],
+  name: string,
+  keep: (labels: Record<string, string>) => boolean,
+): number {
+  let sum = 0;
+  for (const s of samples) if (s.name === name && keep(s.labels)) sum += s.value;
+  return sum;
+}
+
+/** Sum and count of a histogram, per value of one label (e.g. `stage`). */
+export function histogramByLabel(
+  samples: readonly PromSample[],
+  name: string,
+  label: string,
+): Record<string, { sum: number; count: number }> {
+  const out: Record<string, { sum: number; count: number }> = {};
+  for (const s of samples) {
+    const part = s.name === `${name}_sum` ? 'sum' : s.name === `${name}_count` ? 'count' : undefined;
+    const key = s.labels[label];
+    if (!part || key === undefined) continue;
+    const slot = (out[key] ??= { sum: 0, count: 0 });
+    slot[part] += s.value;
+  }
+  return out;
+}
+
+/** What the runner follows in the Preprocessor's /metrics. Counters are cumulative; deltas are taken later. */
 export interface MetricsPoint {
   t: number;
+  /** Requests the artwork route answered (hot path included): what reached the origin. */
+  originRequests: number;
   generatorInvocations: number;
+  throttled: number;
   cacheHits: number;
   cacheMisses: number;
   cacheCoalesced: number;
   cacheBytes: number;
   generatorInFlight: number;
+  generatorQueued: number;
+  /** marquee_generator_duration_seconds: Generator calls as the Preprocessor timed them. */
+  generatorSeconds: number;
+  generatorCalls: number;
+  /** Per-stage histogram sums (seconds) and counts, when the Preprocessor exports `marquee_generator_stage_seconds{stage}`. */
+  stageSeconds: Record<string, { sum: number; count: number }>;
   shed: number;
+  /** Renders handed back to the Generator to store (an asynchronous invocation each). */
+  storeWrites: number;
   coldStarts: number;
   rssBytes: number;
 }
 
+/** The metric a Preprocessor would export per Generator stage (queue, fetch, render); read when present. */
+export const STAGE_HISTOGRAM = 'marquee_generator_stage_seconds';
+
 export function pointFrom(samples: readonly PromSample[], t: number): MetricsPoint {
+  const throttled = sumMetric(samples, 'marquee_generator_invocations_total', { outcome: 'throttled' });
   return {
     t,
+    originRequests: sumWhere(samples, 'marquee_http_requests_total', (l) => (l.route ?? '').startsWith('/v1/artwork')),
     // Throttled attempts never ran the Generator: they are retried and counted again.
-    generatorInvocations:
-      sumMetric(samples, 'marquee_generator_invocations_total') -
-      sumMetric(samples, 'marquee_generator_invocations_total', { outcome: 'throttled' }),
+    generatorInvocations: sumMetric(samples, 'marquee_generator_invocations_total') - throttled,
+    throttled,
     cacheHits: sumMetric(samples, 'marquee_cache_requests_total', { result: 'hit' }),
     cacheMisses: sumMetric(samples, 'marquee_cache_requests_total', { result: 'miss' }),
     cacheCoalesced: sumMetric(samples, 'marquee_cache_requests_total', { result: 'coalesced' }),
     cacheBytes: sumMetric(samples, 'marquee_cache_bytes'),
     generatorInFlight: sumMetric(samples, 'marquee_generator_in_flight'),
+    generatorQueued: sumMetric(samples, 'marquee_generator_queued'),
+    generatorSeconds: sumMetric(samples, 'marquee_generator_duration_seconds_sum'),
+    generatorCalls: sumMetric(samples, 'marquee_generator_duration_seconds_count'),
+    stageSeconds: histogramByLabel(samples, STAGE_HISTOGRAM, 'stage'),
     shed: sumMetric(samples, 'marquee_shed_total'),
+    storeWrites: sumMetric(samples, 'marquee_store_writes_total', { result: 'sent' }),
     coldStarts: sumMetric(samples, 'marquee_generator_cold_starts_total'),
     rssBytes: sumMetric(samples, 'marquee_process_resident_memory_bytes'),
   };

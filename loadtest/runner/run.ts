@@ -1,51 +1,75 @@
+import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
 import type { ScenarioDef } from '../scenarios/definitions.js';
+import type { SloOverride } from '../scenarios/limits.js';
 import { SEEDED_UNIVERSE, enumerateKeys, type RequestKey } from '../scenarios/universe.js';
 import { ERROR_CLASSES } from './classify.js';
+import { compareReports, regressionChecks, type Comparison, type Tolerances } from './compare.js';
 import { runLoad, type LiveState } from './load.js';
 import { MetricsSampler, type MetricsPoint } from './metrics.js';
 import { measureRecovery, type Recovery } from './recovery.js';
+import { memoryGrowth, phaseResources, type MemoryGrowth, type PhaseResources } from './resources.js';
 import { rateAt, type PhaseWindow } from './schedule.js';
-import type { LambdaStats } from './stack-protocol.js';
+import type { CdnStats, LambdaStats } from './stack-protocol.js';
 import type { PhaseSummary, TimelinePoint } from './stats.js';
+import { UsageSampler, usageSource, type UsagePoint } from './usage.js';
+import { phaseChecks, propertyChecks, runChecks, verdictOf, type Check, type Verdict } from './verdict.js';
 import { ReplyVerifier, type VerifyMode, type VerifyResult } from './verify.js';
 
 export interface RunOptions {
+  /** Where the load goes: the Preprocessor, or a CDN in front of it. */
   baseUrl: string;
+  /** Where the Preprocessor's /metrics is, when the load goes through a CDN (default: baseUrl). */
+  originUrl?: string;
+  /** The load goes through a CDN: the origin sees only what it lets through. */
+  throughCdn?: boolean;
   scenario: ScenarioDef;
+  /** The `--slo` overrides already applied to `scenario`, for the report. */
+  sloOverrides?: readonly SloOverride[];
   keys?: readonly RequestKey[];
   verify?: VerifyMode;
   timeoutMs?: number;
-  /** Sample the target's /metrics during the run (the Preprocessor's Prometheus endpoint). */
+  /** Sample the origin's /metrics during the run (the Preprocessor's Prometheus endpoint). */
   metrics?: boolean;
   /** The embedded stack's Lambda counters, when the runner started it. */
   lambdaStats?: () => Promise<LambdaStats | undefined>;
+  /** Its CDN tier's counters, when it runs one. */
+  cdnStats?: () => Promise<CdnStats | undefined>;
+  /** Root of the stack's process tree, for its CPU. */
+  stackPid?: number;
   embedded?: boolean;
+  /** A previous run's report (`--baseline`), and the tolerances that turn a regression into a FAIL. */
+  baseline?: { file: string; report: unknown; tolerances?: Tolerances };
   onProgress?: (line: string) => void;
-}
-
-export interface Check {
-  name: string;
-  pass: boolean;
-  detail: string;
 }
 
 export interface RunReport {
   tool: string;
+  /** The scenario as run: scale and limits (after `--slo`). */
   scenario: ScenarioDef;
-  target: { url: string; embedded: boolean };
+  sloOverrides: SloOverride[];
+  target: { url: string; originUrl: string; embedded: boolean; cdn: boolean };
   startedAt: string;
   durationS: number;
+  verdict: Verdict;
+  checks: Check[];
   phases: Array<PhaseSummary & { index: number }>;
   total: PhaseSummary;
+  /** Server-side figures per phase: origin requests, Generator invocations and timings, CPU. */
+  resources: PhaseResources[];
   windows: PhaseWindow[];
   timeline: TimelinePoint[];
   metrics: { points: MetricsPoint[]; scrapeFailures: number };
+  usage: { points: UsagePoint[]; source: string };
   uniqueKeys: number;
   generator: {
-    /** Invocations during the run (metric delta), and the Lambda endpoint's own count when embedded. */
+    /**
+     * Render invocations during the run (the Preprocessor's /metrics), and every invocation the
+     * embedded Lambda endpoint ran (renders, and the store writes handed back after them).
+     */
     invocations: number | undefined;
     lambdaInvocations: number | undefined;
+    storeWrites: number | undefined;
     lambda: LambdaStats | undefined;
     coalesced: number | undefined;
     cacheHits: number | undefined;
@@ -55,11 +79,14 @@ export interface RunReport {
     rssMaxBytes: number | undefined;
     rssEndBytes: number | undefined;
     cacheMaxBytes: number | undefined;
+    growth: MemoryGrowth | undefined;
   };
   recovery: Recovery;
   verification: VerifyResult;
   healthAfter: { status: number; body: string };
-  checks: Check[];
+  /** The CDN's own counters over the run (Varnish's, embedded), with the hit ratio they give. */
+  cdn?: CdnStats & { hitRatio: number | undefined };
+  comparison?: Comparison;
 }
 
 function delta(points: readonly MetricsPoint[], f: (p: MetricsPoint) => number): number | undefined {
@@ -93,29 +120,56 @@ async function health(baseUrl: string): Promise<{ status: number; body: string }
   }
 }
 
-/** Runs one scenario against a base URL and gathers everything the reports show. */
+function cdnDelta(a: CdnStats, b: CdnStats): CdnStats & { hitRatio: number | undefined } {
+  const hits = b.hits - a.hits;
+  const misses = b.misses - a.misses;
+  const passes = b.passes - a.passes;
+  const lookups = hits + misses + passes;
+  return {
+    hits,
+    misses,
+    passes,
+    backendRequests: b.backendRequests - a.backendRequests,
+    hitRatio: lookups > 0 ? hits / lookups : undefined,
+  };
+}
+
+/** Runs one scenario against a base URL, gathers everything the reports show, and judges it. */
 export async function runScenario(o: RunOptions): Promise<RunReport> {
   const keys = o.keys ?? enumerateKeys(SEEDED_UNIVERSE);
-  const verifier = new ReplyVerifier(o.verify ?? 'unique');
+  const verifyMode = o.verify ?? 'unique';
+  const verifier = new ReplyVerifier(verifyMode);
+  const originUrl = o.originUrl ?? o.baseUrl;
   const startedAt = new Date();
-  const t0 = Date.now();
-  const sampler = o.metrics === false ? undefined : new MetricsSampler(o.baseUrl, () => (Date.now() - t0) / 1000);
+  // Every sampler runs on the load's clock: second 0 is the schedule's start (set by runLoad).
+  let zeroMs = performance.now();
+  const clock = () => (performance.now() - zeroMs) / 1000;
+  const sampler = o.metrics === false ? undefined : new MetricsSampler(originUrl, clock);
+  const usage = new UsageSampler(clock, o.stackPid);
   const lambdaBefore = await o.lambdaStats?.();
+  const cdnBefore = await o.cdnStats?.();
   await sampler?.sampleOnce();
-  sampler?.start();
+  usage.sampleOnce();
 
   const load = await runLoad({
     baseUrl: o.baseUrl,
     scenario: o.scenario,
     keys,
     ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+    onStart: (startMs) => {
+      zeroMs = startMs;
+      sampler?.start();
+      usage.start();
+    },
     onReply: verifier.collect,
     onTick: (live) => o.onProgress?.(progressLine(o.scenario.name, live, sampler?.latest())),
   });
 
   await sampler?.stop();
+  usage.stop();
   const lambdaAfter = await o.lambdaStats?.();
-  const healthAfter = await health(o.baseUrl);
+  const cdnAfter = await o.cdnStats?.();
+  const healthAfter = await health(originUrl);
   const verification = await verifier.verify();
   const points = sampler?.points ?? [];
   const total = load.stats.totalSummary();
@@ -125,23 +179,62 @@ export async function runScenario(o: RunOptions): Promise<RunReport> {
   const lambdaInvocations =
     lambdaBefore && lambdaAfter ? lambdaAfter.invocations - lambdaBefore.invocations : undefined;
   const rss = points.map((p) => p.rssBytes).filter((b) => b > 0);
+  const warmupEndS = Math.max(0, ...load.windows.filter((w) => w.warmup).map((w) => w.endS));
+  const growth = memoryGrowth(points, warmupEndS);
+  const resources = phaseResources(
+    load.windows,
+    phases.map((p) => p.sent),
+    points,
+    usage.points,
+    o.throughCdn === true,
+  );
+
+  const checks = [
+    ...phaseChecks(o.scenario, phases),
+    ...runChecks(
+      o.scenario.thresholds,
+      recovery,
+      growth,
+      points.length === 0 ? `no /metrics at ${originUrl}` : 'no marquee_process_resident_memory_bytes in /metrics',
+    ),
+    ...propertyChecks({
+      total,
+      verification,
+      verifyMode,
+      // Renders, as the Preprocessor counts them: the Lambda endpoint also runs the store writes.
+      invocations:
+        invocations !== undefined
+          ? { count: invocations, source: 'renders in /metrics' }
+          : lambdaInvocations !== undefined
+            ? { count: lambdaInvocations, source: 'Lambda endpoint, store writes included' }
+            : undefined,
+      uniqueKeys: load.uniqueKeys,
+      healthAfter,
+    }),
+  ];
 
   const report: RunReport = {
     tool: 'marquee loadtest runner (undici, open-model arrival rate)',
     scenario: o.scenario,
-    target: { url: o.baseUrl, embedded: o.embedded ?? false },
+    sloOverrides: [...(o.sloOverrides ?? [])],
+    target: { url: o.baseUrl, originUrl, embedded: o.embedded ?? false, cdn: o.throughCdn === true },
     startedAt: startedAt.toISOString(),
     durationS: Math.round(load.durationS * 100) / 100,
+    verdict: verdictOf(checks),
+    checks,
     phases,
     total,
+    resources,
     windows: load.windows,
     timeline: load.stats.timeline((t) => rateAt(load.windows, t)),
     metrics: { points, scrapeFailures: sampler?.failures ?? 0 },
+    usage: { points: usage.points, source: usageSource(o.stackPid) },
     uniqueKeys: load.uniqueKeys,
     generator: {
       invocations,
       lambdaInvocations,
       lambda: lambdaAfter,
+      storeWrites: delta(points, (p) => p.storeWrites ?? 0),
       coalesced: delta(points, (p) => p.cacheCoalesced),
       cacheHits: delta(points, (p) => p.cacheHits),
     },
@@ -150,41 +243,19 @@ export async function runScenario(o: RunOptions): Promise<RunReport> {
       rssMaxBytes: rss.length > 0 ? Math.max(...rss) : undefined,
       rssEndBytes: rss[rss.length - 1],
       cacheMaxBytes: points.length > 0 ? Math.max(...points.map((p) => p.cacheBytes)) : undefined,
+      growth,
     },
     recovery,
     verification,
     healthAfter,
-    checks: [],
+    ...(cdnBefore && cdnAfter ? { cdn: cdnDelta(cdnBefore, cdnAfter) } : {}),
   };
-  report.checks = propertyChecks(report);
+  if (o.baseline) {
+    // The comparison reads this run the way it reads the previous one: from its JSON shape.
+    const comparison = compareReports(o.baseline.file, o.baseline.report, JSON.parse(JSON.stringify(report)));
+    report.comparison = comparison;
+    report.checks.push(...regressionChecks(comparison, o.baseline.tolerances ?? {}));
+    report.verdict = verdictOf(report.checks);
+  }
   return report;
-}
-
-/** The properties a run must have whatever the hardware: no timings among them. */
-export function propertyChecks(r: RunReport): Check[] {
-  const c = r.total.classes;
-  const badStatuses = Object.entries(r.total.statuses).filter(([s]) => Number(s) >= 500);
-  const serverErrors = c.serverError;
-  const invocations = r.generator.lambdaInvocations ?? r.generator.invocations;
-  const checks: Check[] = [
-    {
-      name: 'no 5xx other than shedding with Retry-After',
-      pass: serverErrors === 0,
-      detail: `${serverErrors} server errors; 5xx statuses seen: ${JSON.stringify(Object.fromEntries(badStatuses))}, shed ${c.shed}`,
-    },
-    { name: 'no network errors', pass: c.networkError === 0, detail: `${c.networkError} network errors / timeouts` },
-    { name: 'no unexpected 4xx', pass: c.clientError === 0, detail: `${c.clientError} client errors` },
-    {
-      name: 'every 200 decodes as an image of the size asked',
-      pass: r.verification.failures.length === 0 && r.verification.checked > 0,
-      detail: `${r.verification.checked} checked, ${r.verification.failures.length} failed${r.verification.failures[0] ? ` (first: ${r.verification.failures[0].path}: ${r.verification.failures[0].problem})` : ''}`,
-    },
-    {
-      name: 'Generator invocations never exceed unique keys',
-      pass: invocations !== undefined && invocations <= r.uniqueKeys,
-      detail: `${invocations ?? 'unknown'} invocations (${r.generator.lambdaInvocations !== undefined ? 'Lambda endpoint' : '/metrics'}), ${r.uniqueKeys} unique keys`,
-    },
-    { name: 'healthy after', pass: r.healthAfter.status === 200, detail: `GET /healthz → ${r.healthAfter.status}` },
-  ];
-  return checks;
 }

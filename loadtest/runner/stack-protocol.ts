@@ -9,8 +9,21 @@ export interface LambdaStats {
   busy?: number;
 }
 
+/** What the runner reads of the CDN tier's counters. */
+export interface CdnStats {
+  hits: number;
+  misses: number;
+  /** Requests passed to the origin uncached (hit-for-pass, pass). */
+  passes: number;
+  backendRequests: number;
+}
+
 export interface EmbeddedStack {
   url: string;
+  /** The CDN tier in front of the Preprocessor (Varnish, infra/local/cdn), when started with `cdn: true`. */
+  cdnUrl?: string;
+  /** Its counters (`varnishstat -1 -j` by name: `MAIN.cache_hit`, `MAIN.cache_miss`, …). */
+  cdn?: { url: string; counters?: () => Promise<Record<string, number>> };
   s3Endpoint: string;
   lambdaEndpoint: string;
   lambda: { stats(): LambdaStats };
@@ -20,6 +33,7 @@ export interface EmbeddedStack {
 export interface PreprocessorOverrides {
   cache?: { maxBytes?: number; maxEntryBytes?: number };
   generator?: { maxInFlight?: number; timeoutMs?: number };
+  store?: { enabled?: boolean };
   maxEventLoopDelayMs?: number;
 }
 
@@ -30,11 +44,14 @@ export interface StackModule {
     logger?: false | { level: string };
     lambdaConcurrency?: number;
     preprocessor?: PreprocessorOverrides;
+    cdn?: boolean;
   }): Promise<EmbeddedStack>;
 }
 
 export interface StackChildOptions {
   dataDir?: string;
+  /** Start the stack's CDN tier too, and load through it. */
+  cdn?: boolean;
   lambdaConcurrency?: number;
   preprocessor?: PreprocessorOverrides;
 }
@@ -42,7 +59,7 @@ export interface StackChildOptions {
 export type ParentMessage = { type: 'stats'; id: number } | { type: 'close' };
 
 export type ChildMessage =
-  | { type: 'ready'; url: string; s3Endpoint: string; lambdaEndpoint: string; dataDir: string }
-  | { type: 'stats'; id: number; lambda: LambdaStats }
+  | { type: 'ready'; url: string; cdnUrl?: string; s3Endpoint: string; lambdaEndpoint: string; dataDir: string }
+  | { type: 'stats'; id: number; lambda: LambdaStats; cdn?: CdnStats }
   /** `problems`: the lines of a ConfigError (a bad variable), rethrown as one by the parent. */
   | { type: 'error'; message: string; problems?: string[] };

@@ -1,17 +1,22 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { ConfigError, childEnv, siblingScript } from '@marquee/shared';
-import type { ChildMessage, LambdaStats, ParentMessage, StackChildOptions } from './stack-protocol.js';
+import type { CdnStats, ChildMessage, LambdaStats, ParentMessage, StackChildOptions } from './stack-protocol.js';
 
 /** How long the stack may take to start (s3rver, seeding, the Lambda pool, the Preprocessor). */
 const START_TIMEOUT_MS = 90_000;
 
 export interface StackHandle {
+  /** The Preprocessor. */
   url: string;
+  /** The CDN tier in front of it, when started with `cdn: true`. */
+  cdnUrl?: string;
   s3Endpoint: string;
   lambdaEndpoint: string;
   pid: number;
   /** Functions, not methods: callers pass them on detached from the handle. */
   lambdaStats: () => Promise<LambdaStats | undefined>;
+  /** The CDN tier's hit and miss counters (undefined without one). */
+  cdnStats: () => Promise<CdnStats | undefined>;
   /**
    * Subscribes to the stack's stdout, line by line: the Generator environments' JSON log lines
    * (one `generated` line per invocation, with its timings). Returns the unsubscribe function.
@@ -68,8 +73,24 @@ export async function startEmbeddedStack(options: StackChildOptions = {}): Promi
 
   let nextId = 1;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stats = () =>
+    new Promise<Extract<ChildMessage, { type: 'stats' }> | undefined>((resolve) => {
+      if (!child.connected) return resolve(undefined);
+      const id = nextId++;
+      const timer = setTimeout(() => resolve(undefined), 5000);
+      const onMessage = (m: ChildMessage) => {
+        if (m.type === 'stats' && m.id === id) {
+          clearTimeout(timer);
+          child.off('message', onMessage);
+          resolve(m);
+        }
+      };
+      child.on('message', onMessage);
+      child.send({ type: 'stats', id } satisfies ParentMessage);
+    });
   return {
     url: ready.url,
+    ...(ready.cdnUrl !== undefined ? { cdnUrl: ready.cdnUrl } : {}),
     s3Endpoint: ready.s3Endpoint,
     lambdaEndpoint: ready.lambdaEndpoint,
     pid: child.pid ?? -1,
@@ -77,21 +98,8 @@ export async function startEmbeddedStack(options: StackChildOptions = {}): Promi
       lineListeners.add(listener);
       return () => lineListeners.delete(listener);
     },
-    lambdaStats: () =>
-      new Promise((resolve) => {
-        if (!child.connected) return resolve(undefined);
-        const id = nextId++;
-        const timer = setTimeout(() => resolve(undefined), 5000);
-        const onMessage = (m: ChildMessage) => {
-          if (m.type === 'stats' && m.id === id) {
-            clearTimeout(timer);
-            child.off('message', onMessage);
-            resolve(m.lambda);
-          }
-        };
-        child.on('message', onMessage);
-        child.send({ type: 'stats', id } satisfies ParentMessage);
-      }),
+    lambdaStats: async () => (await stats())?.lambda,
+    cdnStats: async () => (await stats())?.cdn,
     close: async () => {
       if (child.exitCode !== null) return;
       if (child.connected) child.send({ type: 'close' } satisfies ParentMessage);

@@ -1,6 +1,6 @@
 // A stand-in for the Preprocessor with the same URL shape, headers and metrics, for testing the
-// runner without the embedded stack: renders a flat image of the asked size, caches it, sheds
-// when too many renders are in flight.
+// runner without the embedded stack: renders a flat image of the asked size (AVIF included),
+// caches it, sheds when too many renders are in flight, and sends a MISS's Server-Timing.
 import Fastify, { type FastifyInstance } from 'fastify';
 import sharp from 'sharp';
 
@@ -18,12 +18,13 @@ export async function startFake(
 ): Promise<{ url: string; app: FastifyInstance; invocations: () => number }> {
   const app = Fastify({ logger: false });
   const cache = new Map<string, { body: Buffer; type: string }>();
-  const counters = { hit: 0, miss: 0, coalesced: 0, invocations: 0, shed: 0 };
+  const counters = { hit: 0, miss: 0, coalesced: 0, invocations: 0, shed: 0, requests: 0, renderSeconds: 0 };
   const pending = new Map<string, Promise<{ body: Buffer; type: string }>>();
   let inFlight = 0;
   let failures = o.failFirst ?? 0;
 
   app.get<{ Params: { type: string; id: string; file: string } }>('/v1/artwork/:type/:id/:file', async (req, reply) => {
+    counters.requests++;
     if (failures > 0) {
       failures--;
       return reply.code(500).send({ title: 'boom' });
@@ -32,21 +33,12 @@ export async function startFake(
     if (!m) return reply.code(400).send({ title: 'bad size' });
     const [w, h, ext] = [Number(m[1]), Number(m[2]), m[3] as string];
     const accept = req.headers.accept ?? '';
-    const format =
-      ext === 'auto'
-        ? accept.includes('image/webp')
-          ? 'webp'
-          : 'jpeg'
-        : ext === 'jpg'
-          ? 'jpeg'
-          : ext === 'avif'
-            ? 'webp'
-            : ext;
-    if (ext === 'avif') return reply.code(404).send({ title: 'no avif here' });
+    const format = ext === 'auto' ? (accept.includes('image/webp') ? 'webp' : 'jpeg') : ext === 'jpg' ? 'jpeg' : ext;
     const key = `${req.url}|${format}`;
     const cached = cache.get(key);
     let result: 'hit' | 'miss' | 'coalesced' = 'hit';
     let image = cached;
+    let renderMs = 0;
     if (!image) {
       const inflight = pending.get(key);
       if (inflight) {
@@ -60,13 +52,17 @@ export async function startFake(
         result = 'miss';
         inFlight++;
         counters.invocations++;
+        const started = performance.now();
         const p = (async () => {
           if (o.renderDelayMs) await new Promise((r) => setTimeout(r, o.renderDelayMs));
-          const body = await sharp({ create: { width: w, height: h, channels: 3, background: '#346' } })
-            .toFormat(format as 'jpeg' | 'png' | 'webp')
-            .toBuffer();
+          const flat = sharp({ create: { width: w, height: h, channels: 3, background: '#346' } });
+          const body = await (
+            format === 'avif' ? flat.avif({ effort: 0 }) : flat.toFormat(format as 'jpeg' | 'png' | 'webp')
+          ).toBuffer();
           return { body, type: `image/${format}` };
         })().finally(() => {
+          renderMs = performance.now() - started;
+          counters.renderSeconds += renderMs / 1000;
           inFlight--;
           pending.delete(key);
         });
@@ -76,6 +72,11 @@ export async function startFake(
       }
     }
     counters[result]++;
+    if (result === 'miss')
+      reply.header(
+        'server-timing',
+        `queue;dur=0, invoke;dur=${renderMs.toFixed(1)}, fetch;dur=0.5, render;dur=${renderMs.toFixed(1)}`,
+      );
     return reply.header('x-cache', result).header('content-type', image.type).send(image.body);
   });
   app.get('/healthz', async () => ({ ok: true }));
@@ -87,7 +88,10 @@ export async function startFake(
       `marquee_cache_requests_total{result="hit"} ${counters.hit}`,
       `marquee_cache_requests_total{result="miss"} ${counters.miss}`,
       `marquee_cache_requests_total{result="coalesced"} ${counters.coalesced}`,
+      `marquee_http_requests_total{route="/v1/artwork/:type/:titleId/:file",status="200"} ${counters.requests}`,
       `marquee_generator_invocations_total{outcome="ok"} ${counters.invocations}`,
+      `marquee_generator_duration_seconds_sum ${counters.renderSeconds}`,
+      `marquee_generator_duration_seconds_count ${counters.invocations}`,
       `marquee_generator_in_flight ${inFlight}`,
       `marquee_shed_total{reason="queue"} ${counters.shed}`,
       `marquee_cache_bytes ${[...cache.values()].reduce((s, v) => s + v.body.length, 0)}`,

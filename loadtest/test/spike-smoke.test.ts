@@ -1,7 +1,8 @@
 // The spike smoke: a tiny spike20x against the embedded stack (port 0, temp dataDir, its own
 // process). Properties only, never timings: no 5xx other than shedding with Retry-After, every
 // 200 decodes as an image of the size asked, Generator invocations never exceed unique keys,
-// the stack healthy after.
+// the stack healthy after; and the instruments read the real stack (its /metrics, the Generator
+// stages from Server-Timing, the CPU of its process tree).
 import t from 'tap';
 import { SCENARIOS, scaleScenario } from '../scenarios/definitions.js';
 import { EMBEDDED_SCALE } from '../runner/cli.js';
@@ -18,6 +19,7 @@ t.test('spike20x smoke against the embedded stack', { timeout: 120_000 }, async 
     verify: 'all',
     embedded: true,
     lambdaStats: stack.lambdaStats,
+    stackPid: stack.pid,
   });
   const c = report.total.classes;
   t.ok(report.total.sent > 50, `${report.total.sent} requests sent`);
@@ -35,17 +37,29 @@ t.test('spike20x smoke against the embedded stack', { timeout: 120_000 }, async 
   t.equal(report.verification.checked, c.ok, 'every 200 decoded');
   t.same(report.verification.failures, [], 'each is an image of the size and format asked');
 
-  const invocations = report.generator.lambdaInvocations;
-  t.ok(invocations !== undefined, 'the Lambda endpoint counted invocations');
+  // Renders as the Preprocessor counts them; the Lambda endpoint also runs one store write per render.
+  const renders = report.generator.invocations;
+  t.ok(renders !== undefined, 'the Preprocessor counted renders');
+  t.ok((renders ?? Infinity) <= report.uniqueKeys, `renders ${renders} ≤ unique keys ${report.uniqueKeys}`);
+  const lambda = report.generator.lambdaInvocations;
+  t.ok(lambda !== undefined, 'the Lambda endpoint counted invocations');
   t.ok(
-    (invocations ?? Infinity) <= report.uniqueKeys,
-    `Generator invocations ${invocations} ≤ unique keys ${report.uniqueKeys}`,
+    (lambda ?? Infinity) <= (renders ?? 0) + (report.generator.storeWrites ?? 0),
+    `Lambda invocations ${lambda} ≤ renders ${renders} + store writes ${report.generator.storeWrites}`,
   );
-  if (report.generator.invocations !== undefined) {
-    t.ok(
-      report.generator.invocations <= report.uniqueKeys,
-      `/metrics invocations ${report.generator.invocations} ≤ unique keys`,
-    );
-  }
   t.equal(report.healthAfter.status, 200, 'GET /healthz is 200 after the spike');
+
+  t.ok(report.total.stages.render.count > 0, `${report.total.stages.render.count} renders timed from Server-Timing`);
+  t.ok(report.total.stages.render.p95 <= report.total.stages.render.max, 'no stage percentile above its maximum');
+  const origin = report.resources.reduce((n, r) => n + (r.originRequests ?? 0), 0);
+  t.ok(origin > 0, `${origin} origin requests counted from the Preprocessor's /metrics`);
+  const cpu = report.resources.map((r) => r.cpu).filter((c) => c !== undefined);
+  t.ok(
+    cpu.some((c) => (c.stackTree ?? 0) > 0 && (c.stackTree ?? 0) >= (c.stackMain ?? 0)),
+    `the stack's process tree used CPU, at least its main process's: ${JSON.stringify(cpu)}`,
+  );
+  t.ok(report.memory.growth !== undefined, 'memory growth measured after the warm-up');
+  if (c.shed > 0) t.ok(Object.keys(report.total.retryAfter).length > 0, 'Retry-After values of the shed replies');
+  t.match(report.recovery.unjudgeable, /shorter than two|fewer than/, 'a smoke run is too short to judge recovery');
+  t.ok(['pass', 'fail'].includes(report.verdict), `verdict ${report.verdict}`);
 });
