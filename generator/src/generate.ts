@@ -61,6 +61,9 @@ export async function generate(request: GeneratorRequest, deps: Deps): Promise<G
   const limits: RenderLimits = { maxInputPixels: config.maxInputPixels, renderTimeoutMs: config.renderTimeoutMs };
   const overlays = spec.overlays ?? [];
   const badges = overlays.length > 0 ? overlayCacheOf(deps) : undefined;
+  // A prewarm render (`store: true`) is written to the store, never returned: refuse it before any work when there is none.
+  if (request.store === true && config.derivativesBucket === undefined)
+    throw new MarqueeError('INVALID_SPEC', 'store: true needs a derivatives bucket, and none is configured');
 
   const fetchStart = performance.now();
   // The master is reused for its catalog version; badges, unversioned, for a freshness window.
@@ -97,7 +100,8 @@ export async function generate(request: GeneratorRequest, deps: Deps): Promise<G
     bytes: data.length,
     timings: { fetchMs, renderMs },
   };
-  if (fitsInline(result, data.length, config.maxInlineBytes)) return { ...result, body: data.toString('base64') };
+  if (request.store !== true && fitsInline(result, data.length, config.maxInlineBytes))
+    return { ...result, body: data.toString('base64') };
 
   const target = derivativeTarget(request, deps);
   if (target === undefined) {

@@ -11,7 +11,7 @@ import { loadConfig } from './config.js';
 import { createDeps, type Deps } from './deps.js';
 import { generate } from './generate.js';
 import { failureMetric } from './log.js';
-import { depsFor, storeOutput } from './store.js';
+import { storeOutput } from './store.js';
 
 /**
  * The Lambda entry point's type. The event is `unknown`, not a GeneratorRequest: Lambda hands
@@ -56,7 +56,7 @@ export function createHandler(deps: Deps): InvokeGenerator {
         return { ...stored, coldStart };
       }
       const request = parseGeneratorRequest(event);
-      const out = await generate(request, depsFor(request, deps));
+      const out = await generate(request, deps);
       deps.logger.info(
         {
           ...base,

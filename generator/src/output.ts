@@ -37,18 +37,21 @@ export function fitsInline(envelope: object, bytes: number, maxInlineBytes: numb
  */
 export function derivativeTarget(request: GeneratorRequest, deps: Deps): S3Ref | undefined {
   const bucket = deps.config.derivativesBucket;
-  if (request.output !== undefined) {
-    const { s3 } = request.output;
-    if (s3.bucket !== bucket || !s3.key.startsWith(DERIVATIVES_PREFIX) || s3.key.includes('..')) {
-      throw new MarqueeError(
-        'INVALID_SPEC',
-        `output must be under s3://${bucket ?? '<derivatives bucket>'}/${DERIVATIVES_PREFIX}`,
-      );
-    }
-    return s3;
-  }
+  if (request.output !== undefined) return checkOutputTarget(request.output.s3, deps);
   if (bucket === undefined) return undefined;
   return { bucket, key: derivativeKey(specKey(request.source, request.spec, request.version), request.spec.format) };
+}
+
+/** An output object an event names: only inside the derivatives prefix of the configured bucket, no `..`. */
+export function checkOutputTarget(s3: S3Ref, deps: Deps): S3Ref {
+  const bucket = deps.config.derivativesBucket;
+  if (bucket === undefined || s3.bucket !== bucket || !s3.key.startsWith(DERIVATIVES_PREFIX) || s3.key.includes('..')) {
+    throw new MarqueeError(
+      'INVALID_SPEC',
+      `output must be under s3://${bucket ?? '<derivatives bucket>'}/${DERIVATIVES_PREFIX}`,
+    );
+  }
+  return s3;
 }
 
 export async function putDerivative(target: S3Ref, data: Buffer, contentType: string, deps: Deps): Promise<void> {

@@ -1,14 +1,7 @@
-import {
-  MarqueeError,
-  extensionOf,
-  parseStoreRequest,
-  sniffImageFormat,
-  type GeneratorRequest,
-  type StoreRequest,
-} from '@marquee/shared';
+import { MarqueeError, extensionOf, parseStoreRequest, sniffImageFormat, type StoreRequest } from '@marquee/shared';
 import type { Deps } from './deps.js';
 import type { Generated } from './generate.js';
-import { derivativeTarget, putDerivative } from './output.js';
+import { checkOutputTarget, putDerivative } from './output.js';
 
 /**
  * The derivative store's two writes, both in the foreground of an invocation (a frozen Lambda
@@ -31,8 +24,7 @@ const EXTENSIONS: Record<StoreRequest['contentType'], string> = {
 export async function storeOutput(event: unknown, deps: Deps): Promise<Generated> {
   const request = parseStoreRequest(event);
   // The same check a render's `output` gets: the configured bucket, the derivatives prefix, no `..`.
-  const target = derivativeTarget({ output: { s3: request.target } } as GeneratorRequest, deps);
-  if (target === undefined) throw new MarqueeError('INTERNAL', 'no derivatives bucket is configured');
+  const target = checkOutputTarget(request.target, deps);
   if (!target.key.endsWith(`.${EXTENSIONS[request.contentType]}`)) {
     throw new MarqueeError(
       'INVALID_SPEC',
@@ -56,23 +48,4 @@ export async function storeOutput(event: unknown, deps: Deps): Promise<Generated
     s3: target,
     timings: { fetchMs: 0, renderMs: Math.round((performance.now() - started) * 100) / 100 },
   };
-}
-
-/** Deps whose results never fit inline, per environment: a `store: true` render always goes to S3. */
-const storing = new WeakMap<Deps, Deps>();
-
-/**
- * The deps a render runs with: as given, or, for `store: true`, the same deps (clients, source
- * cache) with no room for an inline result, so `generate` writes the output and returns its key.
- */
-export function depsFor(request: GeneratorRequest, deps: Deps): Deps {
-  if (request.store !== true) return deps;
-  if (deps.config.derivativesBucket === undefined)
-    throw new MarqueeError('INVALID_SPEC', 'store: true needs a derivatives bucket, and none is configured');
-  let out = storing.get(deps);
-  if (out === undefined) {
-    out = { ...deps, config: { ...deps.config, maxInlineBytes: 0 } };
-    storing.set(deps, out);
-  }
-  return out;
 }

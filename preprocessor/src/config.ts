@@ -56,6 +56,8 @@ export interface PreprocessorConfig {
   };
   /** The derivative store (in `derivativesBucket`; off without one). */
   store: {
+    /** Whether renders are read from and written to the store at all (the bench's uncached arm turns it off). */
+    enabled: boolean;
     /** Longest store read on an output-cache miss before the Generator is invoked instead. */
     readTimeoutMs: number;
     /** Bytes of renders waiting to be handed to the Generator to store; past it they are dropped. 0: no writes. */
@@ -166,6 +168,10 @@ export const PreprocessorEnv = Type.Object({
     default: 8 * MiB,
     description: 'largest image cached',
   }),
+  MARQUEE_STORE: Type.Boolean({
+    default: true,
+    description: 'read and write the derivative store (needs MARQUEE_DERIVATIVES_BUCKET)',
+  }),
   MARQUEE_STORE_READ_TIMEOUT_MS: Type.Integer({
     minimum: 1,
     maximum: 60_000,
@@ -259,6 +265,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env?: Env): Preproce
       maxEntryBytes: v.MARQUEE_CACHE_MAX_ENTRY_BYTES,
     },
     store: {
+      enabled: v.MARQUEE_STORE,
       readTimeoutMs: v.MARQUEE_STORE_READ_TIMEOUT_MS,
       queueBytes: v.MARQUEE_STORE_QUEUE_BYTES,
     },

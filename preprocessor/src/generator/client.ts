@@ -96,9 +96,17 @@ function errorCode(err: unknown): string {
 export class GeneratorClient {
   private readonly lambda: LambdaClient;
   private readonly slots: Slots;
+  /** Stage histograms bound to their label once (a render observes three). */
+  private readonly stages: Record<'queue' | 'fetch' | 'render', { observe: (v: number) => void }>;
 
   constructor(private readonly opts: GeneratorClientOptions) {
     this.slots = new Slots(opts.maxInFlight, opts.maxQueue);
+    const { generatorStages } = opts.metrics;
+    this.stages = {
+      queue: generatorStages.labels('queue'),
+      fetch: generatorStages.labels('fetch'),
+      render: generatorStages.labels('render'),
+    };
     const agentOptions = { keepAlive: true, maxSockets: opts.maxInFlight };
     this.lambda =
       opts.lambda ??
@@ -139,13 +147,17 @@ export class GeneratorClient {
       const result = await this.invokeWithRetries(request, deadline);
       this.opts.metrics.invocations.inc({ outcome: 'ok' });
       if (result.coldStart) this.opts.metrics.coldStarts.inc();
-      const image = await this.materialise(result, deadline);
+      const image = await this.materialise(result, deadline, request.store === true);
       image.timings = {
         queueMs: started - queued,
         invokeMs: performance.now() - started,
         fetchMs: result.timings.fetchMs,
         renderMs: result.timings.renderMs,
       };
+      const { stages } = this;
+      stages.queue.observe(image.timings.queueMs / 1000);
+      stages.fetch.observe(image.timings.fetchMs / 1000);
+      stages.render.observe(image.timings.renderMs / 1000);
       return image;
     } finally {
       this.slots.release();
@@ -255,10 +267,14 @@ export class GeneratorClient {
     });
   }
 
-  /** The image bytes: inline, or read back from the derivatives bucket within the same deadline. */
-  private async materialise(result: GeneratorSuccess, deadline: number): Promise<RenderedImage> {
+  /**
+   * The image bytes: inline, or read back from the derivatives bucket within the same deadline.
+   * A prewarm render (`stored`) is not read back: nobody waits for its bytes.
+   */
+  private async materialise(result: GeneratorSuccess, deadline: number, stored: boolean): Promise<RenderedImage> {
     const timings: RenderTimings = { queueMs: 0, invokeMs: 0, fetchMs: 0, renderMs: 0 };
     const image = { contentType: result.contentType, width: result.width, height: result.height, timings };
+    if (stored) return { ...image, body: Buffer.alloc(0) };
     if (result.body !== undefined) return { ...image, body: Buffer.from(result.body, 'base64') };
     if (!result.s3) throw new MarqueeError('GENERATOR_FAILED', 'The Generator returned neither bytes nor an object.');
     const signal = AbortSignal.timeout(Math.max(1, deadline - Date.now()));

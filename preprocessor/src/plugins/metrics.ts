@@ -87,6 +87,13 @@ export function createMetrics() {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
       registers: [registry],
     }),
+    generatorStages: new Histogram({
+      name: 'marquee_generator_stage_seconds',
+      help: 'Where the time of a render went: queue (waiting for a slot), fetch and render (as the Generator timed them)',
+      labelNames: ['stage'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+      registers: [registry],
+    }),
     inFlight: new Gauge({
       name: 'marquee_generator_in_flight',
       help: 'Generator invocations in flight',

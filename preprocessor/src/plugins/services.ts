@@ -113,7 +113,8 @@ function storeWriterFor(
   lambda: LambdaClient | undefined,
   rendering: () => number,
 ): { writer: StoreWriter; destroy: () => void } | undefined {
-  if (config.derivativesBucket === undefined || config.store.queueBytes === 0) return undefined;
+  if (config.derivativesBucket === undefined || !config.store.enabled || config.store.queueBytes === 0)
+    return undefined;
   const client =
     lambda ??
     new LambdaClient({
@@ -144,7 +145,7 @@ export const imagesPlugin = fp(
     const { config } = app;
     const bucket = config.derivativesBucket;
     const store: ImageStore | undefined =
-      bucket === undefined
+      bucket === undefined || !config.store.enabled
         ? undefined
         : {
             reader: new DerivativeStore({
