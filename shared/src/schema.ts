@@ -1,6 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { ERROR_CODES, MarqueeError } from './errors.js';
+import { ERROR_CODES } from './errors.js';
 
 /**
  * Bounds of the wire contract. They are the outer walls: the rules of an
@@ -149,19 +148,6 @@ export const StoreRequestSchema = Type.Object(
   },
   { additionalProperties: false },
 );
-
-let checkStoreRequest: ReturnType<typeof TypeCompiler.Compile<typeof StoreRequestSchema>> | undefined;
-
-/** A store request, or INVALID_SPEC naming the first bad field (compiled on first use, as spec.ts does). */
-export function parseStoreRequest(value: unknown): StoreRequest {
-  checkStoreRequest ??= TypeCompiler.Compile(StoreRequestSchema);
-  if (checkStoreRequest.Check(value)) return value;
-  const first = checkStoreRequest.Errors(value).First();
-  throw new MarqueeError(
-    'INVALID_SPEC',
-    `invalid store request: ${first?.path || '/'} ${first?.message ?? 'is invalid'}`,
-  );
-}
 
 /** Whether an event is a store request (by its `kind`; `parseStoreRequest` checks the rest). */
 export function isStoreRequest(value: unknown): boolean {
