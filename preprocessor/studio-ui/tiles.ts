@@ -1,129 +1,218 @@
-import type { Fit, FocalPoint, Format, RenderRequest } from '@marquee/shared';
-import { fetchRender, sign, type Rendered } from './api.js';
+import type { Format } from '@marquee/shared';
+import { fetchRender, type Rendered } from './api.js';
 import { formatBytes, h, replaceChildren } from './dom.js';
 import { sizeLabel, type Size } from './sizes.js';
 
-export type Row = 'proposed' | 'rules' | 'locales';
+/** Where a tile is shown: the three rows, and the current vs draft comparison. */
+export type Row = 'current' | 'proposed' | 'locales' | 'compare-current' | 'compare-draft' | 'compare-diff';
 
 export interface TileSpec {
   row: Row;
+  /** Logical size, as asked (a proposed size, or the rules' size in the artwork URL). */
   size: Size;
+  /** Pixel ratio of the artwork URL (1 for proposed renders). */
+  dpr: number;
   fmt: Format;
-  /** Another source than the job's (the same artwork in another locale), with its label. */
-  src?: string;
+  /** A locale, for the row across locales. */
   label?: string;
-  focal?: FocalPoint | undefined;
+  /** The source key rendered (tests and people read it off the tile). */
+  src: string;
 }
 
 export interface Tile extends TileSpec {
   el: HTMLElement;
+  /** The signed URL to load; absent when the rules serve nothing here (`refusal` says why). */
+  url?: string;
+  refusal?: string;
+  /** Output pixels the render is asked for (a size at its DPR). */
+  pixels: Size;
+  /** What the resolution decided, shown under the tile: quality, effort, badges. */
+  notes: string[];
+  /** Why the current rules would not serve this as asked (proposed tiles only). */
+  notAllowed: string[];
+  /** Data attributes for tests and people (`data-key`, `data-badges`, `data-artwork-url`). */
+  data: Record<string, string>;
+  /** Whether the image must be `pixels` in size (a heat map is scaled down: it need not). */
+  exact: boolean;
   img?: HTMLImageElement;
   rendered?: Rendered;
   error?: string;
 }
 
-export interface RenderJob {
-  src: string;
-  fit: Fit;
-  focal: FocalPoint | undefined;
-  specs: TileSpec[];
+/**
+ * Renders in flight at once, over every row and the comparison together: the local Lambda runs a
+ * few environments; more would only queue at the Preprocessor (and be shed with 503).
+ */
+export const PARALLEL = 3;
+
+let running = 0;
+const waiting: Array<() => void> = [];
+
+/** Runs `work` once fewer than PARALLEL renders are in flight, page-wide. */
+async function limited(work: () => Promise<void>): Promise<void> {
+  if (running >= PARALLEL) await new Promise<void>((resolve) => waiting.push(resolve));
+  running++;
+  try {
+    await work();
+  } finally {
+    running--;
+    waiting.shift()?.();
+  }
 }
 
-/** Renders in flight at once: the local Lambda runs a few environments; more would only queue (or 429). */
-const PARALLEL = 4;
+/** The tallest a tile's image is shown, in CSS pixels: a row of tiles stays a row. */
+const DISPLAY_HEIGHT = 220;
 
-function formatOf(contentType: string): string {
+export function formatOf(contentType: string): string {
   return contentType.replace(/^image\//, '').replace(/;.*$/, '');
 }
 
-function emptyTile(spec: TileSpec, src: string): HTMLElement {
-  return h(
+function caption(tile: Tile): string {
+  const dpr = tile.dpr > 1 ? `@${tile.dpr}x` : '';
+  return `${tile.label ? `${tile.label} · ` : ''}${sizeLabel(tile.size)}${dpr} · ${tile.fmt}`;
+}
+
+/** A tile's element before it loads: its caption and a spinner, never an older image. */
+export function newTile(spec: TileSpec, extra: Partial<Tile> = {}): Tile {
+  const tile: Tile = {
+    ...spec,
+    pixels: { w: spec.size.w * spec.dpr, h: spec.size.h * spec.dpr },
+    notes: [],
+    notAllowed: [],
+    data: {},
+    exact: true,
+    ...extra,
+  } as Tile;
+  const attrs: Record<string, string | number> = {
+    class: 'tile loading',
+    'data-w': spec.size.w,
+    'data-h': spec.size.h,
+    'data-dpr': spec.dpr,
+    'data-fmt': spec.fmt,
+    'data-src': spec.src,
+  };
+  for (const [name, value] of Object.entries(tile.data)) attrs[`data-${name}`] = value;
+  // The signed URL the tile loads (short-lived, and already the page's): whoever inspects a tile can fetch it again.
+  if (tile.url) attrs['data-url'] = tile.url;
+  if (tile.notAllowed.length > 0) attrs.class += ' not-allowed';
+  tile.el = h(
     'figure',
-    { class: 'tile loading', 'data-w': spec.size.w, 'data-h': spec.size.h, 'data-fmt': spec.fmt, 'data-src': src },
-    h('div', { class: 'frame' }, h('span', { class: 'spinner' }, 'rendering…')),
-    h('figcaption', {}, `${spec.label ? `${spec.label} · ` : ''}${sizeLabel(spec.size)} · ${spec.fmt}`),
+    attrs,
+    h(
+      'div',
+      { class: 'frame' },
+      tile.refusal ? h('span', { class: 'refusal' }, tile.refusal) : h('span', { class: 'spinner' }, 'rendering…'),
+    ),
+    h('figcaption', {}, caption(tile)),
+  );
+  if (tile.refusal) {
+    tile.el.classList.replace('loading', 'refused');
+  }
+  return tile;
+}
+
+function notAllowedNote(tile: Tile): HTMLElement | null {
+  if (tile.notAllowed.length === 0) return null;
+  return h(
+    'p',
+    { class: 'not-allowed-note', title: tile.notAllowed.join('\n') },
+    'Not allowed by the current rules: ',
+    tile.notAllowed.join('; '),
   );
 }
 
-async function loadTile(tile: Tile, url: string, signal: AbortSignal): Promise<void> {
+async function loadTile(tile: Tile, signal: AbortSignal): Promise<void> {
+  if (!tile.url) return;
   try {
-    const rendered = await fetchRender(url, signal);
-    const img = h('img', { alt: `${sizeLabel(tile.size)} ${tile.fmt}`, 'data-w': tile.size.w, 'data-h': tile.size.h });
+    const rendered = await fetchRender(tile.url, signal);
+    const img = h('img', { alt: caption(tile), 'data-w': tile.pixels.w, 'data-h': tile.pixels.h });
     img.src = URL.createObjectURL(rendered.blob);
     await img.decode();
-    if (signal.aborted) return;
+    if (signal.aborted) {
+      URL.revokeObjectURL(img.src);
+      return;
+    }
+    // Shown at most DISPLAY_HEIGHT tall (never enlarged): set as a width, so a flex row can size the
+    // tile from it, and `max-width: 100%` can still shrink it with its aspect kept.
+    const scale = Math.min(1, DISPLAY_HEIGHT / img.naturalHeight);
+    img.style.width = `${Math.max(1, Math.round(img.naturalWidth * scale))}px`;
     tile.img = img;
     tile.rendered = rendered;
-    const exact = img.naturalWidth === tile.size.w && img.naturalHeight === tile.size.h;
-    tile.el.classList.remove('loading');
-    tile.el.classList.add('loaded');
+    tile.el.dataset.bytes = String(rendered.bytes);
+    const exact = !tile.exact || (img.naturalWidth === tile.pixels.w && img.naturalHeight === tile.pixels.h);
+    tile.el.classList.replace('loading', 'loaded');
     if (!exact) tile.el.classList.add('mismatch');
+    // The image and its caption change together: no picture under another's caption.
     replaceChildren(
       tile.el,
       h('div', { class: 'frame' }, img),
       h(
         'figcaption',
         {},
-        tile.label ? h('span', { class: 'locale' }, `${tile.label} · `) : null,
-        h('strong', {}, `${img.naturalWidth}×${img.naturalHeight}`),
-        ` · ${formatOf(rendered.contentType)} · ${formatBytes(rendered.bytes)}`,
-        exact ? null : h('span', { class: 'warn' }, ` (asked ${sizeLabel(tile.size)})`),
+        h(
+          'span',
+          { class: 'line' },
+          tile.label ? h('span', { class: 'locale' }, `${tile.label} · `) : null,
+          h('strong', {}, `${img.naturalWidth}×${img.naturalHeight}`),
+          ` · ${formatOf(rendered.contentType)} · ${formatBytes(rendered.bytes)}`,
+        ),
+        exact
+          ? null
+          : h(
+              'span',
+              { class: 'line warn', title: 'The rules do not enlarge a source smaller than the size asked' },
+              `asked ${tile.pixels.w}×${tile.pixels.h}`,
+            ),
+        tile.notes.length > 0 ? h('span', { class: 'line notes' }, tile.notes.join(' · ')) : null,
+        notAllowedNote(tile),
       ),
     );
   } catch (err) {
     if (signal.aborted) return;
     tile.error = err instanceof Error ? err.message : String(err);
-    tile.el.classList.remove('loading');
-    tile.el.classList.add('failed');
+    tile.el.classList.replace('loading', 'failed');
     replaceChildren(
       tile.el,
-      h('div', { class: 'frame error' }, tile.error),
-      h('figcaption', {}, `${sizeLabel(tile.size)} · ${tile.fmt}`),
+      h('div', { class: 'frame error', role: 'alert' }, tile.error),
+      h('figcaption', {}, caption(tile)),
     );
   }
 }
 
-/** Runs `work` over `items`, `limit` at a time. */
-async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++];
-      if (item !== undefined) await work(item);
-    }
-  });
-  await Promise.all(runners);
+/** Loads the tiles in order, within the page-wide limit; an aborted batch gives its turns up. */
+export async function loadTiles(tiles: Tile[], signal: AbortSignal): Promise<void> {
+  await Promise.all(
+    tiles
+      .filter((t) => t.url)
+      .map((tile) => limited(() => (signal.aborted ? Promise.resolve() : loadTile(tile, signal)))),
+  );
 }
 
-/** Signs every tile in one request, puts placeholders in their rows, then loads them. */
-export async function renderTiles(
-  job: RenderJob,
-  rows: Record<Row, HTMLElement>,
-  signal: AbortSignal,
-): Promise<Tile[]> {
-  const tiles: Tile[] = job.specs.map((spec) => ({ ...spec, el: emptyTile(spec, spec.src ?? job.src) }));
-  for (const row of Object.keys(rows) as Row[]) {
-    replaceChildren(rows[row], ...tiles.filter((t) => t.row === row).map((t) => t.el));
+/**
+ * A row's tiles grouped by size, the formats of a size side by side: a wide type stays a few
+ * rows tall, however many formats are shown. Or, when there are none, why the row is empty.
+ */
+export function placeTiles(row: HTMLElement, tiles: Tile[], whyEmpty: string): void {
+  if (tiles.length === 0) {
+    replaceChildren(row, h('p', { class: 'empty' }, whyEmpty));
+    return;
   }
-  if (tiles.length === 0) return tiles;
-  const requests: RenderRequest[] = tiles.map((t) => {
-    const focal = t.src === undefined ? job.focal : t.focal;
-    return {
-      src: t.src ?? job.src,
-      w: t.size.w,
-      h: t.size.h,
-      fit: job.fit,
-      fmt: t.fmt,
-      ...(focal ? { fx: focal.x, fy: focal.y } : {}),
-    };
-  });
-  const signed = await sign(requests);
-  await pool(
-    tiles.map((tile, i) => ({ tile, url: signed[i]?.url ?? '' })),
-    PARALLEL,
-    ({ tile, url }) => loadTile(tile, url, signal),
+  const groups = new Map<string, Tile[]>();
+  for (const tile of tiles) {
+    const key = `${sizeLabel(tile.size)}${tile.dpr > 1 ? `@${tile.dpr}x` : ''}`;
+    groups.set(key, [...(groups.get(key) ?? []), tile]);
+  }
+  replaceChildren(
+    row,
+    ...[...groups].map(([size, group]) =>
+      h(
+        'div',
+        { class: 'size-group', 'data-size': size },
+        h('h3', {}, size),
+        h('div', { class: 'formats' }, ...group.map((t) => t.el)),
+      ),
+    ),
   );
-  return tiles;
 }
 
 /** Frees the object URLs of tiles that are no longer shown. */

@@ -1,31 +1,9 @@
 import { MarqueeError, probeImage, type StagedUpload } from '@marquee/shared';
 import { MAX_UPLOAD_PIXELS, UPLOAD_FORMATS } from './limits.js';
+import { loadSharp } from './sharp.js';
 
 /** What the checks learn of an upload: its format and its size after EXIF orientation. */
 export type CheckedImage = Pick<StagedUpload, 'format' | 'width' | 'height'>;
-
-type Sharp = (typeof import('sharp'))['default'];
-let loading: Promise<Sharp> | undefined;
-
-/**
- * sharp is loaded on the first upload, not at start: the Preprocessor is otherwise pure
- * JavaScript, and an image without sharp must still serve artwork (uploads then fail with 500).
- */
-function loadSharp(): Promise<Sharp> {
-  const pending =
-    loading ??
-    import('sharp').then(
-      (m) => m.default,
-      (err: unknown) => {
-        loading = undefined;
-        throw new MarqueeError('INTERNAL', 'Uploads need sharp, which is not installed on this server.', {
-          cause: err,
-        });
-      },
-    );
-  loading = pending;
-  return pending;
-}
 
 /**
  * Proves an upload is an image the Generator will render: the header check the Generator

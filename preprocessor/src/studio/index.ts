@@ -6,7 +6,13 @@ import { MarqueeError, StudioCatalogSchema } from '@marquee/shared';
 import { ASSET_TYPES, assetLoader, type AssetName } from './assets.js';
 import { studioCatalog } from './catalog.js';
 import { MAX_FORM_BYTES, SESSION_TTL_SECONDS } from './limits.js';
-import { APP_CSP, PROMPT_CSP, appPage, promptPage } from './pages.js';
+import { DraftStore } from './drafts.js';
+import { draftRoutes } from './drafts-routes.js';
+import { ImpactReports } from './impact.js';
+import { APP_CSP, FAVICON_SVG, PROMPT_CSP, appPage, promptPage } from './pages.js';
+import { previewRoutes } from './previews.js';
+import { publishRoutes } from './publish-routes.js';
+import { previewRenderRoutes } from './render-routes.js';
 import {
   clearSessionCookie,
   isAuthenticated,
@@ -18,6 +24,9 @@ import {
 import { signRoutes } from './sign.js';
 import { uploadRoutes } from './upload.js';
 
+/** Every studio reply: pages, API, and the signed tiles of current and draft rules. */
+export const STUDIO_CACHE_CONTROL = 'private, no-store';
+
 const SessionBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 512 }) });
 const AssetParams = Type.Object({ name: Type.Union([Type.Literal('app.js'), Type.Literal('app.css')]) });
 
@@ -26,8 +35,13 @@ interface SessionOptions {
   key: Buffer;
 }
 
+interface AuthenticatedOptions extends SessionOptions {
+  drafts: DraftStore;
+  impacts: ImpactReports;
+}
+
 /** The studio's own routes, each behind the session check. */
-const authenticatedRoutes: FastifyPluginAsyncTypebox<SessionOptions> = async (app, { key }) => {
+const authenticatedRoutes: FastifyPluginAsyncTypebox<AuthenticatedOptions> = async (app, { key, drafts, impacts }) => {
   app.addHook('onRequest', async (request, reply) => {
     if (isAuthenticated(request, key, app.config.studioToken)) return;
     reply.header('www-authenticate', 'Bearer realm="marquee-studio"');
@@ -48,6 +62,9 @@ const authenticatedRoutes: FastifyPluginAsyncTypebox<SessionOptions> = async (ap
 
   await app.register(signRoutes);
   await app.register(uploadRoutes);
+  await app.register(draftRoutes, { drafts, impacts });
+  await app.register(previewRoutes, { drafts });
+  await app.register(publishRoutes, { drafts });
 };
 
 /** The page, sign-in and sign-out: open to anyone, the session check is theirs to make. */
@@ -62,6 +79,11 @@ const sessionRoutes: FastifyPluginAsyncTypebox<SessionOptions> = async (app, { k
     }
     return reply.header('content-security-policy', APP_CSP).type('text/html; charset=utf-8').send(appPage());
   });
+
+  // The tab's icon, on the sign-in page too.
+  app.get('/studio/favicon.svg', async (_request, reply) =>
+    reply.type('image/svg+xml').header('x-content-type-options', 'nosniff').send(FAVICON_SVG),
+  );
 
   app.post('/studio/session', { schema: { body: SessionBody } }, async (request, reply) => {
     const fromForm = request.headers['content-type']?.startsWith('application/x-www-form-urlencoded') === true;
@@ -88,15 +110,20 @@ const sessionRoutes: FastifyPluginAsyncTypebox<SessionOptions> = async (app, { k
 
 /**
  * The studio: `GET /studio` (sign-in page, then the app), `POST|DELETE /studio/session`,
- * and the authenticated `/studio/assets/*` and `/studio/api/*`. Encapsulated: its cookie
- * and body parsers and multipart support apply to its own routes only.
+ * the authenticated `/studio/assets/*` and `/studio/api/*`, and the signed tiles
+ * (`/studio/render`, `/studio/diff`). Encapsulated: its cookie and body parsers and multipart
+ * support apply to its own routes only.
  */
 export const studioPlugin = fp(
   async (app) => {
     const key = sessionKey(app.config.signingKey, app.config.studioToken);
-    // Studio replies are per person and change with every edit: no cache keeps them.
+    const drafts = new DraftStore(app.s3, app.config.sourcesBucket);
+    const impacts = new ImpactReports();
+    app.addHook('onClose', () => impacts.close());
+    // Studio replies are per person and change with every edit, and a draft's look is nobody's
+    // to keep: no cache, shared or private, keeps them.
     app.addHook('onSend', async (_request, reply, payload) => {
-      reply.header('cache-control', 'no-store');
+      reply.header('cache-control', STUDIO_CACHE_CONTROL);
       return payload;
     });
     // Parsing only, and only here: artwork requests never pay for a Cookie header. The session
@@ -109,7 +136,8 @@ export const studioPlugin = fp(
       (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(String(body)))),
     );
     await app.register(sessionRoutes, { key });
-    await app.register(authenticatedRoutes, { key });
+    await app.register(previewRenderRoutes, { drafts });
+    await app.register(authenticatedRoutes, { key, drafts, impacts });
   },
   {
     fastify: '5.x',

@@ -29,3 +29,24 @@ export { STAGING_PREFIX } from '@marquee/shared';
 
 /** Login form bodies: a token and nothing else. */
 export const MAX_FORM_BYTES = 4096;
+
+/** Drafts the studio lists: the recent ones people are working on, not an archive. */
+export const DRAFTS_LISTED = 50;
+
+/** Parsed drafts kept per process, by revision: a few people's drafts open at once. */
+export const DRAFTS_PARSED = 32;
+
+/** Pages of a draft listing read at most (1000 keys each): past that the bucket needs a clean-up, not a longer wait. */
+export const DRAFT_LIST_PAGES = 5;
+
+/** Per-channel difference (0..255) below which two pixels count as the same: encoder noise, not a change. */
+export const HEATMAP_THRESHOLD = 6;
+
+/** Longest side of a heat map sent to the page: a tile is shown smaller than that. */
+export const HEATMAP_MAX_SIDE = 800;
+
+/** Impact reports kept per process, by draft revision and the documents in force. */
+export const IMPACTS_KEPT = 16;
+
+/** Longest an impact report may run (the whole catalog, in a worker) before it is stopped with a 504. */
+export const IMPACT_TIMEOUT_MS = 120_000;

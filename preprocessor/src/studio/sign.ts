@@ -4,12 +4,16 @@ import {
   MarqueeError,
   RenderRequestSchema,
   SignReplySchema,
+  SignRequestSchema,
+  type SignedRender,
   type RenderRequest,
   type SignRequest,
 } from '@marquee/shared';
 import { RENDER_PARAMS_SCHEMA, parseRenderParams } from '../render-params.js';
 import { signUrl } from '../signing.js';
+import type { Rules } from '../rules/schema.js';
 import { publishedSources } from './catalog.js';
+import { judgeProposal } from './proposal.js';
 import { MAX_SIGN_BATCH, PREVIEW_TTL_SECONDS } from './limits.js';
 import { isStagingKey } from './upload.js';
 
@@ -24,7 +28,10 @@ const RawRender = Type.Object(
 type RawRender = Static<typeof RawRender>;
 
 const Body = Type.Object(
-  { renders: Type.Array(RawRender, { minItems: 1, maxItems: MAX_SIGN_BATCH }) },
+  {
+    renders: Type.Array(RawRender, { minItems: 1, maxItems: MAX_SIGN_BATCH }),
+    type: SignRequestSchema.properties.type,
+  },
   { additionalProperties: false },
 );
 
@@ -62,16 +69,31 @@ function urlParams(render: RenderRequest, version: string | undefined): Record<s
   return version !== undefined && VERSION.test(version) ? { ...render, v: version } : { ...render };
 }
 
+/**
+ * Held against the current rules of `type`: what they would not serve as asked, and, when the
+ * request names no quality, the quality they encode its format at that width.
+ */
+function judged(render: RenderRequest, rules: Rules, type: string): { render: RenderRequest; notAllowed: string[] } {
+  const verdict = judgeProposal(rules, type, render);
+  const withQuality =
+    render.q === undefined && verdict.quality !== undefined ? { ...render, q: verdict.quality } : render;
+  return { render: withQuality, notAllowed: verdict.notAllowed };
+}
+
 /** POST /studio/api/sign: signed, expiring `/v1/render` URLs for catalog sources and staged uploads. */
 export const signRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/studio/api/sign', { schema: { body: Body, response: { 200: SignReplySchema } } }, async (request) => {
-    const { catalog } = app.rulesStore.current();
+    const { rules, catalog } = app.rulesStore.current();
+    const { type } = request.body;
     const published = publishedSources(catalog);
     const now = Date.now();
-    const renders = request.body.renders.map((r, i) => {
-      const render = readRender(r, i, published);
+    const renders = request.body.renders.map((r, i): SignedRender => {
+      const read = readRender(r, i, published);
+      const { render, notAllowed } =
+        type === undefined ? { render: read, notAllowed: undefined } : judged(read, rules, type);
       const params = urlParams(render, published.get(r.src));
-      return { ...render, url: signUrl('/v1/render', params, app.config.signingKey, PREVIEW_TTL_SECONDS, now) };
+      const url = signUrl('/v1/render', params, app.config.signingKey, PREVIEW_TTL_SECONDS, now);
+      return { ...render, url, ...(notAllowed !== undefined ? { notAllowed } : {}) };
     });
     return { expiresAt: new Date(now + PREVIEW_TTL_SECONDS * 1000).toISOString(), renders };
   });

@@ -24,7 +24,7 @@ t.test('GET /studio without a session: 401 sign-in form, nothing from the catalo
     const res = await app.inject({ method: 'GET', url: '/studio', headers });
     t.equal(res.statusCode, 401);
     t.match(res.headers['content-type'], /^text\/html/);
-    t.equal(res.headers['cache-control'], 'no-store');
+    t.equal(res.headers['cache-control'], 'private, no-store');
     t.match(res.body, /<form method="post" action="\/studio\/session">/);
     t.notMatch(res.body, /Test Title|boxshot|<script/);
   }
@@ -52,7 +52,7 @@ t.test('the API needs the token: 401 problem+json without it or with a wrong one
 t.test('a bearer token opens the API', async (t) => {
   const res = await app.inject({ method: 'GET', url: '/studio/api/catalog', headers: bearer });
   t.equal(res.statusCode, 200);
-  t.equal(res.headers['cache-control'], 'no-store');
+  t.equal(res.headers['cache-control'], 'private, no-store');
   const body = res.json<StudioCatalog>();
   t.equal(body.defaultLocale, 'en');
   t.match(body.titles, [{ id: 't1', name: 'The Test Title', artwork: { boxshot: { en: { version: '3' } } } }]);
@@ -160,4 +160,16 @@ t.test('the UI bundle is served to a signed-in browser', async (t) => {
   t.equal(css.statusCode, 200);
   const other = await app.inject({ method: 'GET', url: '/studio/assets/..%2Fconfig.js', headers: bearer });
   t.equal(other.statusCode, 400);
+});
+
+t.test('the favicon: served to anyone (the sign-in page shows it), linked from both pages', async (t) => {
+  const icon = await app.inject({ method: 'GET', url: '/studio/favicon.svg' });
+  t.equal(icon.statusCode, 200);
+  t.match(icon.headers['content-type'], /^image\/svg\+xml/);
+  t.match(icon.body, /^<svg /);
+  const prompt = await app.inject({ method: 'GET', url: '/studio' });
+  t.match(prompt.body, /<link rel="icon" type="image\/svg\+xml" href="\/studio\/favicon\.svg">/);
+  t.match(prompt.headers['content-security-policy'], /img-src 'self'/, 'the sign-in page may load it');
+  const page = await app.inject({ method: 'GET', url: '/studio', headers: bearer });
+  t.match(page.body, /href="\/studio\/favicon\.svg"/);
 });

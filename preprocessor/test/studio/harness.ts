@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +13,7 @@ export const BUCKET = 'marquee-sources';
 export const STUDIO_TOKEN = 'studio-token-for-tests';
 export const SIGNING_KEY = 'signing-key-for-tests-0123456789';
 export const PUBLISHED_KEY = 'titles/t1/boxshot/en.jpg';
-const RULES = fileURLToPath(new URL('../../config/rules.yaml', import.meta.url));
+export const RULES = fileURLToPath(new URL('../../config/rules.yaml', import.meta.url));
 
 interface S3rverServer {
   run(): Promise<{ address: string; port: number }>;
@@ -25,6 +25,8 @@ const S3RVER: string = 's3rver';
 export interface Harness {
   app: FastifyInstance;
   s3: S3Client;
+  /** The rules file the app reads: a copy of the repo's, so a publish never writes the repo. */
+  rulesPath: string;
   close(): Promise<void>;
 }
 
@@ -83,9 +85,11 @@ export async function startHarness(deps: { lambda?: LambdaClient } = {}): Promis
   );
   const catalogPath = path.join(dir, 'catalog.json');
   await writeFile(catalogPath, JSON.stringify(catalog));
+  const rulesPath = path.join(dir, 'rules.yaml');
+  await copyFile(RULES, rulesPath);
   const config = loadConfig(
     {
-      rules: RULES,
+      rules: rulesPath,
       catalog: catalogPath,
       reloadMs: 60_000,
       // Tap runs files in parallel on two cores: load shedding would turn a slow moment into a 503.
@@ -104,6 +108,7 @@ export async function startHarness(deps: { lambda?: LambdaClient } = {}): Promis
   return {
     app,
     s3,
+    rulesPath,
     close: async () => {
       await app.close();
       s3.destroy();

@@ -24,7 +24,7 @@ t.test('signs catalog sources and staging uploads with an expiry', async (t) => 
     { src: STAGED, w: 300, h: 450 },
   ]);
   t.equal(res.statusCode, 200);
-  t.equal(res.headers['cache-control'], 'no-store');
+  t.equal(res.headers['cache-control'], 'private, no-store');
   const body = res.json<Signed>();
   t.ok(Date.parse(body.expiresAt) > Date.now());
   const [first, second] = body.renders.map((r) => new URL(r.url, 'http://x'));

@@ -1,0 +1,440 @@
+#!/usr/bin/env node
+/**
+ * `npm run rules -- <command>`: check, diff, publish and roll back artwork rules.
+ *
+ *   rules check FILE
+ *   rules diff OLD NEW [--catalog FILE|s3://bucket/key] [--json] [--ms-per-image N]
+ *   rules publish DRAFT [--to FILE|s3://bucket/key] [--author NAME] [--catalog …] [--varnish URL]
+ *                       [--cloudfront-distribution ID] [--preprocessor URL]… [--ms-per-image N]
+ *   rules history [--to …] [--json]
+ *   rules rollback ID [--to …] [--author NAME] [the invalidation options of publish]
+ *
+ * Locations are file paths or `s3://bucket/key`, read with the Preprocessor's own variables
+ * (MARQUEE_RULES and MARQUEE_CATALOG are the defaults; MARQUEE_S3_ENDPOINT, AWS_REGION and the
+ * SDK's credentials reach S3).
+ */
+import { userInfo } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import type { S3Client } from '@aws-sdk/client-s3';
+import {
+  CLOUDFRONT_FREE_INVALIDATION_PATHS_PER_MONTH,
+  ConfigError,
+  Type,
+  configProblem,
+  exitOnConfigError,
+  readEnv,
+  readInteger,
+  type RulesProblem,
+  type Static,
+} from '@marquee/shared';
+import { PreprocessorEnv, type PreprocessorConfig } from '../config.js';
+import type { InvalidationResult, Invalidator } from '../invalidation/invalidator.js';
+import { s3ClientFor } from '../plugins/services.js';
+import { listHistory, publishRules, rollbackRules, type PublishOptions, type PublishResult } from '../publish/index.js';
+import type { HistoryEntry } from '../publish/history.js';
+import { diffRules, type DiffCounts, type RulesDiff } from '../rules/diff.js';
+import { parseCatalog } from '../rules/load.js';
+import type { Catalog, Rules } from '../rules/schema.js';
+import { isS3Location, openDocument } from '../rules/source.js';
+import { checkRulesText } from '../studio/rules-text.js';
+
+/** The Preprocessor's variables this tool reads: where the rules and catalog are, and how to reach S3. */
+const RulesCliEnv = Type.Pick(PreprocessorEnv, [
+  'MARQUEE_RULES',
+  'MARQUEE_CATALOG',
+  'MARQUEE_SOURCES_BUCKET',
+  'AWS_REGION',
+  'MARQUEE_S3_ENDPOINT',
+  'MARQUEE_RELOAD_MS',
+]);
+
+const USAGE = `usage: rules <command>
+  check FILE                       validate a rules file (the Preprocessor's own messages)
+  diff OLD NEW [--catalog LOC] [--json] [--ms-per-image N]
+                                   what NEW changes against OLD over the catalog
+  publish DRAFT [--to LOC] [--author NAME] [--catalog LOC] [--varnish URL]
+                [--cloudfront-distribution ID] [--preprocessor URL]... [--ms-per-image N]
+                                   write DRAFT where the Preprocessors read rules, keep history, invalidate
+  history [--to LOC] [--json]      the publishes at LOC, newest first
+  rollback ID [publish options]    publish again the rules that publish ID replaced
+LOC is a file path or s3://bucket/key; defaults: MARQUEE_RULES, MARQUEE_CATALOG.`;
+
+/** A render cannot take longer than a Lambda may run (15 minutes). */
+const MAX_MS_PER_IMAGE = 900_000;
+/** How long a publish waits for the Preprocessors named by --preprocessor to serve the new rules. */
+const ROLLOUT_TIMEOUT_MS = 60_000;
+/** Lines of invalidation paths printed before "and N more". */
+const SHOWN_PATHS = 12;
+
+class UsageError extends Error {}
+
+const out = (text: string) => process.stdout.write(`${text}\n`);
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const env = readEnv(RulesCliEnv);
+  let client: S3Client | undefined;
+  // One S3 client, made only when a location is on S3, as the Preprocessor makes its own.
+  const s3 = (location: string) => {
+    if (!isS3Location(location)) return undefined;
+    client ??= s3ClientFor({ region: env.AWS_REGION, s3Endpoint: env.MARQUEE_S3_ENDPOINT } as PreprocessorConfig);
+    return client;
+  };
+  try {
+    switch (command) {
+      case 'check':
+        return await check(rest, s3);
+      case 'diff':
+        return await diff(rest, env, s3);
+      case 'publish':
+      case 'rollback':
+        return await publish(command, rest, env, s3);
+      case 'history':
+        return await history(rest, env, s3);
+      default:
+        throw new UsageError(command === undefined ? 'a command is required' : `unknown command ${command}`);
+    }
+  } finally {
+    client?.destroy();
+  }
+}
+
+type S3For = (location: string) => S3Client | undefined;
+type Env = Static<typeof RulesCliEnv>;
+
+async function readText(location: string, s3: S3For): Promise<string> {
+  const snapshot = await openDocument(location, s3(location)).fetch();
+  if (snapshot === 'unchanged') throw new Error(`${location}: no document`);
+  return snapshot.text;
+}
+
+/** `FILE:LINE:COLUMN: /field: message`, as compilers print it (no line for a document-level problem). */
+function describeProblem(origin: string, problem: RulesProblem): string {
+  const detail = problem.message.startsWith(`${origin}: `) ? problem.message.slice(origin.length + 2) : problem.message;
+  const at = problem.line === undefined ? '' : `:${problem.line}:${problem.column ?? 1}`;
+  return `${origin}${at}: ${detail}`;
+}
+
+/** The rules at `location`, or undefined after printing why they are refused. */
+async function loadRules(location: string, s3: S3For): Promise<Rules | undefined> {
+  const checked = checkRulesText(await readText(location, s3), location);
+  if (checked.ok) return checked.rules;
+  process.stderr.write(`${describeProblem(location, checked.problem)}\n`);
+  return undefined;
+}
+
+async function loadCatalog(location: string, s3: S3For): Promise<Catalog> {
+  return parseCatalog(await readText(location, s3), location);
+}
+
+function msPerImage(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = readInteger(text, 1, MAX_MS_PER_IMAGE);
+  if (value === undefined)
+    throw new ConfigError(configProblem('--ms-per-image', `an integer from 1 to ${MAX_MS_PER_IMAGE}`, text));
+  return value;
+}
+
+async function check(args: string[], s3: S3For): Promise<number> {
+  const { positionals } = parseArgs({ args, options: {}, allowPositionals: true, strict: true });
+  if (positionals.length !== 1) throw new UsageError('check takes one FILE');
+  const location = positionals[0] as string;
+  const rules = await loadRules(location, s3);
+  if (!rules) return 1;
+  out(`${location}: ok (${Object.keys(rules.types).length} types: ${Object.keys(rules.types).join(', ')})`);
+  return 0;
+}
+
+async function diff(args: string[], env: Env, s3: S3For): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      catalog: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'ms-per-image': { type: 'string' },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (positionals.length !== 2) throw new UsageError('diff takes OLD and NEW');
+  const [oldLocation, newLocation] = positionals as [string, string];
+  const ms = msPerImage(values['ms-per-image']);
+  const [current, next] = [await loadRules(oldLocation, s3), await loadRules(newLocation, s3)];
+  if (!current || !next) return 1;
+  const catalogLocation = values.catalog ?? env.MARQUEE_CATALOG;
+  const catalog = await loadCatalog(catalogLocation, s3);
+  const result = diffRules({
+    current,
+    next,
+    catalog,
+    sourcesBucket: env.MARQUEE_SOURCES_BUCKET,
+    ...(ms !== undefined ? { costs: { msPerImage: ms } } : {}),
+  });
+  if (values.json) {
+    out(JSON.stringify({ old: oldLocation, new: newLocation, catalog: catalogLocation, ...result }, null, 2));
+  } else {
+    out(`rules diff ${oldLocation} → ${newLocation}`);
+    out(`catalog ${catalogLocation}: ${fmt(result.titles)} titles`);
+    out('');
+    for (const line of impactLines(result)) out(line);
+  }
+  return 0;
+}
+
+/** The diff as a person reads it: counts per type, what re-rendering costs, what to invalidate. */
+function impactLines(d: RulesDiff): string[] {
+  const rows: Array<[string, DiffCounts]> = [...Object.entries(d.byType), ['total', d]];
+  const cells = (name: string, c: DiffCounts) => [name, fmt(c.changed), fmt(c.added), fmt(c.removed), fmt(c.unchanged)];
+  const table = [['type', 'changed', 'added', 'removed', 'unchanged'], ...rows.map(([n, c]) => cells(n, c))];
+  const widths = (table[0] as string[]).map((_, i) => Math.max(...table.map((r) => (r[i] as string).length)));
+  const lines = table.map((r) =>
+    r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  '),
+  );
+  lines.push('');
+  lines.push(
+    `re-render: ${fmt(d.renders)} images ≈ ${d.renderSeconds.toFixed(1)} s of Generator time ≈ $${d.costUsd.toFixed(4)}`,
+  );
+  for (const line of wrap(d.costBasis, 100)) lines.push(`  ${line}`);
+  lines.push('');
+  const free = `the first ${fmt(CLOUDFRONT_FREE_INVALIDATION_PATHS_PER_MONTH)} a month are free`;
+  lines.push(
+    d.invalidations.length === 0
+      ? 'invalidate: nothing'
+      : `invalidate: ${fmt(d.invalidations.length)} paths (CloudFront: $${d.invalidationCostUsd.toFixed(3)} past ${free})`,
+  );
+  for (const p of d.invalidations.slice(0, SHOWN_PATHS)) lines.push(`  ${p}`);
+  if (d.invalidations.length > SHOWN_PATHS) {
+    lines.push(`  … and ${fmt(d.invalidations.length - SHOWN_PATHS)} more (--json lists them all)`);
+  }
+  return lines;
+}
+
+/** `text` in lines of at most `width` characters, broken at spaces. */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  if (line !== '') lines.push(line);
+  return lines;
+}
+
+const PUBLISH_OPTIONS = {
+  to: { type: 'string' },
+  author: { type: 'string' },
+  catalog: { type: 'string' },
+  varnish: { type: 'string' },
+  'cloudfront-distribution': { type: 'string' },
+  preprocessor: { type: 'string', multiple: true },
+  'ms-per-image': { type: 'string' },
+} as const;
+
+async function publish(command: 'publish' | 'rollback', args: string[], env: Env, s3: S3For): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: PUBLISH_OPTIONS, allowPositionals: true, strict: true });
+  if (positionals.length !== 1) throw new UsageError(`${command} takes one ${command === 'publish' ? 'DRAFT' : 'ID'}`);
+  const subject = positionals[0] as string;
+  const ms = msPerImage(values['ms-per-image']);
+  const target = values.to ?? env.MARQUEE_RULES;
+  const catalogLocation = values.catalog ?? env.MARQUEE_CATALOG;
+  const { invalidator, notes } = await invalidatorFrom(values, env);
+  for (const note of notes) out(note);
+  const preprocessors = values.preprocessor ?? [];
+  const common: Omit<PublishOptions, 'draftText'> = {
+    target,
+    author: values.author ?? userInfo().username,
+    catalog: await loadCatalog(catalogLocation, s3),
+    sourcesBucket: env.MARQUEE_SOURCES_BUCKET,
+    ...(s3(target) ? { s3Client: s3(target) } : {}),
+    ...(ms !== undefined ? { costs: { msPerImage: ms } } : {}),
+    ...(invalidator ? { invalidator } : {}),
+    awaitRollout: (etag) => awaitRollout(preprocessors, etag, env.MARQUEE_RELOAD_MS),
+  };
+
+  let result: PublishResult;
+  if (command === 'publish') {
+    const text = await readText(subject, s3);
+    // The loader's refusal placed on a line, before anything is written.
+    const checked = checkRulesText(text, subject);
+    if (!checked.ok) {
+      process.stderr.write(`${describeProblem(subject, checked.problem)}\nnot published\n`);
+      return 1;
+    }
+    result = await publishRules({ ...common, draftText: text, draftOrigin: subject });
+  } else {
+    result = await rollbackRules({ ...common, id: subject });
+  }
+  return report(result);
+}
+
+function report(r: PublishResult): number {
+  if (!r.published) {
+    out(`${r.target}: already these rules (${r.etag}); nothing published`);
+    return 0;
+  }
+  out(`published ${r.target} (${r.previousEtag ?? 'no rules before'} → ${r.etag})`);
+  out(`history: ${r.id}${r.previousEtag ? ` (roll back with: npm run rules -- rollback ${r.id})` : ''}`);
+  out('');
+  for (const line of impactLines(r.diff)) out(line);
+  out('');
+  const inv = r.invalidation;
+  if ('skipped' in inv) out(`invalidation: skipped (${inv.skipped})`);
+  else if ('error' in inv) out(`invalidation: FAILED: ${inv.error}`);
+  else
+    out(
+      `invalidation: ${inv.backend}, ${fmt(inv.paths)} paths in ${fmt(inv.requests)} requests (${inv.ids.slice(0, 3).join(', ')}${inv.ids.length > 3 ? ', …' : ''})`,
+    );
+  const warm = r.prewarm;
+  if ('skipped' in warm) {
+    out(`prewarm: not run (${warm.skipped}); \`npm run prewarm\` renders the warm set into the store`);
+  } else if ('error' in warm) out(`prewarm: FAILED: ${warm.error}`);
+  else out('prewarm: done');
+  return 'error' in inv || 'error' in warm ? 1 : 0;
+}
+
+type PublishValues = { varnish?: string; 'cloudfront-distribution'?: string };
+
+/**
+ * The CDN backends asked for. They live in `../invalidation/` and are loaded when asked for, so
+ * this tool runs (and says invalidation was skipped) where a backend is not built.
+ */
+async function invalidatorFrom(
+  values: PublishValues,
+  env: Env,
+): Promise<{ invalidator?: Invalidator; notes: string[] }> {
+  const notes: string[] = [];
+  const backends: Invalidator[] = [];
+  if (values.varnish !== undefined) {
+    const mod = await optionalImport<typeof import('../invalidation/varnish.js')>('../invalidation/varnish.js');
+    if (mod) backends.push(new mod.VarnishInvalidator({ url: values.varnish }));
+    else notes.push('invalidation: the Varnish backend is not built here; Varnish will not be invalidated');
+  }
+  const distributionId = values['cloudfront-distribution'];
+  if (distributionId !== undefined) {
+    const mod = await optionalImport<typeof import('../invalidation/cloudfront.js')>('../invalidation/cloudfront.js');
+    if (mod) {
+      const { CloudFrontClient } = await import('@aws-sdk/client-cloudfront');
+      const progress = { info: (obj: object, msg: string) => process.stderr.write(`${msg} ${JSON.stringify(obj)}\n`) };
+      backends.push(
+        new mod.CloudFrontInvalidator({
+          client: new CloudFrontClient({ region: env.AWS_REGION }),
+          distributionId,
+          logger: progress,
+        }),
+      );
+    } else notes.push('invalidation: the CloudFront backend is not built here; CloudFront will not be invalidated');
+  }
+  if (backends.length === 0) return { notes };
+  if (backends.length === 1) return { invalidator: backends[0] as Invalidator, notes };
+  return { invalidator: allOf(backends), notes };
+}
+
+async function optionalImport<T>(specifier: string): Promise<T | undefined> {
+  try {
+    return (await import(specifier)) as T;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return undefined;
+    throw err;
+  }
+}
+
+/** Several CDNs (Varnish in front of a CloudFront origin, say): each gets every path. */
+function allOf(backends: readonly Invalidator[]): Invalidator {
+  return {
+    name: backends.map((b) => b.name).join('+'),
+    async invalidate(paths, reason): Promise<InvalidationResult> {
+      const results = await Promise.all(backends.map((b) => b.invalidate(paths, reason)));
+      return {
+        backend: results.map((r) => r.backend).join('+'),
+        paths: Math.max(...results.map((r) => r.paths)),
+        requests: results.reduce((n, r) => n + r.requests, 0),
+        ids: results.flatMap((r) => r.ids),
+      };
+    },
+  };
+}
+
+/**
+ * Waits until the Preprocessors serve `etag` before the CDN is invalidated: each named by
+ * --preprocessor until its `/readyz` reports it; else one poll interval of theirs and a second.
+ */
+async function awaitRollout(preprocessors: readonly string[], etag: string, reloadMs: number): Promise<void> {
+  if (preprocessors.length === 0) {
+    out(
+      `waiting ${((reloadMs + 1000) / 1000).toFixed(0)} s for the Preprocessors to reload (--preprocessor URL waits for one)`,
+    );
+    await sleep(reloadMs + 1000);
+    return;
+  }
+  const deadline = Date.now() + ROLLOUT_TIMEOUT_MS;
+  for (const base of preprocessors) {
+    for (;;) {
+      const seen = await fetch(new URL('/readyz', base))
+        .then(async (res) => ((await res.json()) as { rules?: { rulesEtag?: string } }).rules?.rulesEtag)
+        .catch(() => undefined);
+      if (seen === etag) break;
+      if (Date.now() > deadline)
+        throw new Error(
+          `${base} did not load the published rules within ${ROLLOUT_TIMEOUT_MS / 1000} s (it reports ${seen ?? 'nothing'})`,
+        );
+      await sleep(250);
+    }
+  }
+}
+
+async function history(args: string[], env: Env, s3: S3For): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { to: { type: 'string' }, json: { type: 'boolean', default: false } },
+    strict: true,
+  });
+  const target = values.to ?? env.MARQUEE_RULES;
+  const client = s3(target);
+  const entries = await listHistory({ target, ...(client ? { s3Client: client } : {}) });
+  if (values.json) {
+    out(JSON.stringify(entries, null, 2));
+    return 0;
+  }
+  if (entries.length === 0) {
+    out(`${target}: no publishes recorded`);
+    return 0;
+  }
+  for (const line of historyLines(entries)) out(line);
+  return 0;
+}
+
+function historyLines(entries: readonly HistoryEntry[]): string[] {
+  const rows = entries.map((e) => [
+    e.id,
+    e.author,
+    `${fmt(e.impact.changed)} changed, ${fmt(e.impact.added)} added, ${fmt(e.impact.removed)} removed`,
+    `${fmt(e.impact.invalidations)} paths${e.invalidation?.error ? ' (invalidation failed)' : ''}`,
+    e.rollbackOf ? `rollback of ${e.rollbackOf}` : '',
+  ]);
+  const table = [['id (rollback restores the rules before it)', 'author', 'impact', 'invalidated', ''], ...rows];
+  const widths = (table[0] as string[]).map((_, i) => Math.max(...table.map((r) => (r[i] as string).length)));
+  return table.map((r) =>
+    r
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+/** Exits once stdout has taken everything written (a piped `--json` is written asynchronously). */
+function exit(code: number): void {
+  process.stdout.write('', () => process.exit(code));
+}
+
+main(process.argv.slice(2)).then(exit, (err: unknown) => {
+  exitOnConfigError(err);
+  const code = (err as NodeJS.ErrnoException).code;
+  const usage = err instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'));
+  process.stderr.write(`rules: ${err instanceof Error ? err.message : String(err)}\n${usage ? `${USAGE}\n` : ''}`);
+  exit(1);
+});

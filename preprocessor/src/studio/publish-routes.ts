@@ -1,0 +1,94 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { DraftIdSchema, MarqueeError, PublishDraftSchema, PublishReplySchema } from '@marquee/shared';
+import { PublishConflictError, publishRules, type PublishResult } from '../publish/index.js';
+import type { DraftStore } from './drafts.js';
+import { measuredMsPerImage } from './impact.js';
+
+const Params = Type.Object({ id: DraftIdSchema });
+
+/** Who a publish is recorded as when the person gives no name: the studio token names no one. */
+const DEFAULT_AUTHOR = 'studio';
+
+function invalidationText(r: PublishResult): string {
+  const inv = r.invalidation;
+  if ('skipped' in inv) {
+    return inv.skipped === 'no invalidator configured'
+      ? 'not run: this Preprocessor has no CDN to invalidate; run `npm run rules -- publish` with --varnish or --cloudfront-distribution, or let the CDN copies expire'
+      : `not needed: ${inv.skipped}`;
+  }
+  if ('error' in inv) return `FAILED: ${inv.error}`;
+  return `${inv.backend}: ${inv.paths} paths in ${inv.requests} requests`;
+}
+
+function prewarmText(r: PublishResult, prewarmsOnReload: boolean): string {
+  const warm = r.prewarm;
+  if ('error' in warm) return `FAILED: ${warm.error}`;
+  if ('done' in warm) return 'done';
+  if (warm.skipped === 'no prewarm configured') {
+    return prewarmsOnReload
+      ? 'this Preprocessor renders the rules’ warm set as it reloads them'
+      : 'not run: `npm run prewarm` renders the warm set into the store';
+  }
+  return `not needed: ${warm.skipped}`;
+}
+
+/**
+ * `POST /studio/api/drafts/:id/publish`: writes the draft (the revision on screen, byte for byte)
+ * where this Preprocessor reads its rules, through `publishRules` (history first, then the
+ * rules), and reloads them here at once; other Preprocessors pick them up within their poll.
+ */
+export const publishRoutes: FastifyPluginAsyncTypebox<{ drafts: DraftStore }> = async (app, { drafts }) => {
+  app.post(
+    '/studio/api/drafts/:id/publish',
+    { schema: { params: Params, body: PublishDraftSchema, response: { 200: PublishReplySchema } } },
+    async (request) => {
+      const { id } = request.params;
+      const draft = await drafts.at(id, request.body.rev);
+      const { catalog } = app.rulesStore.current();
+      const msPerImage = await measuredMsPerImage(app.metrics.generatorDuration);
+      let result: PublishResult;
+      try {
+        result = await publishRules({
+          draftText: draft.yaml,
+          draftOrigin: `draft ${id}`,
+          target: app.config.rules,
+          s3Client: app.s3,
+          author: request.body.author ?? DEFAULT_AUTHOR,
+          catalog,
+          sourcesBucket: app.config.sourcesBucket,
+          ...(msPerImage !== undefined ? { costs: { msPerImage } } : {}),
+        });
+      } catch (err) {
+        if (err instanceof PublishConflictError) {
+          throw new MarqueeError('INVALID_PARAMETER', `The rules changed while publishing: ${err.message}`, {
+            cause: err,
+          });
+        }
+        throw err;
+      }
+      await app.rulesStore.reload();
+      const served = app.rulesStore.current().rulesEtag;
+      request.log.info(
+        { draft: id, rev: draft.rev, history: result.id, published: result.published, etag: result.etag, served },
+        'studio draft published',
+      );
+      const { diff } = result;
+      return {
+        published: result.published,
+        target: result.target,
+        historyId: result.id,
+        ...(result.previousEtag !== undefined ? { previousEtag: result.previousEtag } : {}),
+        etag: result.etag,
+        servedEtag: served,
+        changed: diff.changed,
+        added: diff.added,
+        removed: diff.removed,
+        unchanged: diff.unchanged,
+        invalidations: diff.invalidations,
+        invalidation: invalidationText(result),
+        prewarm: prewarmText(result, app.prewarm !== undefined && app.config.prewarm.onReload),
+      };
+    },
+  );
+};

@@ -1,0 +1,158 @@
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { childEnv } from '@marquee/shared';
+import { diffRules } from '../../src/rules/diff.js';
+import { parseRules } from '../../src/rules/load.js';
+import { CATALOG_TEXT, RULES_TEXT, SOURCES_BUCKET, defaultCatalog, defaultRules } from '../rules/fixtures.js';
+
+/** `npm run rules` from source (through tsx), as a user runs it: exit code and both streams. */
+const CLI = fileURLToPath(new URL('../../src/cli/rules.ts', import.meta.url));
+const BADGE_DRAFT = RULES_TEXT.replace('scale: 0.08', 'scale: 0.1');
+
+const dir = t.testdir({
+  'rules.yaml': RULES_TEXT,
+  'draft.yaml': BADGE_DRAFT,
+  'broken.yaml': RULES_TEXT.replace('sizes: [171x256, 342x513, 684x1026]', 'sizes: [171x256, 342-513, 684x1026]'),
+  'catalog.json': CATALOG_TEXT,
+});
+const file = (name: string) => path.join(dir, name);
+
+async function rules(...args: string[]) {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Where the Preprocessor would find its catalog; a fast poll, so a publish waits ~1 s for it.
+    env: childEnv({
+      MARQUEE_CATALOG: file('catalog.json'),
+      MARQUEE_SOURCES_BUCKET: SOURCES_BUCKET,
+      MARQUEE_RELOAD_MS: '100',
+    }),
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  const [code] = (await once(child, 'close')) as [number];
+  return { code, stdout, stderr };
+}
+
+t.test('check: a broken file exits 1 with the loader message, placed by line and field', async (t) => {
+  const bad = await rules('check', file('broken.yaml'));
+  t.equal(bad.code, 1);
+  const line =
+    (await readFile(file('broken.yaml'), 'utf8')).split('\n').findIndex((l) => l.includes('sizes: [171x256, 342-513')) +
+    1;
+  t.match(
+    bad.stderr,
+    new RegExp(`broken\\.yaml:${line}:\\d+: /types/boxshot/sizes/1: expected WxH like 342x513, got "342-513"`),
+  );
+  const good = await rules('check', file('rules.yaml'));
+  t.equal(good.code, 0, good.stderr);
+  t.match(good.stdout, /rules\.yaml: ok \(3 types: boxshot, billboard, logo\)/);
+});
+
+t.test('diff --json: the diff of the library, as JSON', async (t) => {
+  const res = await rules('diff', file('rules.yaml'), file('draft.yaml'), '--json', '--ms-per-image', '250');
+  t.equal(res.code, 0, res.stderr);
+  const out = JSON.parse(res.stdout) as Record<string, unknown>;
+  const expected = diffRules({
+    current: defaultRules,
+    next: parseRules(BADGE_DRAFT, 'draft.yaml'),
+    catalog: defaultCatalog,
+    sourcesBucket: SOURCES_BUCKET,
+    costs: { msPerImage: 250 },
+  });
+  t.same(out, {
+    old: file('rules.yaml'),
+    new: file('draft.yaml'),
+    catalog: file('catalog.json'),
+    ...JSON.parse(JSON.stringify(expected)),
+  });
+  t.match(out, {
+    changed: Number,
+    added: 0,
+    removed: 0,
+    unchanged: Number,
+    byType: { billboard: { changed: Number } },
+    renderSeconds: Number,
+    costUsd: Number,
+    costBasis: /250 ms per image \(given\)/,
+    invalidations: Array,
+    changedPaths: Array,
+  });
+  t.ok((out.changed as number) > 0);
+
+  const human = await rules('diff', file('rules.yaml'), file('draft.yaml'));
+  t.equal(human.code, 0);
+  t.match(human.stdout, /billboard\s+\d+\s+0\s+0\s+\d+/);
+  t.match(human.stdout, /invalidate: \d+ paths/);
+});
+
+t.test('bad arguments exit 1 and say why', async (t) => {
+  const ms = await rules('diff', file('rules.yaml'), file('draft.yaml'), '--ms-per-image', '1e3');
+  t.equal(ms.code, 1);
+  t.match(ms.stderr, /--ms-per-image must be an integer from 1 to 900000, got "1e3"/);
+  const unknown = await rules('diff', file('rules.yaml'), file('draft.yaml'), '--nope');
+  t.equal(unknown.code, 1);
+  t.match(unknown.stderr, /Unknown option '--nope'[\s\S]*usage: rules/);
+  const none = await rules();
+  t.equal(none.code, 1);
+  t.match(none.stderr, /a command is required/);
+  const brokenDraft = await rules('diff', file('rules.yaml'), file('broken.yaml'));
+  t.equal(brokenDraft.code, 1);
+  t.match(brokenDraft.stderr, /broken\.yaml:\d+:\d+: \/types\/boxshot\/sizes\/1/);
+});
+
+t.test('publish, history and rollback to a file, invalidating through Varnish', async (t) => {
+  // Varnish as the invalidator sees it: BAN and PURGE answered 200, each recorded.
+  const seen: string[] = [];
+  const varnish = http.createServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    res.setHeader('x-varnish', String(seen.length));
+    res.end('ok');
+  });
+  varnish.listen(0, '127.0.0.1');
+  await once(varnish, 'listening');
+  t.teardown(() => varnish.close());
+  const url = `http://127.0.0.1:${(varnish.address() as AddressInfo).port}`;
+  const target = file('published.yaml');
+  await writeFile(target, RULES_TEXT);
+
+  const published = await rules('publish', file('draft.yaml'), '--to', target, '--author', 'ada', '--varnish', url);
+  t.equal(published.code, 0, published.stderr);
+  t.equal(await readFile(target, 'utf8'), BADGE_DRAFT);
+  const id = /history: (\S+)/.exec(published.stdout)?.[1] as string;
+  t.ok(id, published.stdout);
+  const expected = diffRules({
+    current: defaultRules,
+    next: parseRules(BADGE_DRAFT, 'draft.yaml'),
+    catalog: defaultCatalog,
+    sourcesBucket: SOURCES_BUCKET,
+  });
+  t.same(seen.sort(), expected.invalidations.map((p) => `PURGE ${p}`).sort(), 'each invalidation path sent to Varnish');
+  t.match(published.stdout, new RegExp(`invalidation: varnish, ${expected.invalidations.length} paths`));
+
+  const broken = await rules('publish', file('broken.yaml'), '--to', target, '--varnish', url);
+  t.equal(broken.code, 1);
+  t.match(broken.stderr, /broken\.yaml:\d+:\d+: .*\nnot published/);
+
+  const history = await rules('history', '--to', target);
+  t.equal(history.code, 0);
+  t.match(history.stdout, new RegExp(`${id}\\s+ada\\s+${expected.changed} changed, 0 added, 0 removed`));
+
+  seen.length = 0;
+  const rolled = await rules('rollback', id, '--to', target, '--author', 'grace', '--varnish', url);
+  t.equal(rolled.code, 0, rolled.stderr);
+  t.equal(await readFile(target, 'utf8'), RULES_TEXT, 'the rules before the publish');
+  t.equal(seen.length, expected.invalidations.length, 'the same URLs invalidated again');
+  const after = await rules('history', '--to', target, '--json');
+  t.match(JSON.parse(after.stdout), [
+    { author: 'grace', rollbackOf: id },
+    { id, author: 'ada' },
+  ]);
+});
