@@ -9,6 +9,7 @@ import {
   unknownVariables,
   type Env,
 } from '@marquee/shared';
+import { INVALIDATION_PATTERN, parseInvalidationTarget, type InvalidationTarget } from './invalidation/target.js';
 
 export { ConfigError };
 
@@ -63,6 +64,8 @@ export interface PreprocessorConfig {
     /** Bytes of renders waiting to be handed to the Generator to store; past it they are dropped. 0: no writes. */
     queueBytes: number;
   };
+  /** The CDN a studio publish invalidates (the rules CLI takes its own flags, this by default). */
+  invalidation: InvalidationTarget | undefined;
   prewarm: {
     /** Fraction of the Generator slots (`generator.maxInFlight`) prewarm renders may hold at once; 0: none. */
     share: number;
@@ -190,6 +193,11 @@ export const PreprocessorEnv = Type.Object({
     default: 0.25,
     description: 'share of the Generator slots prewarm renders may hold (0: no prewarm)',
   }),
+  MARQUEE_INVALIDATION: Type.String({
+    pattern: INVALIDATION_PATTERN,
+    default: 'none',
+    description: 'the CDN a publish invalidates: none, varnish:<url> or cloudfront:<distribution id>',
+  }),
   MARQUEE_PREWARM_ON_RELOAD: Type.Boolean({
     default: true,
     description: 'prewarm new artwork versions when a catalog reload brings them',
@@ -269,6 +277,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env?: Env): Preproce
       readTimeoutMs: v.MARQUEE_STORE_READ_TIMEOUT_MS,
       queueBytes: v.MARQUEE_STORE_QUEUE_BYTES,
     },
+    invalidation: parseInvalidationTarget(v.MARQUEE_INVALIDATION),
     prewarm: {
       share: v.MARQUEE_PREWARM_SHARE,
       onReload: v.MARQUEE_PREWARM_ON_RELOAD,

@@ -28,10 +28,22 @@ import {
   type RulesProblem,
   type Static,
 } from '@marquee/shared';
-import { PreprocessorEnv, type PreprocessorConfig } from '../config.js';
-import type { InvalidationResult, Invalidator } from '../invalidation/invalidator.js';
+import { PreprocessorEnv, loadConfig, type PreprocessorConfig } from '../config.js';
+import { invalidatorFor } from '../invalidation/backends.js';
+import type { Invalidator } from '../invalidation/invalidator.js';
+import { parseInvalidationTarget, type InvalidationTarget } from '../invalidation/target.js';
+import { warmSetOfRulesChange } from '../prewarm/rules-change.js';
+import { standalonePrewarmer } from '../prewarm/standalone.js';
+import { warmSet } from '../prewarm/warm-set.js';
 import { s3ClientFor } from '../plugins/services.js';
-import { listHistory, publishRules, rollbackRules, type PublishOptions, type PublishResult } from '../publish/index.js';
+import {
+  listHistory,
+  publishRules,
+  rollbackRules,
+  type PrewarmRequest,
+  type PublishOptions,
+  type PublishResult,
+} from '../publish/index.js';
 import type { HistoryEntry } from '../publish/history.js';
 import { diffRules, type DiffCounts, type RulesDiff } from '../rules/diff.js';
 import { parseCatalog } from '../rules/load.js';
@@ -47,6 +59,7 @@ const RulesCliEnv = Type.Pick(PreprocessorEnv, [
   'AWS_REGION',
   'MARQUEE_S3_ENDPOINT',
   'MARQUEE_RELOAD_MS',
+  'MARQUEE_INVALIDATION',
 ]);
 
 const USAGE = `usage: rules <command>
@@ -54,8 +67,9 @@ const USAGE = `usage: rules <command>
   diff OLD NEW [--catalog LOC] [--json] [--ms-per-image N]
                                    what NEW changes against OLD over the catalog
   publish DRAFT [--to LOC] [--author NAME] [--catalog LOC] [--varnish URL]
-                [--cloudfront-distribution ID] [--preprocessor URL]... [--ms-per-image N]
+                [--cloudfront-distribution ID] [--preprocessor URL]... [--ms-per-image N] [--prewarm]
                                    write DRAFT where the Preprocessors read rules, keep history, invalidate
+                                   (default: MARQUEE_INVALIDATION), prewarm the new looks (--prewarm)
   history [--to LOC] [--json]      the publishes at LOC, newest first
   rollback ID [publish options]    publish again the rules that publish ID replaced
 LOC is a file path or s3://bucket/key; defaults: MARQUEE_RULES, MARQUEE_CATALOG.`;
@@ -233,6 +247,7 @@ const PUBLISH_OPTIONS = {
   'cloudfront-distribution': { type: 'string' },
   preprocessor: { type: 'string', multiple: true },
   'ms-per-image': { type: 'string' },
+  prewarm: { type: 'boolean' },
 } as const;
 
 async function publish(command: 'publish' | 'rollback', args: string[], env: Env, s3: S3For): Promise<number> {
@@ -242,8 +257,8 @@ async function publish(command: 'publish' | 'rollback', args: string[], env: Env
   const ms = msPerImage(values['ms-per-image']);
   const target = values.to ?? env.MARQUEE_RULES;
   const catalogLocation = values.catalog ?? env.MARQUEE_CATALOG;
-  const { invalidator, notes } = await invalidatorFrom(values, env);
-  for (const note of notes) out(note);
+  const invalidator = invalidatorFrom(values, env);
+  const warm = values.prewarm === true ? await standaloneWarm() : undefined;
   const preprocessors = values.preprocessor ?? [];
   const common: Omit<PublishOptions, 'draftText'> = {
     target,
@@ -253,21 +268,26 @@ async function publish(command: 'publish' | 'rollback', args: string[], env: Env
     ...(s3(target) ? { s3Client: s3(target) } : {}),
     ...(ms !== undefined ? { costs: { msPerImage: ms } } : {}),
     ...(invalidator ? { invalidator } : {}),
+    ...(warm ? { prewarm: warm.prewarm } : {}),
     awaitRollout: (etag) => awaitRollout(preprocessors, etag, env.MARQUEE_RELOAD_MS),
   };
 
   let result: PublishResult;
-  if (command === 'publish') {
-    const text = await readText(subject, s3);
-    // The loader's refusal placed on a line, before anything is written.
-    const checked = checkRulesText(text, subject);
-    if (!checked.ok) {
-      process.stderr.write(`${describeProblem(subject, checked.problem)}\nnot published\n`);
-      return 1;
+  try {
+    if (command === 'publish') {
+      const text = await readText(subject, s3);
+      // The loader's refusal placed on a line, before anything is written.
+      const checked = checkRulesText(text, subject);
+      if (!checked.ok) {
+        process.stderr.write(`${describeProblem(subject, checked.problem)}\nnot published\n`);
+        return 1;
+      }
+      result = await publishRules({ ...common, draftText: text, draftOrigin: subject });
+    } else {
+      result = await rollbackRules({ ...common, id: subject });
     }
-    result = await publishRules({ ...common, draftText: text, draftOrigin: subject });
-  } else {
-    result = await rollbackRules({ ...common, id: subject });
+  } finally {
+    warm?.close();
   }
   return report(result);
 }
@@ -291,70 +311,63 @@ function report(r: PublishResult): number {
     );
   const warm = r.prewarm;
   if ('skipped' in warm) {
-    out(`prewarm: not run (${warm.skipped}); \`npm run prewarm\` renders the warm set into the store`);
+    out(`prewarm: not run (${warm.skipped}); --prewarm (or \`npm run prewarm\`) renders the new looks into the store`);
   } else if ('error' in warm) out(`prewarm: FAILED: ${warm.error}`);
-  else out('prewarm: done');
+  else {
+    const summary = warm.result as { rendered?: number; skipped?: number; failed?: number } | undefined;
+    out(
+      summary?.rendered === undefined
+        ? 'prewarm: done'
+        : `prewarm: ${fmt(summary.rendered)} rendered, ${fmt(summary.skipped ?? 0)} already stored, ${fmt(summary.failed ?? 0)} failed`,
+    );
+  }
   return 'error' in inv || 'error' in warm ? 1 : 0;
 }
 
-type PublishValues = { varnish?: string; 'cloudfront-distribution'?: string };
+type PublishValues = { varnish?: string | undefined; 'cloudfront-distribution'?: string | undefined };
+
+/** The CDNs to invalidate: those the flags name, else the Preprocessor's own (`MARQUEE_INVALIDATION`). */
+function invalidatorFrom(values: PublishValues, env: Env): Invalidator | undefined {
+  const targets: InvalidationTarget[] = [];
+  if (values.varnish !== undefined) targets.push({ backend: 'varnish', url: values.varnish });
+  const distributionId = values['cloudfront-distribution'];
+  if (distributionId !== undefined) targets.push({ backend: 'cloudfront', distributionId });
+  const configured = parseInvalidationTarget(env.MARQUEE_INVALIDATION);
+  if (targets.length === 0 && configured !== undefined) targets.push(configured);
+  const progress = { info: (obj: object, msg: string) => process.stderr.write(`${msg} ${JSON.stringify(obj)}\n`) };
+  return invalidatorFor(targets, { region: env.AWS_REGION, logger: progress });
+}
 
 /**
- * The CDN backends asked for. They live in `../invalidation/` and are loaded when asked for, so
- * this tool runs (and says invalidation was skipped) where a backend is not built.
+ * `--prewarm`: the new looks the store lacks, rendered through the Generator as `npm run prewarm`
+ * does (the Preprocessor's variables name the function, its endpoint and the derivatives bucket).
  */
-async function invalidatorFrom(
-  values: PublishValues,
-  env: Env,
-): Promise<{ invalidator?: Invalidator; notes: string[] }> {
-  const notes: string[] = [];
-  const backends: Invalidator[] = [];
-  if (values.varnish !== undefined) {
-    const mod = await optionalImport<typeof import('../invalidation/varnish.js')>('../invalidation/varnish.js');
-    if (mod) backends.push(new mod.VarnishInvalidator({ url: values.varnish }));
-    else notes.push('invalidation: the Varnish backend is not built here; Varnish will not be invalidated');
-  }
-  const distributionId = values['cloudfront-distribution'];
-  if (distributionId !== undefined) {
-    const mod = await optionalImport<typeof import('../invalidation/cloudfront.js')>('../invalidation/cloudfront.js');
-    if (mod) {
-      const { CloudFrontClient } = await import('@aws-sdk/client-cloudfront');
-      const progress = { info: (obj: object, msg: string) => process.stderr.write(`${msg} ${JSON.stringify(obj)}\n`) };
-      backends.push(
-        new mod.CloudFrontInvalidator({
-          client: new CloudFrontClient({ region: env.AWS_REGION }),
-          distributionId,
-          logger: progress,
-        }),
-      );
-    } else notes.push('invalidation: the CloudFront backend is not built here; CloudFront will not be invalidated');
-  }
-  if (backends.length === 0) return { notes };
-  if (backends.length === 1) return { invalidator: backends[0] as Invalidator, notes };
-  return { invalidator: allOf(backends), notes };
-}
-
-async function optionalImport<T>(specifier: string): Promise<T | undefined> {
-  try {
-    return (await import(specifier)) as T;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return undefined;
-    throw err;
-  }
-}
-
-/** Several CDNs (Varnish in front of a CloudFront origin, say): each gets every path. */
-function allOf(backends: readonly Invalidator[]): Invalidator {
+async function standaloneWarm(): Promise<{ prewarm: (r: PrewarmRequest) => Promise<unknown>; close: () => void }> {
+  const { LambdaClient } = await import('@aws-sdk/client-lambda');
+  const config = loadConfig();
+  const s3 = s3ClientFor(config);
+  const lambda = new LambdaClient({
+    region: config.region,
+    maxAttempts: 1,
+    ...(config.generator.endpoint ? { endpoint: config.generator.endpoint } : {}),
+  });
+  const quiet = {
+    info: () => {},
+    warn: (obj: object, msg?: string) => out(`prewarm: ${msg ?? ''} ${JSON.stringify(obj)}`),
+  };
+  const { prewarmer, close } = standalonePrewarmer(config, { s3, lambda, logger: quiet });
   return {
-    name: backends.map((b) => b.name).join('+'),
-    async invalidate(paths, reason): Promise<InvalidationResult> {
-      const results = await Promise.all(backends.map((b) => b.invalidate(paths, reason)));
-      return {
-        backend: results.map((r) => r.backend).join('+'),
-        paths: Math.max(...results.map((r) => r.paths)),
-        requests: results.reduce((n, r) => n + r.requests, 0),
-        ids: results.flatMap((r) => r.ids),
-      };
+    prewarm: (r) => {
+      const entries = r.previous
+        ? warmSetOfRulesChange(r.previous, r.rules, r.catalog, config.sourcesBucket)
+        : warmSet(r.rules, r.catalog, config.sourcesBucket);
+      out(`prewarm: ${fmt(entries.length)} new images to render into the store`);
+      return prewarmer.run(entries, { reason: r.reason });
+    },
+    close: () => {
+      close();
+      lambda.destroy();
+      s3.destroy();
     },
   };
 }

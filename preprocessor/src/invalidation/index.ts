@@ -8,3 +8,5 @@ export {
 } from './cloudfront.js';
 export { VarnishInvalidator, type VarnishInvalidatorOptions } from './varnish.js';
 export { normalisePaths, wildcardRegex, MAX_PATH_LENGTH } from './paths.js';
+export { INVALIDATION_PATTERN, parseInvalidationTarget, type InvalidationTarget } from './target.js';
+export { invalidatorFor, type InvalidatorDeps } from './backends.js';

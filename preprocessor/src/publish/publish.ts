@@ -15,6 +15,8 @@ import { openTarget, type RulesTarget } from './target.js';
 /** What prewarm is given: the published rules and the URLs whose image they change or add. */
 export interface PrewarmRequest {
   rules: Rules;
+  /** The rules the publish replaced (undefined: none, or ones the Preprocessors refused). */
+  previous: Rules | undefined;
   catalog: Catalog;
   /** Changed, then added URLs (canonical paths, as `derivativeUrls` lists them). */
   paths: readonly string[];
@@ -115,7 +117,7 @@ export async function publishRules(options: PublishOptions): Promise<PublishResu
         : invalidation;
     await saveEntry(target, entry);
   }
-  const prewarm = await runPrewarm(options, next, diff, reason);
+  const prewarm = await runPrewarm(options, next, current, diff, reason);
   return { ...base, published: true, etag, entry, invalidation, prewarm };
 }
 
@@ -146,6 +148,7 @@ async function invalidate(
 async function runPrewarm(
   options: PublishOptions,
   rules: Rules,
+  previous: Rules | undefined,
   diff: RulesDiff,
   reason: string,
 ): Promise<PublishResult['prewarm']> {
@@ -153,7 +156,7 @@ async function runPrewarm(
   if (paths.length === 0) return { skipped: 'no URL changed or was added' };
   if (!options.prewarm) return { skipped: 'no prewarm configured' };
   try {
-    const result = await options.prewarm({ rules, catalog: options.catalog, paths, reason });
+    const result = await options.prewarm({ rules, previous, catalog: options.catalog, paths, reason });
     return { done: true, result };
   } catch (err) {
     return { error: err instanceof Error ? err.message : String(err) };

@@ -1,6 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { DraftIdSchema, MarqueeError, PublishDraftSchema, PublishReplySchema } from '@marquee/shared';
+import { invalidatorFor } from '../invalidation/backends.js';
+import { warmSetOfRulesChange } from '../prewarm/rules-change.js';
+import { warmSet } from '../prewarm/warm-set.js';
 import { PublishConflictError, publishRules, type PublishResult } from '../publish/index.js';
 import type { DraftStore } from './drafts.js';
 import { measuredMsPerImage } from './impact.js';
@@ -24,7 +27,10 @@ function invalidationText(r: PublishResult): string {
 function prewarmText(r: PublishResult, prewarmsOnReload: boolean): string {
   const warm = r.prewarm;
   if ('error' in warm) return `FAILED: ${warm.error}`;
-  if ('done' in warm) return 'done';
+  if ('done' in warm) {
+    const queued = (warm.result as { queued?: number } | undefined)?.queued;
+    return queued === undefined ? 'done' : `${queued} new images queued for the store (marquee_prewarm_* metrics)`;
+  }
   if (warm.skipped === 'no prewarm configured') {
     return prewarmsOnReload
       ? 'this Preprocessor renders the rules’ warm set as it reloads them'
@@ -39,6 +45,11 @@ function prewarmText(r: PublishResult, prewarmsOnReload: boolean): string {
  * rules), and reloads them here at once; other Preprocessors pick them up within their poll.
  */
 export const publishRoutes: FastifyPluginAsyncTypebox<{ drafts: DraftStore }> = async (app, { drafts }) => {
+  const { config } = app;
+  const invalidator = invalidatorFor(config.invalidation ? [config.invalidation] : [], {
+    region: config.region,
+    logger: app.log,
+  });
   app.post(
     '/studio/api/drafts/:id/publish',
     { schema: { params: Params, body: PublishDraftSchema, response: { 200: PublishReplySchema } } },
@@ -46,6 +57,7 @@ export const publishRoutes: FastifyPluginAsyncTypebox<{ drafts: DraftStore }> = 
       const { id } = request.params;
       const draft = await drafts.at(id, request.body.rev);
       const { catalog } = app.rulesStore.current();
+      const { prewarm } = app;
       const msPerImage = await measuredMsPerImage(app.metrics.generatorDuration);
       let result: PublishResult;
       try {
@@ -58,6 +70,25 @@ export const publishRoutes: FastifyPluginAsyncTypebox<{ drafts: DraftStore }> = 
           catalog,
           sourcesBucket: app.config.sourcesBucket,
           ...(msPerImage !== undefined ? { costs: { msPerImage } } : {}),
+          // This Preprocessor serves the new rules before the CDN is told to drop the old looks.
+          awaitRollout: async () => {
+            await app.rulesStore.reload();
+          },
+          ...(invalidator ? { invalidator } : {}),
+          // The new looks the store lacks, rendered within the prewarm share; the reply does not wait.
+          ...(prewarm
+            ? {
+                prewarm: (next) => {
+                  const entries = next.previous
+                    ? warmSetOfRulesChange(next.previous, next.rules, next.catalog, config.sourcesBucket)
+                    : warmSet(next.rules, next.catalog, config.sourcesBucket);
+                  void prewarm.run(entries, { reason: next.reason }).catch((err: unknown) => {
+                    request.log.error({ err }, 'prewarm after publish failed');
+                  });
+                  return Promise.resolve({ queued: entries.length });
+                },
+              }
+            : {}),
         });
       } catch (err) {
         if (err instanceof PublishConflictError) {
