@@ -64,10 +64,10 @@ const RulesCliEnv = Type.Pick(PreprocessorEnv, [
 
 const USAGE = `usage: rules <command>
   check FILE                       validate a rules file (the Preprocessor's own messages)
-  diff OLD NEW [--catalog LOC] [--json] [--ms-per-image N]
+  diff OLD NEW [--catalog LOC] [--json] [--ms-per-image N] [--exact]
                                    what NEW changes against OLD over the catalog
   publish DRAFT [--to LOC] [--author NAME] [--catalog LOC] [--varnish URL]
-                [--cloudfront-distribution ID] [--preprocessor URL]... [--ms-per-image N] [--prewarm]
+                [--cloudfront-distribution ID] [--preprocessor URL]... [--ms-per-image N] [--prewarm] [--exact]
                                    write DRAFT where the Preprocessors read rules, keep history, invalidate
                                    (default: MARQUEE_INVALIDATION), prewarm the new looks (--prewarm)
   history [--to LOC] [--json]      the publishes at LOC, newest first
@@ -168,6 +168,7 @@ async function diff(args: string[], env: Env, s3: S3For): Promise<number> {
       catalog: { type: 'string' },
       json: { type: 'boolean', default: false },
       'ms-per-image': { type: 'string' },
+      exact: { type: 'boolean', default: false },
     },
     allowPositionals: true,
     strict: true,
@@ -185,6 +186,7 @@ async function diff(args: string[], env: Env, s3: S3For): Promise<number> {
     catalog,
     sourcesBucket: env.MARQUEE_SOURCES_BUCKET,
     ...(ms !== undefined ? { costs: { msPerImage: ms } } : {}),
+    ...(values.exact ? { maxExactPathsPerTitle: Infinity } : {}),
   });
   if (values.json) {
     out(JSON.stringify({ old: oldLocation, new: newLocation, catalog: catalogLocation, ...result }, null, 2));
@@ -248,6 +250,7 @@ const PUBLISH_OPTIONS = {
   preprocessor: { type: 'string', multiple: true },
   'ms-per-image': { type: 'string' },
   prewarm: { type: 'boolean' },
+  exact: { type: 'boolean' },
 } as const;
 
 async function publish(command: 'publish' | 'rollback', args: string[], env: Env, s3: S3For): Promise<number> {
@@ -267,6 +270,7 @@ async function publish(command: 'publish' | 'rollback', args: string[], env: Env
     sourcesBucket: env.MARQUEE_SOURCES_BUCKET,
     ...(s3(target) ? { s3Client: s3(target) } : {}),
     ...(ms !== undefined ? { costs: { msPerImage: ms } } : {}),
+    ...(values.exact === true ? { exact: true } : {}),
     ...(invalidator ? { invalidator } : {}),
     ...(warm ? { prewarm: warm.prewarm } : {}),
     awaitRollout: (etag) => awaitRollout(preprocessors, etag, env.MARQUEE_RELOAD_MS),

@@ -35,6 +35,8 @@ export interface PublishOptions {
   catalog: Catalog;
   sourcesBucket: string;
   costs?: DiffCosts;
+  /** Only exact paths, no wildcard over unchanged URLs (see `DiffOptions.maxExactPathsPerTitle`). */
+  exact?: boolean;
   invalidator?: Invalidator;
   prewarm?: (request: PrewarmRequest) => Promise<unknown>;
   /**
@@ -76,6 +78,7 @@ export async function publishRules(options: PublishOptions): Promise<PublishResu
     catalog: options.catalog,
     sourcesBucket: options.sourcesBucket,
     ...(options.costs ? { costs: options.costs } : {}),
+    ...(options.exact === true ? { maxExactPathsPerTitle: Infinity } : {}),
   });
   const time = now();
   const id = historyId(time, previous?.text);

@@ -51,6 +51,16 @@ export interface DiffOptions {
   catalog: Catalog;
   sourcesBucket: string;
   costs?: DiffCosts;
+  /**
+   * Past this many exact paths for one title of one type, that title's wildcard is used instead
+   * (default 16), and past `maxTitleWildcards` title wildcards in a type, the type's (default 15,
+   * CloudFront's wildcard paths in progress at once). A quality change to one format otherwise
+   * names every URL of every title twice (with and without `v`): thousands of paths. What the
+   * wildcard also covers is unchanged: the CDN asks the origin again, and the output cache or the
+   * derivative store answers it without a render. Never across types. `Infinity`: exact paths only.
+   */
+  maxExactPathsPerTitle?: number;
+  maxTitleWildcards?: number;
 }
 
 export interface RulesDiff extends DiffCounts {
@@ -64,9 +74,10 @@ export interface RulesDiff extends DiffCounts {
   /** The assumptions behind `renderSeconds`, `costUsd` and `invalidationCostUsd`, in words. */
   costBasis: string;
   /**
-   * CDN path patterns covering the changed and removed URLs and no unchanged one: `/v1/artwork/<type>/*`
-   * when no URL of the type is left unchanged, else `/v1/artwork/<type>/<title>/*` per such title,
-   * else each URL and its `v` twin (see `exactPaths`). Added URLs are not invalidated.
+   * CDN path patterns covering the changed and removed URLs: `/v1/artwork/<type>/*` when no URL of the
+   * type is left unchanged, else `/v1/artwork/<type>/<title>/*` per such title, else each URL and its
+   * `v` twin (see `exactPaths`), coarsened to wildcards within the type past `maxExactPathsPerTitle` /
+   * `maxTitleWildcards` (counted in `overInvalidated`). Added URLs are not invalidated.
    */
   invalidations: string[];
   /**
@@ -74,6 +85,8 @@ export interface RulesDiff extends DiffCounts {
    * 1,000 paths a month are free per account); 0 for Varnish.
    */
   invalidationCostUsd: number;
+  /** Unchanged URLs the invalidations cover too (a wildcard chosen over many exact paths): refetched, not rendered. */
+  overInvalidated: number;
   /** The changed URLs (to prewarm), title by title. */
   changedPaths: string[];
   /** The added URLs (to prewarm when in the warm set). */
@@ -85,6 +98,9 @@ const ARTWORK_PREFIX = '/v1/artwork';
 /** Per type: URLs left alone, and the patterns for the rest (title wildcards or exact paths). */
 interface TypeTally extends DiffCounts {
   patterns: string[];
+  /** Title wildcards among `patterns`, and the unchanged URLs they cover. */
+  titleWildcards: number;
+  overInvalidated: number;
 }
 
 /**
@@ -102,13 +118,23 @@ export function diffRules(options: DiffOptions): RulesDiff {
   const types = new Map<string, TypeTally>();
   const same = new Set<string>();
   for (const name of new Set([...typeNames(current), ...typeNames(next)])) {
-    types.set(name, { changed: 0, added: 0, removed: 0, unchanged: 0, patterns: [] });
+    types.set(name, {
+      changed: 0,
+      added: 0,
+      removed: 0,
+      unchanged: 0,
+      patterns: [],
+      titleWildcards: 0,
+      overInvalidated: 0,
+    });
     if (resolutionInputs(current, name) === resolutionInputs(next, name)) same.add(name);
   }
   const tallyOf = (type: string) => types.get(type) as TypeTally;
   const rendersByFormat: Partial<Record<Format, number>> = {};
   const changedPaths: string[] = [];
   const addedPaths: string[] = [];
+  const maxExact = options.maxExactPathsPerTitle ?? 16;
+  const maxTitleWildcards = options.maxTitleWildcards ?? 15;
 
   const titleIds = Object.keys(catalog.titles);
   for (const titleId of titleIds) {
@@ -122,12 +148,12 @@ export function diffRules(options: DiffOptions): RulesDiff {
     for (const { image } of old.values()) for (const key of imageKeys(image)) held.add(key);
     const toRender = new Map<string, Format>();
     // Per type of this title: its changed and removed URLs, and whether any URL is left alone.
-    const touched = new Map<string, { entries: PlanEntry[]; unchanged: boolean }>();
+    const touched = new Map<string, { entries: PlanEntry[]; unchanged: number }>();
     const touch = (entry: PlanEntry, isTouched: boolean) => {
       const type = entry.image.type;
-      const tally = touched.get(type) ?? { entries: [], unchanged: false };
+      const tally = touched.get(type) ?? { entries: [], unchanged: 0 };
       if (isTouched) tally.entries.push(entry);
-      else tally.unchanged = true;
+      else tally.unchanged += 1;
       touched.set(type, tally);
     };
 
@@ -158,21 +184,31 @@ export function diffRules(options: DiffOptions): RulesDiff {
     for (const [type, { entries, unchanged }] of touched) {
       if (entries.length === 0) continue;
       const tally = tallyOf(type);
-      if (!unchanged) tally.patterns.push(`${ARTWORK_PREFIX}/${type}/${titleId}/*`);
-      else for (const entry of entries) for (const path of exactPaths(entry)) tally.patterns.push(path);
+      const exact = entries.flatMap(exactPaths);
+      if (unchanged === 0 || exact.length > maxExact) {
+        tally.patterns.push(`${ARTWORK_PREFIX}/${type}/${titleId}/*`);
+        tally.titleWildcards += 1;
+        tally.overInvalidated += unchanged;
+      } else tally.patterns.push(...exact);
     }
   }
 
   const byType: Record<string, DiffCounts> = {};
   const invalidations: string[] = [];
+  let overInvalidated = 0;
   const total: DiffCounts = { changed: 0, added: 0, removed: 0, unchanged: 0 };
   for (const [type, tally] of types) {
-    const { patterns, ...counts } = tally;
+    const { patterns, titleWildcards, overInvalidated: over, ...counts } = tally;
     byType[type] = counts;
     for (const k of ['changed', 'added', 'removed', 'unchanged'] as const) total[k] += counts[k];
     const touchedUrls = counts.changed + counts.removed;
-    if (touchedUrls > 0 && counts.unchanged === 0) invalidations.push(`${ARTWORK_PREFIX}/${type}/*`);
-    else for (const pattern of patterns) invalidations.push(pattern);
+    if (touchedUrls > 0 && (counts.unchanged === 0 || titleWildcards > maxTitleWildcards)) {
+      invalidations.push(`${ARTWORK_PREFIX}/${type}/*`);
+      overInvalidated += counts.unchanged;
+    } else {
+      invalidations.push(...patterns);
+      overInvalidated += over;
+    }
   }
 
   const cost = renderCost(rendersByFormat, options.costs ?? {});
@@ -187,6 +223,7 @@ export function diffRules(options: DiffOptions): RulesDiff {
       `past the ${CLOUDFRONT_FREE_INVALIDATION_PATHS_PER_MONTH} free paths a month.`,
     invalidations,
     invalidationCostUsd,
+    overInvalidated,
     changedPaths,
     addedPaths,
   };

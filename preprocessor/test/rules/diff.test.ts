@@ -47,9 +47,14 @@ function edited(edit: (doc: Doc) => void): Rules {
   return parseRules(stringify(doc), 'edited-rules.yaml');
 }
 
+/** The diff in its exact mode (no wildcard over unchanged URLs), which most cases below check path by path. */
 function diff(next: Rules, current: Rules = defaultRules): RulesDiff {
-  return diffRules({ current, next, catalog, sourcesBucket: SOURCES_BUCKET });
+  return diffRules({ current, next, catalog, sourcesBucket: SOURCES_BUCKET, maxExactPathsPerTitle: Infinity });
 }
+
+/** Whether a CloudFront path pattern covers a URL path (a `*` only at the end). */
+const covers = (pattern: string, path: string) =>
+  pattern.endsWith('*') ? path.startsWith(pattern.slice(0, -1)) : pattern === path;
 
 const universe = (rules: Rules) => derivativeUrls(rules, catalog, { sourcesBucket: SOURCES_BUCKET });
 const before = universe(defaultRules);
@@ -177,6 +182,29 @@ t.test("a quality change on one format: that format's URLs only (and the auto UR
     d.invalidations.every((p) => p.startsWith('/v1/artwork/logo/') && !p.endsWith('*')),
     'exact logo paths',
   );
+  checkCloudFrontPaths(t, d.invalidations);
+});
+
+t.test('by default, many exact paths for a title become its wildcard, never beyond the type', async (t) => {
+  const next = edited((doc) => {
+    at(doc, 'encoding', 'png').quality = 90;
+  });
+  const exactMode = diff(next);
+  const d = diffRules({ current: defaultRules, next, catalog, sourcesBucket: SOURCES_BUCKET });
+  t.ok(
+    d.invalidations.length < exactMode.invalidations.length,
+    `${d.invalidations.length} paths, not ${exactMode.invalidations.length}`,
+  );
+  t.ok(
+    d.invalidations.every(
+      (p) => /^\/v1\/artwork\/logo\/[^/]+\/\*$/.test(p) || (p.startsWith('/v1/artwork/logo/') && !p.endsWith('*')),
+    ),
+    'title wildcards or exact paths, under logo only',
+  );
+  const uncovered = [...d.changedPaths].filter((path) => !d.invalidations.some((p) => covers(p, path)));
+  t.same(uncovered, [], 'every changed URL is covered');
+  t.ok(d.overInvalidated > 0, `the unchanged URLs the wildcards cover are counted (${d.overInvalidated})`);
+  t.equal(exactMode.overInvalidated, 0, 'the exact mode covers no unchanged URL');
   checkCloudFrontPaths(t, d.invalidations);
 });
 
