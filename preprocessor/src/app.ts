@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import underPressure from '@fastify/under-pressure';
+import { stdTimeFunctions } from 'pino';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { PreprocessorConfig } from './config.js';
@@ -48,7 +49,8 @@ export async function buildApp(config: PreprocessorConfig, deps: AppDeps = {}): 
   // Made once the services it reads exist; the server exists before them.
   const hotPath: { current?: HotPath } = {};
   const app = Fastify({
-    logger: deps.logger ?? { level: config.logLevel },
+    // ISO times, as every other process of the service logs them.
+    logger: deps.logger ?? { level: config.logLevel, timestamp: stdTimeFunctions.isoTime },
     requestIdHeader: false,
     genReqId: (req) => requestId(req.headers['x-request-id']),
     // Cache hits the artwork route has served before are answered ahead of the router (see
@@ -124,7 +126,7 @@ export async function buildApp(config: PreprocessorConfig, deps: AppDeps = {}): 
   });
 
   await app.register(problemPlugin);
-  await app.register(metricsPlugin, { metrics });
+  await app.register(metricsPlugin, { metrics, port: config.metricsPort, host: config.host });
   await app.register(s3Plugin, { client: deps.s3 });
   await app.register(rulesPlugin);
   await app.register(generatorPlugin, { lambda: deps.lambda });

@@ -28,3 +28,6 @@ export {
   type WarmEntry,
   type WarmFilter,
 } from './prewarm/index.js';
+export { checkUpload, type CheckedImage } from './studio/image-check.js';
+export { MAX_UPLOAD_BYTES } from './studio/limits.js';
+export { canonicalLocale } from './routes/artwork-url.js';

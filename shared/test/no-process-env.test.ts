@@ -17,6 +17,7 @@ const SCANNED = [
   'infra/local/stack',
   'infra/local/seed',
   'infra/local/cdn',
+  'infra/local/import',
   'infra/local/s3',
   'infra/aws/bin',
   'infra/aws/lib',

@@ -47,7 +47,7 @@ function envArgs(values: string[]): Record<string, string> {
 
 async function main(): Promise<void> {
   const { LOG_LEVEL } = readEnv(Type.Object({ LOG_LEVEL: LogLevelVar({ default: 'info' }) }));
-  const logger = pino({ name: 'local-lambda', level: LOG_LEVEL });
+  const logger = pino({ name: 'local-lambda', level: LOG_LEVEL, timestamp: pino.stdTimeFunctions.isoTime });
   const { values } = parseArgs({
     options: {
       host: { type: 'string', default: '127.0.0.1' },

@@ -1,12 +1,13 @@
 import sharp from 'sharp';
 import type { FocalPoint } from '@marquee/shared';
 import { hashSeed, random, type Random } from './random.js';
+import { localisedName } from './names.js';
 import { FONT_FAMILY, escapeXml, fitFontSize, hsl, localeTag, wrap } from './svg.js';
 import { ARTWORK_SOURCES, type TitlePlan } from './titles.js';
 
 type PhotoType = 'boxshot' | 'billboard';
 
-/** A rendered photo (all but the locale tag): shared by every locale of one title and type. */
+/** A rendered photo (all but the title and the locale tag): shared by every locale of one title and type. */
 export interface PhotoBase {
   raw: Buffer;
   width: number;
@@ -25,6 +26,30 @@ const GRAIN_AMPLITUDE = 28;
 /** Grain values cycled over the pixels: a prime length, so no row lines up with the last. */
 const GRAIN_TABLE = 65_521;
 const JPEG_QUALITY = 85;
+
+/**
+ * Where the title and the locale tag go: clear of the badges the shipped rules draw
+ * (`preprocessor/config/rules.yaml`: `top10` in the top-right corner, 22% of a boxshot's width
+ * and 8% of a billboard's; `new` in the bottom-left corner, 30% of a boxshot's width, its pill in
+ * the bottom 14% of the height). The title sits above the `new` pill; the locale tag top-left.
+ * `baseline`: the last line's, as a fraction of the height; `scrim`: where the dark gradient
+ * behind the title starts.
+ */
+const LAYOUT: Record<
+  PhotoType,
+  {
+    baseline: number;
+    scrim: number;
+    x: number;
+    anchor: 'middle' | 'start';
+    width: number;
+    maxFont: number;
+    wrapAt: number;
+  }
+> = {
+  boxshot: { baseline: 0.8, scrim: 0.45, x: 0.5, anchor: 'middle', width: 0.8, maxFont: 96, wrapAt: 14 },
+  billboard: { baseline: 0.86, scrim: 0.4, x: 0.06, anchor: 'start', width: 0.5, maxFont: 104, wrapAt: 18 },
+};
 
 /** Subject placement per type: boxshots leave the bottom for the title; billboards put it right of the text. */
 const SUBJECT_AREA: Record<PhotoType, { x: [number, number]; y: [number, number] }> = {
@@ -72,10 +97,21 @@ function hills(rng: Random, width: number, height: number, hue: number): string 
   return out;
 }
 
-function backgroundSvg(rng: Random, type: PhotoType, hue: number): { svg: string; focal: FocalPoint } {
-  const { width, height } = ARTWORK_SOURCES[type];
+/** Where the subject goes: the first draws after the hue, so the catalog can name it without rendering. */
+function drawFocal(rng: Random, type: PhotoType): FocalPoint {
   const area = SUBJECT_AREA[type];
-  const focal = { x: round2(rng.between(...area.x)), y: round2(rng.between(...area.y)) };
+  return { x: round2(rng.between(...area.x)), y: round2(rng.between(...area.y)) };
+}
+
+/** The subject's position in a photo of `plan` (the focal point the catalog gives when it gives one). */
+export function photoFocal(plan: TitlePlan, type: PhotoType): FocalPoint {
+  const rng = random(hashSeed(`${plan.id}/${type}`));
+  titleHue(plan, rng);
+  return drawFocal(rng, type);
+}
+
+function backgroundSvg(rng: Random, type: PhotoType, focal: FocalPoint, hue: number): { svg: string; radius: number } {
+  const { width, height } = ARTWORK_SOURCES[type];
   const sx = focal.x * width;
   const sy = focal.y * height;
   const radius = Math.min(width, height) * rng.between(0.14, 0.2);
@@ -101,6 +137,7 @@ function backgroundSvg(rng: Random, type: PhotoType, hue: number): { svg: string
     `<radialGradient id="subject" cx="0.38" cy="0.32" r="0.75"><stop offset="0" stop-color="${hsl(hue + 160, 90, 72)}"/>` +
     `<stop offset="0.6" stop-color="${hsl(hue + 150, 80, 45)}"/><stop offset="1" stop-color="${hsl(hue + 140, 70, 18)}"/></radialGradient>` +
     '<radialGradient id="vignette" r="0.75"><stop offset="0.55" stop-color="#000" stop-opacity="0"/><stop offset="1" stop-color="#000" stop-opacity="0.6"/></radialGradient>' +
+    '<linearGradient id="scrim" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="#000" stop-opacity="0"/><stop offset="1" stop-color="#000" stop-opacity="0.7"/></linearGradient>' +
     '</defs>' +
     `<rect width="${width}" height="${height}" fill="url(#sky)"/>` +
     `<circle cx="${sun.x.toFixed(0)}" cy="${sun.y.toFixed(0)}" r="${sun.r.toFixed(0)}" fill="url(#sun)"/>` +
@@ -109,8 +146,9 @@ function backgroundSvg(rng: Random, type: PhotoType, hue: number): { svg: string
     `<ellipse cx="${sx.toFixed(0)}" cy="${(sy + radius * 1.25).toFixed(0)}" rx="${(radius * 1.1).toFixed(0)}" ry="${(radius * 0.22).toFixed(0)}" fill="#000" fill-opacity="0.45"/>` +
     `<path d="${blobPath(rng, sx, sy, radius)}" fill="url(#subject)" stroke="${hsl(hue + 160, 90, 85)}" stroke-width="4" stroke-opacity="0.7"/>` +
     `<rect width="${width}" height="${height}" fill="url(#vignette)"/>` +
+    `<rect y="${(height * LAYOUT[type].scrim).toFixed(0)}" width="${width}" height="${(height * (1 - LAYOUT[type].scrim)).toFixed(0)}" fill="url(#scrim)"/>` +
     '</svg>';
-  return { svg, focal };
+  return { svg, radius };
 }
 
 /**
@@ -131,73 +169,141 @@ function addGrain(rgb: Buffer, rng: Random): void {
   }
 }
 
+const WHITE = 'fill="#ffffff" fill-opacity="0.75"';
+
 /**
- * The photo-like image of one title and type, without its locale tag, as raw
- * RGB: gradients, light, shapes, a subject, grain and the title's name.
+ * Rulers along the top and left edges: ticks every 10%, labelled at 25, 50 and 75%. A crop keeps
+ * the part of the rulers it kept, so a rendered crop says which part of the source it shows.
+ */
+function rulers(width: number, height: number): Array<{ input: Buffer; top: number; left: number }> {
+  const tick = Math.round(Math.min(width, height) * 0.018);
+  const font = Math.round(Math.min(width, height) * 0.022);
+  const label = (x: number, y: number, text: string, anchor: string) =>
+    `<text x="${x.toFixed(0)}" y="${y.toFixed(0)}" text-anchor="${anchor}" font-family="${FONT_FAMILY}" font-size="${font}" ${WHITE}>${text}</text>`;
+  let top = '';
+  let left = '';
+  for (let i = 1; i < 10; i++) {
+    const major = i === 5;
+    const x = (width * i) / 10;
+    const y = (height * i) / 10;
+    top += `<rect x="${(x - 1).toFixed(0)}" width="2" height="${major ? tick * 1.6 : tick}" ${WHITE}/>`;
+    left += `<rect y="${(y - 1).toFixed(0)}" height="2" width="${major ? tick * 1.6 : tick}" ${WHITE}/>`;
+  }
+  for (const pct of [25, 50, 75]) {
+    top += label((width * pct) / 100, tick * 1.6 + font, `${pct}%`, 'middle');
+    left += label(tick * 2.2, (height * pct) / 100 + font * 0.36, `${pct}%`, 'start');
+  }
+  const stripH = Math.round(tick * 1.6 + font * 1.4);
+  const stripW = Math.round(tick * 2.2 + font * 2.6);
+  return [
+    {
+      input: Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${stripH}">${top}</svg>`),
+      top: 0,
+      left: 0,
+    },
+    {
+      input: Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${stripW}" height="${height}">${left}</svg>`),
+      top: 0,
+      left: 0,
+    },
+  ];
+}
+
+/** A target on the catalog's focal point: a focal crop keeps it, and a render shows that it did. */
+function focalMarker(
+  focal: FocalPoint,
+  radius: number,
+  width: number,
+  height: number,
+): { input: Buffer; top: number; left: number } {
+  const r = Math.round(radius * 0.55);
+  const size = r * 2 + 8;
+  const c = size / 2;
+  const stroke = Math.max(3, Math.round(r / 28));
+  const svg =
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}">` +
+    `<circle cx="${c}" cy="${c}" r="${r}" fill="none" stroke="#ffffff" stroke-opacity="0.8" stroke-width="${stroke}" stroke-dasharray="${stroke * 4} ${stroke * 3}"/>` +
+    `<path d="M${c - r * 0.35},${c} H${c + r * 0.35} M${c},${c - r * 0.35} V${c + r * 0.35}" stroke="#ffffff" stroke-opacity="0.9" stroke-width="${stroke}"/>` +
+    '</svg>';
+  const left = Math.min(Math.max(Math.round(focal.x * width - c), 0), width - size);
+  const top = Math.min(Math.max(Math.round(focal.y * height - c), 0), height - size);
+  return { input: Buffer.from(svg), top, left };
+}
+
+/**
+ * The photo-like image of one title and type, without its title and locale tag, as raw RGB:
+ * gradients, light, shapes, a subject, grain, the rulers and (when the catalog gives the focal
+ * point) a target on it.
  */
 export async function renderPhotoBase(plan: TitlePlan, type: PhotoType): Promise<PhotoBase> {
   const rng = random(hashSeed(`${plan.id}/${type}`));
   const hue = titleHue(plan, rng);
-  const { svg, focal } = backgroundSvg(rng, type, hue);
+  const focal = drawFocal(rng, type);
+  const { svg, radius } = backgroundSvg(rng, type, focal, hue);
   const { width, height } = ARTWORK_SOURCES[type];
   const half = await sharp(Buffer.from(svg)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   addGrain(half.data, rng);
-  const block = titleBlock(plan.name, type, width, height);
+  const overlays = [...rulers(width, height), ...(plan.photoFocal ? [focalMarker(focal, radius, width, height)] : [])];
   const raw = await sharp(half.data, { raw: { width: half.info.width, height: half.info.height, channels: 3 } })
     .resize(width, height)
-    .composite([{ input: block.svg, top: block.top, left: 0 }])
+    .composite(overlays)
     .removeAlpha()
     .raw()
     .toBuffer();
   return { raw, width, height, focal, hue };
 }
 
-/** The title block: name over a dark scrim, sized to fit, at the bottom (boxshot) or bottom-left (billboard). */
+/** The title, as released in the locale, in the block above the scrim: sized to fit, clear of the badges. */
 function titleBlock(name: string, type: PhotoType, width: number, height: number): { svg: Buffer; top: number } {
-  const boxshot = type === 'boxshot';
-  const blockHeight = Math.round(height * (boxshot ? 0.3 : 0.38));
-  const lines = wrap(name, boxshot ? 14 : 18);
-  const textWidth = width * (boxshot ? 0.86 : 0.5);
-  const size = fitFontSize(lines, textWidth, boxshot ? 96 : 104, 0.62);
-  const x = boxshot ? width / 2 : width * 0.06;
-  const anchor = boxshot ? 'middle' : 'start';
-  const firstBaseline = blockHeight - size * 0.6 - (lines.length - 1) * size * 1.1;
+  const layout = LAYOUT[type];
+  const top = Math.round(height * layout.scrim);
+  const blockHeight = height - top;
+  const lines = wrap(name, layout.wrapAt).slice(0, 3);
+  const size = fitFontSize(lines, width * layout.width, layout.maxFont, 0.64);
+  const x = width * layout.x;
+  const lastBaseline = height * layout.baseline - top;
+  const firstBaseline = lastBaseline - (lines.length - 1) * size * 1.1;
   const text = (dx: number, fill: string, opacity: number): string =>
     lines
       .map((line, i) => {
         const y = firstBaseline + i * size * 1.1 + dx;
-        return `<text x="${x + dx}" y="${y.toFixed(0)}" text-anchor="${anchor}" font-family="${FONT_FAMILY}" font-weight="bold" font-size="${size}" fill="${fill}" fill-opacity="${opacity}">${escapeXml(line)}</text>`;
+        return `<text x="${x + dx}" y="${y.toFixed(0)}" text-anchor="${layout.anchor}" font-family="${FONT_FAMILY}" font-weight="bold" font-size="${size}" fill="${fill}" fill-opacity="${opacity}">${escapeXml(line)}</text>`;
       })
       .join('');
   const svg =
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${blockHeight}">` +
-    '<defs><linearGradient id="scrim" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="#000" stop-opacity="0"/><stop offset="1" stop-color="#000" stop-opacity="0.65"/></linearGradient></defs>' +
-    `<rect width="${width}" height="${blockHeight}" fill="url(#scrim)"/>` +
     text(4, '#000000', 0.6) +
     text(0, '#ffffff', 1) +
     '</svg>';
-  return { svg: Buffer.from(svg), top: height - blockHeight };
+  return { svg: Buffer.from(svg), top };
 }
 
-/** One locale of a photo artwork: the shared image and a locale tag in the corner, as JPEG. */
-export async function renderPhoto(base: PhotoBase, locale: string): Promise<Buffer> {
+/**
+ * One locale of a photo artwork: the shared image, the title as released in that locale, and a
+ * locale tag in the top-left corner (no badge goes there), as JPEG.
+ */
+export async function renderPhoto(base: PhotoBase, plan: TitlePlan, type: PhotoType, locale: string): Promise<Buffer> {
   const { width, height } = base;
-  const tag = localeTag(locale, Math.round(Math.min(width, height) * 0.04));
-  const margin = Math.round(width * 0.03);
+  const block = titleBlock(localisedName(plan.name, locale), type, width, height);
+  const tag = localeTag(locale, Math.round(Math.min(width, height) * 0.05));
+  const margin = Math.round(Math.min(width, height) * 0.07);
   return sharp(base.raw, { raw: { width, height, channels: 3 } })
-    .composite([{ input: tag.svg, top: margin, left: width - tag.width - margin }])
+    .composite([
+      { input: block.svg, top: block.top, left: 0 },
+      { input: tag.svg, top: margin, left: margin },
+    ])
     .jpeg({ quality: JPEG_QUALITY })
     .toBuffer();
 }
 
-/** The title's wordmark in big capitals with a gradient fill and an outline, on transparency, as PNG. */
+/** The title's wordmark as released in the locale, in big capitals with a gradient fill and an outline, on transparency, as PNG. */
 export async function renderLogo(plan: TitlePlan, locale: string): Promise<Buffer> {
   const { width, height } = ARTWORK_SOURCES.logo;
   const rng = random(hashSeed(`${plan.id}/logo`));
   const hue = titleHue(plan, rng);
-  const lines = wrap(plan.name.toUpperCase(), 16).slice(0, 2);
-  const size = fitFontSize(lines, width * 0.92, lines.length === 1 ? 170 : 130, 0.74);
-  const firstBaseline = height / 2 - ((lines.length - 1) * size * 1.05) / 2 + size * 0.36;
+  const lines = wrap(localisedName(plan.name, locale).toUpperCase(), 16).slice(0, 3);
+  const size = fitFontSize(lines, width * 0.9, [170, 130, 100][lines.length - 1] ?? 100, 0.74);
+  const firstBaseline = height * 0.45 - ((lines.length - 1) * size * 1.05) / 2 + size * 0.36;
   const text = lines
     .map(
       (line, i) =>
@@ -209,7 +315,7 @@ export async function renderLogo(plan: TitlePlan, locale: string): Promise<Buffe
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">` +
     `<defs><linearGradient id="ink" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="${hsl(hue, 90, 80)}"/>` +
     `<stop offset="0.5" stop-color="${hsl(hue + 15, 85, 58)}"/><stop offset="1" stop-color="${hsl(hue + 30, 80, 38)}"/></linearGradient></defs>` +
-    `<path d="M${width * 0.2},${height * 0.84} Q${width / 2},${height * 0.72} ${width * 0.8},${height * 0.84}" stroke="${hsl(hue + 30, 80, 50)}" stroke-width="10" fill="none" stroke-linecap="round"/>` +
+    `<path d="M${width * 0.2},${height * 0.9} Q${width / 2},${height * 0.8} ${width * 0.8},${height * 0.9}" stroke="${hsl(hue + 30, 80, 50)}" stroke-width="10" fill="none" stroke-linecap="round"/>` +
     text +
     '</svg>';
   const tag = localeTag(locale, 30);

@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   if (titles === undefined)
     throw new ConfigError([configProblem('--titles', `an integer from 1 to ${MAX_TITLES}`, values.titles)]);
   const { LOG_LEVEL } = readEnv(SeedEnv);
-  const logger = pino({ name: 'seed', level: LOG_LEVEL });
+  const logger = pino({ name: 'seed', level: LOG_LEVEL, timestamp: pino.stdTimeFunctions.isoTime });
   const client = localS3Client(values.endpoint);
   try {
     await client.send(new CreateBucketCommand({ Bucket: values.bucket })).catch((err: unknown) => {

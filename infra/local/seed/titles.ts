@@ -34,6 +34,12 @@ export const TITLE_NAMES = [
   'Echo Parade',
 ] as const;
 
+/**
+ * The titles `npm start` shows first (by index): 80000001-80000003 and 80000007, the one with both
+ * badges and three locales. A background seed renders them before the others.
+ */
+export const SHOWCASE: readonly number[] = [0, 1, 2, 6];
+
 /** First title id: 8 digits, as catalog ids are. */
 export const FIRST_TITLE_ID = 80_000_001;
 

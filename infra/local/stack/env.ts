@@ -56,3 +56,34 @@ export function useLocalAwsDefaults(): string {
 export function maxInFlightChosen(env: Env = process.env): boolean {
   return env.MARQUEE_MAX_INFLIGHT !== undefined && env.MARQUEE_MAX_INFLIGHT !== '';
 }
+
+/**
+ * The AWS SDK's own warning that its releases after January 2027 need Node 22, turned off: the
+ * stack says it once per start (`nodeSupportNotice`), where it would otherwise come once from this
+ * process and once from each Generator environment. Given to the environments with their variables.
+ */
+export const SDK_NODE_WARNING_OFF = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } as const;
+
+/** The first Node major the AWS SDK supports after the first week of January 2027. */
+const SDK_NODE_FLOOR = 22;
+
+/** Turns the SDK's warning off for this process's clients (the Preprocessor's); call before any is made. */
+export function quietSdkNodeWarning(): void {
+  for (const [name, value] of Object.entries(SDK_NODE_WARNING_OFF)) process.env[name] ??= value;
+}
+
+/** What to tell a person running on a Node the SDK will leave behind; undefined on a current one. */
+export function nodeSupportNotice(version: string = process.version): string | undefined {
+  const major = Number(/^v(\d+)/.exec(version)?.[1]);
+  if (!(major < SDK_NODE_FLOOR)) return undefined;
+  return (
+    `Node ${version}: Marquee runs on it, but the AWS SDK releases after the first week of January 2027 ` +
+    `need Node ${SDK_NODE_FLOOR} or later. Install Node ${SDK_NODE_FLOOR} (nvm install ${SDK_NODE_FLOOR}) and run npm ci again.`
+  );
+}
+
+/** Where `npm start` was typed (npm runs scripts from the repository's root and says where in INIT_CWD). */
+export function invocationDir(env?: Env): string {
+  const Npm = Type.Object({ INIT_CWD: Type.Optional(Type.String({ description: 'set by npm: where it was run' })) });
+  return readEnv(Npm, env).INIT_CWD ?? process.cwd();
+}

@@ -1,27 +1,42 @@
 #!/usr/bin/env node
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import pino from 'pino';
 import closeWithGrace from 'close-with-grace';
 import { ConfigError, configOrExit, exitOnConfigError } from '@marquee/shared';
 import { DEFAULT_CDN_PORT } from '../cdn/varnish.js';
-import { localStackSettings } from './env.js';
-import { startStack } from './stack.js';
+import { importedUrls } from '../import/urls.js';
+import { watchFolder } from '../import/watch.js';
+import { banner, sampleUrls } from './banner.js';
+import { invocationDir, localStackSettings, nodeSupportNotice, quietSdkNodeWarning } from './env.js';
+import { stackLogger, startStack } from './stack.js';
 
 /** Longest drain before the process exits anyway: in-flight renders are bounded by their deadline. */
 const DRAIN_MS = 30_000;
+const USAGE = 'usage: npm start -- [--images DIR] [--cdn]';
 
 /** `npm start`: the embedded stack on 127.0.0.1, configured from the environment (see README). */
 const env = configOrExit(() => localStackSettings());
 const flags = configOrExit(() => {
+  let values;
   try {
-    // --cdn: Varnish in front, as CloudFront is on AWS.
-    return parseArgs({ options: { cdn: { type: 'boolean', default: false } }, strict: true }).values;
+    // --cdn: Varnish in front, as CloudFront is on AWS. --images: your own artwork instead of the samples.
+    ({ values } = parseArgs({
+      options: { cdn: { type: 'boolean', default: false }, images: { type: 'string' } },
+      strict: true,
+    }));
   } catch (err) {
-    throw new ConfigError(`${(err as Error).message}\nusage: npm start -- [--cdn]`);
+    throw new ConfigError(`${(err as Error).message}\n${USAGE}`);
   }
+  // npm runs the script from the repository's root: a relative folder is where `npm start` was typed.
+  const images = values.images === undefined ? undefined : path.resolve(invocationDir(), values.images);
+  if (images !== undefined && !statSync(images, { throwIfNoEntry: false })?.isDirectory())
+    throw new ConfigError(`--images: ${images} is not a folder\n${USAGE}`);
+  return { cdn: values.cdn, images };
 });
-const log = pino({ level: env.LOG_LEVEL });
+quietSdkNodeWarning();
+const log = stackLogger('stack', { level: env.LOG_LEVEL });
+const progress = (line: string): void => void process.stdout.write(`marquee: ${line}\n`);
 
 const stack = await startStack({
   host: env.HOST,
@@ -33,37 +48,92 @@ const stack = await startStack({
   lambdaTimeoutMs: env.MARQUEE_LOCAL_LAMBDA_TIMEOUT_S * 1000,
   lambdaMemoryMb: env.MARQUEE_LOCAL_LAMBDA_MEMORY_MB,
   cdn: flags.cdn && { port: DEFAULT_CDN_PORT },
+  ...(flags.images !== undefined ? { images: flags.images } : {}),
+  // The first images answer while the rest of the samples are rendered.
+  seedInBackground: true,
+  progress,
 }).catch((err: unknown) => {
   exitOnConfigError(err); // e.g. --cdn without Varnish installed
   throw err;
 });
 
 // With the CDN, the URLs to try go through it; /metrics is not routed there (as on CloudFront).
-const u = stack.cdnUrl ?? stack.url;
+const base = stack.cdnUrl ?? stack.url;
+const sourcesBucket = stack.app.config.sourcesBucket;
+const { images, seed } = stack;
+const urls = images
+  ? importedUrls(base, stack.app.rulesStore.current().rules, images.report, sourcesBucket)
+  : sampleUrls(base);
+function serving(): string {
+  if (images) {
+    const titles = Object.keys(images.report.catalog.titles).length;
+    return `Serving ${images.report.images.length} images of ${titles} titles from ${images.dir} (a change there is re-imported). Try:`;
+  }
+  if (seed && seed.ready < seed.titles)
+    return `Sample artwork: ${seed.ready} of ${seed.titles} titles rendered, the rest in the background (a log line says when). Try:`;
+  return `Sample artwork: ${seed?.titles ?? 0} titles. Try:`;
+}
+process.stdout.write(
+  banner({
+    seconds: performance.now() / 1000,
+    base,
+    urls,
+    serving: serving(),
+    ...(images ? { skipped: images.report.skipped } : {}),
+    studio: { url: `${base}/studio`, token: stack.studioTokenGenerated ? stack.studioToken : undefined },
+    metricsUrl: stack.metricsUrl ?? `${stack.url}/metrics`,
+    dataDir: stack.dataDir,
+    rules: stack.rules,
+    notice: nodeSupportNotice(),
+  }),
+);
+// The same, for machines (no token: logs are shipped and kept).
 log.info(
   {
     preprocessor: stack.url,
     ...(stack.cdnUrl ? { cdn: stack.cdnUrl } : {}),
+    metrics: stack.metricsUrl ?? `${stack.url}/metrics`,
     rules: stack.rules,
     s3: stack.s3Endpoint,
     lambda: stack.lambdaEndpoint,
-    try: [
-      `${u}/v1/artwork/boxshot/80000001/342x513.jpg`,
-      `${u}/v1/artwork/boxshot/80000001/342x513.auto?locale=pt-BR`,
-      `${u}/v1/artwork/billboard/80000002/1280x720.webp?locale=fr`,
-      `${u}/v1/artwork/boxshot/80000003/300.avif (snaps with a 308)`,
-      stack.studioTokenGenerated
-        ? `${u}/studio (token: ${stack.studioToken})`
-        : `${u}/studio (token: MARQUEE_STUDIO_TOKEN)`,
-      `${stack.url}/metrics`,
-    ],
+    ...(images ? { images: images.dir, imported: images.report.images.length, skipped: images.report.skipped } : {}),
+    try: urls.map((u) => u.url),
   },
   'marquee is up',
 );
+seed?.complete.then(
+  () => seed.ready < seed.titles && log.info({ titles: seed.titles }, 'sample artwork complete: every title renders'),
+  () => undefined,
+);
+
+const watch =
+  images &&
+  watchFolder(
+    images.dir,
+    async () => {
+      const skippedBefore = JSON.stringify(images.report.skipped);
+      const report = await images.reimport();
+      // Said only when something changed: what is served, or what is refused (a bad file added or fixed).
+      if (!report.written && report.changed.length === 0 && JSON.stringify(report.skipped) === skippedBefore) return;
+      const changed = new Set(report.changed.map((image) => image.key));
+      const current = importedUrls(base, stack.app.rulesStore.current().rules, report, sourcesBucket);
+      log.info(
+        {
+          images: report.images.length,
+          changed: current.filter((u) => u.key !== undefined && changed.has(u.key)).map((u) => u.url),
+          skipped: report.skipped,
+          ms: report.ms,
+        },
+        `images re-imported: ${report.changed.length} new or changed, ${report.skipped.length} skipped`,
+      );
+    },
+    { onError: (err) => log.warn({ err }, 'images folder: re-import failed; the last import still serves') },
+  );
 
 // One drain for every way out: SIGINT/SIGTERM, and an uncaught error (logged, then drained).
 closeWithGrace({ delay: DRAIN_MS, logger: log }, async ({ signal, err }) => {
   if (err) log.error({ err }, 'uncaught error: stopping');
   else log.info({ signal }, 'stopping: draining requests, ending Generator environments');
+  watch?.close();
   await stack.close();
 });

@@ -2,15 +2,18 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { createServer, type AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { HeadObjectCommand, NotFound, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { buildApp, loadConfig, type ConfigOverrides } from '@marquee/preprocessor';
-import { Type, readEnv } from '@marquee/shared';
+import { LogLevelVar, Type, readEnv } from '@marquee/shared';
+import { pino } from 'pino';
 import { startLocalS3, localS3Client } from '../s3/index.js';
 import { startVarnish, type LocalVarnish } from '../cdn/varnish.js';
 import { startLocalLambda } from '../lambda/index.js';
-import { seedSamples } from '../seed/index.js';
-import { LOCAL_CREDENTIALS, maxInFlightChosen, useLocalAwsDefaults } from './env.js';
+import { CATALOG_KEY, seedSamples } from '../seed/index.js';
+import { IMPORT_CATALOG_KEY, importImages, readRulesOutline, type ImportReport } from '../import/index.js';
+import { LOCAL_CREDENTIALS, SDK_NODE_WARNING_OFF, maxInFlightChosen, useLocalAwsDefaults } from './env.js';
 
 export interface StackOptions {
   host?: string;
@@ -38,6 +41,30 @@ export interface StackOptions {
    * `true`: on any free port.
    */
   cdn?: boolean | { port?: number };
+  /**
+   * Serve this folder of artwork (`infra/local/import/layout.ts`) instead of the sample catalog:
+   * imported into the sources bucket and a catalog of its own (the sample catalog is kept).
+   */
+  images?: string;
+  /**
+   * Return once the sample titles `npm start` shows are rendered, and render the rest in the
+   * background (`seed.complete`). Otherwise the stack starts with every sample title in place.
+   */
+  seedInBackground?: boolean;
+  /** Plain-text progress lines for a person watching the start (seeding, importing). */
+  progress?: (line: string) => void;
+}
+
+/** The imported folder, when the stack serves one (`images`). */
+export interface StackImages {
+  dir: string;
+  /** The last import. */
+  report: ImportReport;
+  /**
+   * Imports the folder again with the rules in force: only what changed is read and uploaded; a
+   * changed catalog is written and reloaded by the Preprocessor before this resolves.
+   */
+  reimport(): Promise<ImportReport>;
 }
 
 /** Where the embedded stack keeps the rules, in its sources bucket, unless told otherwise. */
@@ -61,7 +88,25 @@ export interface Stack {
   cdn?: LocalVarnish;
   /** How to invalidate what the CDN holds: for `VarnishInvalidator({ url })` (`@marquee/preprocessor`). */
   invalidation?: { backend: 'varnish'; url: string };
+  /** Where s3rver keeps its objects. */
+  dataDir: string;
+  /** `/metrics` on its own port (`MARQUEE_METRICS_PORT`); undefined: on the Preprocessor's. */
+  metricsUrl?: string;
+  /** With `images`: the import, and how to redo it. */
+  images?: StackImages;
+  /** The sample catalog (without `images`): how many titles are ready, and when the rest are. */
+  seed?: { titles: number; ready: number; complete: Promise<void> };
   close(): Promise<void>;
+}
+
+/** `port`, or when 0 a port free on `host` now (another process could take it before it is used: a test-only race). */
+async function portFor(host: string, port: number): Promise<number> {
+  if (port !== 0) return port;
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, host, resolve));
+  const { port: free } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return free;
 }
 
 /** The newest compiled file of the Generator (its `dist/`, the bundle aside). */
@@ -95,7 +140,11 @@ function shippedRules(): string {
  * named, and the stack's own rules object is not used.
  */
 function rulesChosen(): boolean {
-  return readEnv(Type.Object({ MARQUEE_RULES: Type.Optional(Type.String()) })).MARQUEE_RULES !== undefined;
+  return chosenRules() !== undefined;
+}
+
+function chosenRules(): string | undefined {
+  return readEnv(Type.Object({ MARQUEE_RULES: Type.Optional(Type.String()) })).MARQUEE_RULES;
 }
 
 /**
@@ -111,6 +160,15 @@ async function seedRules(client: S3Client, bucket: string, key: string, seed: st
     const body = await readFile(seed);
     await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/yaml' }));
   }
+}
+
+/** A logger of the stack's own parts: ISO times, as every process of the stack logs them. */
+export function stackLogger(name: string, logger?: boolean | { level: string }) {
+  const level =
+    typeof logger === 'object'
+      ? logger.level
+      : readEnv(Type.Object({ LOG_LEVEL: LogLevelVar({ default: 'info' }) })).LOG_LEVEL;
+  return pino({ name, level, timestamp: pino.stdTimeFunctions.isoTime });
 }
 
 /**
@@ -140,11 +198,43 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     closers.push(() => s3.close());
     const client = localS3Client(s3.endpoint);
     closers.push(async () => client.destroy());
-    await seedSamples({ client, sourcesBucket });
     let rules = options.preprocessor?.rules;
     if (rules === undefined && !rulesChosen()) {
       await seedRules(client, sourcesBucket, RULES_KEY, shippedRules());
       rules = `s3://${sourcesBucket}/${RULES_KEY}`;
+    }
+    let imported: ImportReport | undefined;
+    let seed: Stack['seed'];
+    if (options.images !== undefined) {
+      // Checked against the rules' types and default locale before the Preprocessor loads them.
+      const outline = await readRulesOutline(rules ?? chosenRules() ?? shippedRules(), client);
+      options.progress?.(`importing ${options.images}`);
+      imported = await importImages({
+        dir: options.images,
+        client,
+        bucket: sourcesBucket,
+        types: outline?.types,
+        defaultLocale: outline?.defaultLocale ?? 'en',
+      });
+      options.progress?.(
+        `imported ${imported.images.length} images of ${Object.keys(imported.catalog.titles).length} titles` +
+          `${imported.skipped.length > 0 ? `, skipped ${imported.skipped.length} files` : ''} (${(imported.ms / 1000).toFixed(1)} s)`,
+      );
+    } else {
+      const stopSeeding = new AbortController();
+      const seeded = await seedSamples({
+        client,
+        sourcesBucket,
+        background: options.seedInBackground ?? false,
+        signal: stopSeeding.signal,
+        ...(options.progress ? { progress: options.progress } : {}),
+      });
+      // Closed before the S3 it writes to (closers run in reverse).
+      closers.push(async () => {
+        stopSeeding.abort();
+        await seeded.complete.catch(() => undefined);
+      });
+      seed = { titles: Object.keys(seeded.catalog.titles).length, ready: seeded.ready, complete: seeded.complete };
     }
 
     const concurrency = options.lambdaConcurrency ?? 4;
@@ -152,6 +242,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       host,
       port: options.lambdaPort ?? 0,
       concurrency,
+      // Its timeouts, crashes and out-of-memory kills, in the stack's log (and its time format).
+      ...(options.logger === false ? {} : { logger: stackLogger('local-lambda', options.logger) }),
       functions: {
         [functionName]: {
           handler: options.handler ?? defaultGeneratorModule(),
@@ -163,6 +255,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
             MARQUEE_S3_ENDPOINT: s3.endpoint,
             MARQUEE_SOURCE_BUCKETS: sourcesBucket,
             MARQUEE_DERIVATIVES_BUCKET: derivativesBucket,
+            // The stack says it once per start (npm start), not each environment on its stderr.
+            ...SDK_NODE_WARNING_OFF,
             ...options.generatorEnv,
           },
         },
@@ -170,10 +264,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     });
     closers.push(() => lambda.close());
 
+    // The CDN's port is chosen before the Preprocessor starts, so that its publishes know what to invalidate.
+    const cdnPort = options.cdn ? await portFor(host, options.cdn === true ? 0 : (options.cdn.port ?? 0)) : undefined;
     const config = loadConfig({
+      ...(cdnPort !== undefined ? { invalidation: { backend: 'varnish', url: `http://${host}:${cdnPort}` } } : {}),
       host,
       port: options.port ?? 0,
-      catalog: `s3://${sourcesBucket}/catalog.json`,
+      catalog: `s3://${sourcesBucket}/${imported ? IMPORT_CATALOG_KEY : CATALOG_KEY}`,
       sourcesBucket,
       derivativesBucket,
       s3Endpoint: s3.endpoint,
@@ -187,7 +284,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         ...options.preprocessor?.generator,
       },
     });
-    const app = await buildApp(config, { logger: options.logger ?? { level: config.logLevel } });
+    // ISO times, as the Generator's and the stack's own lines: one time format in every process's logs.
+    const app = await buildApp(config, {
+      logger: options.logger ?? { level: config.logLevel, timestamp: pino.stdTimeFunctions.isoTime },
+    });
     closers.push(() => app.close());
     await app.listen({ host, port: config.port });
     const address = app.server.address();
@@ -198,7 +298,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       cdn = await startVarnish({
         backend: { host, port },
         host,
-        port: options.cdn === true ? 0 : (options.cdn.port ?? 0),
+        port: cdnPort ?? 0,
         workDir: path.join(options.dataDir, 'varnish'),
       });
       closers.push(() => cdn!.close());
@@ -214,10 +314,46 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       signingKey: config.signingKey,
       rules: config.rules,
       ...(cdn ? { cdnUrl: cdn.url, cdn, invalidation: { backend: 'varnish' as const, url: cdn.url } } : {}),
+      dataDir: options.dataDir,
+      ...(app.metricsUrl !== undefined ? { metricsUrl: app.metricsUrl } : {}),
+      ...(imported !== undefined && options.images !== undefined
+        ? { images: stackImages(options.images, imported, app, client, sourcesBucket) }
+        : {}),
+      ...(seed ? { seed } : {}),
       close,
     };
   } catch (err) {
     await close();
     throw err;
   }
+}
+
+/** The imported folder of a stack, and its re-import with the rules the Preprocessor has in force. */
+function stackImages(
+  dir: string,
+  first: ImportReport,
+  app: FastifyInstance,
+  client: S3Client,
+  bucket: string,
+): StackImages {
+  const images: StackImages = {
+    dir,
+    report: first,
+    async reimport() {
+      const { rules } = app.rulesStore.current();
+      const report = await importImages({
+        dir,
+        client,
+        bucket,
+        types: new Set(Object.keys(rules.types)),
+        defaultLocale: rules.defaultLocale,
+        previous: images.report,
+      });
+      images.report = report;
+      // Served at once, not at the next poll.
+      if (report.written) await app.rulesStore.reload();
+      return report;
+    },
+  };
+  return images;
 }

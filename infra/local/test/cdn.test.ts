@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import http from 'node:http';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import YAML from 'yaml';
 import { startStack, RULES_KEY } from '../stack/stack.js';
 import { localS3Client } from '../s3/index.js';
@@ -161,34 +161,74 @@ t.test('BAN and PURGE only from this machine', async (t) => {
   t.equal(refused, 403, 'from 127.0.0.2: refused by the ACL');
 });
 
-t.test('a rules publish to the S3 object, then a BAN of the changed type: its new look, the others kept', async (t) => {
-  const changed = '/v1/artwork/billboard/80000002/960x540.webp';
-  const untouched = '/v1/artwork/logo/80000003/300x100.png';
-  const old = await get(changed);
-  await get(untouched);
-  t.equal((await get(untouched)).headers['x-cdn'], 'HIT');
+/** The spec key of the billboard rendered under the published rules (the restart reads it from the store). */
+let freshKey = '';
 
-  // What a rules publish does: a new object where the Preprocessor reads, then invalidation.
-  const doc = YAML.parse(shippedRules) as { types: Record<string, { encoding?: Record<string, unknown> }> };
-  doc.types.billboard!.encoding = { ...doc.types.billboard!.encoding, webp: { quality: 31 } };
-  await s3.send(new PutObjectCommand({ Bucket: 'marquee-sources', Key: RULES_KEY, Body: YAML.stringify(doc) }));
-  await stack.app.rulesStore.reload();
+/** A studio API call with the stack's token (what the Publish button sends). */
+async function studio(
+  method: string,
+  url: string,
+  body: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(`${stack.url}${url}`, {
+    method,
+    headers: { authorization: `Bearer ${stack.studioToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
 
-  const stale = await get(changed);
-  t.equal(stale.headers['x-cdn'], 'HIT', 'until invalidated, the CDN serves the old look');
-  t.equal(stale.headers.etag, old.headers.etag);
-  await new VarnishInvalidator({ url: stack.invalidation!.url }).invalidate(
-    ['/v1/artwork/billboard/*'],
-    'rules: billboard webp q31',
-  );
-  const fresh = await get(changed);
-  t.equal(fresh.headers['x-cdn'], 'MISS');
-  t.not(fresh.headers.etag, old.headers.etag, 'the new look (a new spec key)');
-  t.not(fresh.body.length, old.body.length);
-  t.equal((await get(untouched)).headers['x-cdn'], 'HIT', 'another type stays cached');
-});
+t.test(
+  'a rules publish from the studio invalidates the changed type at the CDN: its new look, the others kept',
+  async (t) => {
+    const changed = '/v1/artwork/billboard/80000002/960x540.webp';
+    const untouched = '/v1/artwork/logo/80000003/300x100.png';
+    const old = await get(changed);
+    await get(untouched);
+    t.equal((await get(untouched)).headers['x-cdn'], 'HIT');
+
+    // A draft of the rules in force with one change to one type, saved and published as the studio does.
+    const doc = YAML.parse(shippedRules) as { types: Record<string, { encoding?: Record<string, unknown> }> };
+    doc.types.billboard!.encoding = { ...doc.types.billboard!.encoding, webp: { quality: 31 } };
+    const draft = await studio('POST', '/studio/api/drafts', { yaml: YAML.stringify(doc) });
+    t.equal(draft.status, 201);
+    const published = await studio('POST', `/studio/api/drafts/${String(draft.json.id)}/publish`, {
+      rev: draft.json.rev,
+      author: 'cdn test',
+    });
+    t.equal(published.status, 200);
+    t.equal(published.json.published, true);
+    t.ok(Number(published.json.changed) > 0, 'the impact counts the changed URLs');
+    t.same(
+      published.json.invalidations,
+      ['/v1/artwork/billboard/*'],
+      'one wildcard: every billboard changed, nothing else',
+    );
+    t.match(published.json.invalidation, /^varnish: 1 paths in 1 requests/, 'sent to the stack’s Varnish');
+
+    const hitsBefore = (await stack.cdn!.counters())['MAIN.cache_hit'] ?? 0;
+    const fresh = await get(changed);
+    t.equal(fresh.headers['x-cdn'], 'MISS', 'the changed type was dropped at the CDN');
+    t.not(fresh.headers.etag, old.headers.etag, 'the new look (a new spec key)');
+    t.not(fresh.body.length, old.body.length);
+    t.equal((await get(untouched)).headers['x-cdn'], 'HIT', 'another type stays cached');
+    const after = await stack.cdn!.counters();
+    t.equal((after['MAIN.cache_hit'] ?? 0) - hitsBefore, 1, 'Varnish counted exactly the untouched type’s hit');
+    freshKey = String(fresh.headers.etag).replaceAll('"', '');
+  },
+);
 
 t.test('a restart keeps the published rules (the seed writes only when the object is absent)', async (t) => {
+  // The render is stored after its reply (an asynchronous invocation): wait until it is there.
+  const stored = { Bucket: 'marquee-derivatives', Key: `derivatives/${freshKey}.webp` };
+  for (let i = 0; i < 100; i++) {
+    const found = await s3.send(new HeadObjectCommand(stored)).then(
+      () => true,
+      () => false,
+    );
+    if (found) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
   await stack.close();
   stopped = true;
   const again = await startStack({ dataDir, port: 0, logger: false, lambdaConcurrency: 1 });
@@ -200,4 +240,7 @@ t.test('a restart keeps the published rules (the seed writes only when the objec
   t.match(await object.Body?.transformToString(), /quality: 31/);
   const res = await get('/v1/artwork/billboard/80000002/960x540.webp', {}, again.url);
   t.equal(res.status, 200);
+  t.equal(res.headers['x-cache'], 'store', 'the render made before the restart, from the derivative store');
+  const metrics = (await get('/metrics', {}, again.url)).body.toString();
+  t.notMatch(metrics, /marquee_generator_invocations_total\{outcome="ok"\} [1-9]/, 'no Generator invocation');
 });

@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { FIXTURE } from './helpers.js';
+import { nodeSupportNotice } from '../stack/env.js';
 
 const CLI = fileURLToPath(new URL('../lambda/cli.ts', import.meta.url));
 
@@ -103,4 +104,39 @@ t.test('a bad option stops the CLI with a usage message', async (t) => {
   await once(cli, 'exit');
   t.equal(cli.exitCode, 2);
   t.match(stderr, /handler module not found|usage/);
+});
+
+const MAIN = fileURLToPath(new URL('../stack/main.ts', import.meta.url));
+
+/** `npm start -- ARGS` up to its first exit: its stderr and exit code. */
+async function npmStart(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code, stderr };
+}
+
+t.test(
+  'npm start: a bad flag or a missing --images folder is a message and the usage, before anything starts',
+  async (t) => {
+    const unknown = await npmStart(['--imgaes', 'art']);
+    t.equal(unknown.code, 1);
+    t.match(unknown.stderr, /--imgaes/);
+    t.match(unknown.stderr, /usage: npm start -- \[--images DIR\] \[--cdn\]/);
+    t.notMatch(unknown.stderr, /\bat .*\.ts:\d+/, 'no stack trace');
+
+    const missing = await npmStart(['--images', '/nonexistent/marquee-art']);
+    t.equal(missing.code, 1);
+    t.match(missing.stderr, /--images: \/nonexistent\/marquee-art is not a folder/);
+
+    const file = await npmStart(['--images', MAIN]);
+    t.equal(file.code, 1, 'a file is not a folder either');
+  },
+);
+
+t.test('the Node notice: what to do on a Node the AWS SDK will leave behind, nothing on a current one', async (t) => {
+  t.match(nodeSupportNotice('v20.18.1'), /Node v20\.18\.1: .*January 2027.*Node 22.*nvm install 22.*npm ci/);
+  t.equal(nodeSupportNotice('v22.11.0'), undefined);
+  t.equal(nodeSupportNotice('v24.0.0'), undefined);
 });

@@ -158,3 +158,96 @@ t.test('force reseeds a bucket that has a catalog; bad counts are refused', asyn
   t.equal(Object.keys(forced.catalog.titles).length, 2);
   await t.rejects(seedSamples({ client, sourcesBucket: BUCKET, titles: 0, force: true }), RangeError);
 });
+
+/** Mean absolute difference (0..255) of two same-size images over a box given in fractions of the size. */
+async function difference(a: Buffer, b: Buffer, box: { x: number; y: number; w: number; h: number }): Promise<number> {
+  const [ra, rb] = await Promise.all(
+    [a, b].map((img) => sharp(img).greyscale().raw().toBuffer({ resolveWithObject: true })),
+  );
+  const { width, height } = ra!.info;
+  let sum = 0;
+  let n = 0;
+  for (let y = Math.floor(box.y * height); y < Math.floor((box.y + box.h) * height); y++) {
+    for (let x = Math.floor(box.x * width); x < Math.floor((box.x + box.w) * width); x++) {
+      sum += Math.abs(ra!.data[y * width + x]! - rb!.data[y * width + x]!);
+      n++;
+    }
+  }
+  return sum / n;
+}
+
+t.test('locales differ where no badge goes; what a badge covers is the same in every locale', async (t) => {
+  // 80000001 has en, fr and pt-BR. The shipped rules put `top10` in the top-right corner (22% of a
+  // boxshot's width, 8% of a billboard's) and `new` bottom-left (30% of a boxshot's width, its pill
+  // in the bottom 14%).
+  const read = async (type: string, locale: string) =>
+    (await fetch(shared, `titles/80000001/${type}/${locale}.jpg`)).body;
+  const boxshotBadges = [
+    { x: 0.78, y: 0, w: 0.22, h: 0.147 },
+    { x: 0, y: 0.86, w: 0.3, h: 0.14 },
+  ];
+  for (const other of ['fr', 'pt-BR']) {
+    const en = await read('boxshot', 'en');
+    const localised = await read('boxshot', other);
+    for (const box of boxshotBadges)
+      t.ok(
+        (await difference(en, localised, box)) < 2,
+        `boxshot ${other}: the same under the badge at ${box.x},${box.y}`,
+      );
+    // The title block, between the subject and the `new` pill: the localised title.
+    t.ok((await difference(en, localised, { x: 0.1, y: 0.6, w: 0.8, h: 0.22 })) > 8, `boxshot ${other}: its own title`);
+    const bEn = await read('billboard', 'en');
+    const bLocalised = await read('billboard', other);
+    t.ok(
+      (await difference(bEn, bLocalised, { x: 0.92, y: 0, w: 0.08, h: 0.142 })) < 2,
+      `billboard ${other}: the same under top10`,
+    );
+    t.ok(
+      (await difference(bEn, bLocalised, { x: 0.05, y: 0.6, w: 0.5, h: 0.3 })) > 8,
+      `billboard ${other}: its own title`,
+    );
+  }
+  // The instrument can fail: the two locales' title blocks are told apart, the same image is not.
+  const en = await read('boxshot', 'en');
+  t.equal(await difference(en, en, { x: 0.1, y: 0.6, w: 0.8, h: 0.22 }), 0);
+});
+
+t.test(
+  'a background seed answers the showcase titles first, then the rest; an interrupted one is redone',
+  async (t) => {
+    const client = await setup(t);
+    const lines: string[] = [];
+    const result = await seedSamples({
+      client,
+      sourcesBucket: BUCKET,
+      titles: 4,
+      background: true,
+      progress: (line) => lines.push(line),
+    });
+    t.equal(result.seeded, true);
+    t.equal(result.ready, 3, 'the showcase titles among the first four: 80000001-80000003');
+    t.same(Object.keys(result.catalog.titles), ['80000001', '80000002', '80000003', '80000004'], 'the whole catalog');
+    const stored = JSON.parse((await fetch(client, CATALOG_KEY)).body.toString()) as Catalog;
+    t.same(stored, result.catalog, 'written at once, whole');
+    t.ok((await fetch(client, 'titles/80000001/boxshot/en.jpg')).body.length > 0, 'a showcase title is in');
+    await result.complete;
+    t.ok((await fetch(client, 'titles/80000004/boxshot/en.jpg')).body.length > 0, 'then the rest');
+    t.match(lines.join('\n'), /3 titles ready .*1 more rendering in the background/);
+    t.equal((await seedSamples({ client, sourcesBucket: BUCKET, titles: 4 })).seeded, false, 'complete: kept');
+
+    const stopped = new AbortController();
+    const interrupted = await seedSamples({
+      client,
+      sourcesBucket: BUCKET,
+      titles: 5,
+      force: true,
+      background: true,
+      signal: stopped.signal,
+    });
+    stopped.abort();
+    await t.rejects(interrupted.complete, 'the background part stops');
+    const again = await seedSamples({ client, sourcesBucket: BUCKET, titles: 5 });
+    t.equal(again.seeded, true, 'a catalog whose seed was interrupted is seeded again');
+    t.ok((await fetch(client, 'titles/80000005/logo/en.png')).body.length > 0);
+  },
+);

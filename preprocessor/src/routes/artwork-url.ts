@@ -14,7 +14,8 @@ export interface ArtworkFile {
 
 /** Digits per dimension: 5 is already past any allowed size; longer is noise, not a request. */
 const MAX_DIMENSION_DIGITS = 5;
-const FILE_PATTERN = /^(\d{1,5})(?:x(\d{1,5}))?(?:@(\d)x)?\.([a-z0-9]{1,5})$/;
+/** The extension in any case (`.JPG` from a camera or a CMS): the route 308s it to the lower-case spelling. */
+const FILE_PATTERN = /^(\d{1,5})(?:x(\d{1,5}))?(?:@(\d)x)?\.([A-Za-z0-9]{1,5})$/;
 const EXTS: Record<string, ArtworkExt> = {
   jpg: 'jpg',
   jpeg: 'jpg',
@@ -50,7 +51,7 @@ export function parseArtworkFile(file: string): ArtworkFile {
   }
   const dprValue = dpr === undefined ? 1 : Number(dpr);
   if (dprValue < 1) throw invalid(`size: pixel ratio must be @1x..@3x, got ${shown()}`);
-  const normalised = EXTS[ext ?? ''];
+  const normalised = EXTS[(ext ?? '').toLowerCase()];
   if (!normalised) throw invalid(`format: expected one of jpg, png, webp, avif, auto, got ${JSON.stringify(ext)}`);
   return { width, height, dpr: dprValue, ext: normalised };
 }
@@ -58,4 +59,29 @@ export function parseArtworkFile(file: string): ArtworkFile {
 /** The canonical file name of a size, as snap redirects spell it. */
 export function formatArtworkFile(width: number, height: number, dpr: number, ext: string): string {
   return `${width}x${height}${dpr > 1 ? `@${dpr}x` : ''}.${ext}`;
+}
+
+/**
+ * A locale tag in BCP 47's conventional case (RFC 5646 2.1.1): language lower-case, script
+ * title-case, region upper-case, the rest lower-case (`pt-br` → `pt-BR`, `ZH-HANT-tw` →
+ * `zh-Hant-TW`). Matching is case-insensitive anyway; one spelling gives one image one cache key.
+ * Only the case changes: no alias is replaced (`iw` stays `iw`), so the catalog's tags still match.
+ */
+export function canonicalLocale(tag: string): string {
+  const subtags = tag.split('-');
+  let extension = false;
+  return subtags
+    .map((subtag, i) => {
+      const lower = subtag.toLowerCase();
+      // Past a singleton (`-u-`, `-x-`) everything is an extension or private use: lower-case.
+      if (i === 0 || extension) return lower;
+      if (subtag.length === 1) {
+        extension = true;
+        return lower;
+      }
+      if (subtag.length === 4 && /^[A-Za-z]+$/.test(subtag)) return lower[0]!.toUpperCase() + lower.slice(1);
+      if (subtag.length === 2 && /^[A-Za-z]+$/.test(subtag)) return subtag.toUpperCase();
+      return lower;
+    })
+    .join('-');
 }

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ARTWORK_ROUTE, parseArtworkFile, formatArtworkFile } from './artwork-url.js';
+import { ARTWORK_ROUTE, canonicalLocale, parseArtworkFile, formatArtworkFile } from './artwork-url.js';
 import type { HotPath } from './artwork-hot.js';
 import { resolveArtwork, type Resolution } from '../rules/resolve.js';
 import { LOCALE_TAG } from '../rules/locale.js';
@@ -36,7 +36,7 @@ function rawLastSegment(url: string): string {
 }
 
 /** Only the parameters that select the image, in a fixed order: what CDNs key on. */
-function imageSelectingQuery(query: { locale?: string; v?: string }): string {
+function imageSelectingQuery(query: { locale?: string | undefined; v?: string | undefined }): string {
   const search = new URLSearchParams();
   if (query.locale !== undefined) search.set('locale', query.locale);
   if (query.v !== undefined) search.set('v', query.v);
@@ -51,6 +51,8 @@ interface Resolved {
   resolution: Resolution;
   /** The canonical file name (or, for a snap redirect, the one to send the client to). */
   canonical: string;
+  /** Whether the URL's `locale` is spelled in its canonical case (or absent). */
+  localeCanonical: boolean;
   /** The redirect's `Location`, for a snap or a non-canonical spelling. */
   location: string;
   etag: string;
@@ -59,10 +61,18 @@ interface Resolved {
   hitHeaders: readonly string[];
 }
 
-function prepare(resolution: Resolution, type: string, titleId: string, ext: string, query: object): Resolved {
+function prepare(
+  resolution: Resolution,
+  type: string,
+  titleId: string,
+  ext: string,
+  query: { locale?: string | undefined; v?: string | undefined },
+  localeCanonical: boolean,
+): Resolved {
   const canonical = formatArtworkFile(resolution.width, resolution.height, resolution.dpr, ext);
   const location = `/v1/artwork/${type}/${titleId}/${canonical}${imageSelectingQuery(query)}`;
-  if (resolution.kind === 'redirect') return { resolution, canonical, location, etag: '', size: '', hitHeaders: [] };
+  if (resolution.kind === 'redirect')
+    return { resolution, canonical, localeCanonical, location, etag: '', size: '', hitHeaders: [] };
   const { spec } = resolution;
   const etag = `"${resolution.key}"`;
   const size = `${spec.width}x${spec.height}`;
@@ -71,7 +81,7 @@ function prepare(resolution: Resolution, type: string, titleId: string, ext: str
     ...(resolution.vary ? ['vary', 'Accept'] : []),
     ...['x-artwork-locale', resolution.locale, 'x-artwork-size', size, 'x-cache', 'hit'],
   ];
-  return { resolution, canonical, location, etag, size, hitHeaders };
+  return { resolution, canonical, localeCanonical, location, etag, size, hitHeaders };
 }
 
 export const artworkRoutes: FastifyPluginAsyncTypebox<{ hot?: HotPath }> = async (app, { hot }) => {
@@ -89,6 +99,8 @@ export const artworkRoutes: FastifyPluginAsyncTypebox<{ hot?: HotPath }> = async
     const memoKey = `${type}/${titleId}/${file}?${query.locale ?? ''}&${query.v ?? ''}${parsed.ext === 'auto' ? `#${request.headers.accept ?? ''}` : ''}`;
     let resolved = memo.get(state, memoKey);
     if (resolved === undefined) {
+      // `pt-br` and `pt-BR` are one image: the other spellings are sent to the canonical one.
+      const locale = query.locale === undefined ? undefined : canonicalLocale(query.locale);
       const resolution = resolveArtwork(
         { rules: state.rules, catalog: state.catalog, sourcesBucket: app.config.sourcesBucket },
         {
@@ -99,20 +111,24 @@ export const artworkRoutes: FastifyPluginAsyncTypebox<{ hot?: HotPath }> = async
           dpr: parsed.dpr,
           ext: parsed.ext,
           ...(request.headers.accept !== undefined ? { accept: request.headers.accept } : {}),
-          ...(query.locale !== undefined ? { locale: query.locale } : {}),
+          ...(locale !== undefined ? { locale } : {}),
           ...(query.v !== undefined ? { v: query.v } : {}),
         },
       );
-      resolved = prepare(resolution, type, titleId, parsed.ext, query);
+      resolved = prepare(resolution, type, titleId, parsed.ext, { ...query, locale }, locale === query.locale);
       memo.set(state, memoKey, resolved);
     }
     const { resolution } = resolved;
 
     reply.header('x-content-type-options', 'nosniff');
-    // A snap redirect; or one spelling per image (no `@1x`, `jpeg`, leading zeros or
-    // percent-escapes; W-only spelled WxH): every other spelling is sent to it, so the CDN keeps
-    // one entry, not one per spelling.
-    if (resolution.kind === 'redirect' || rawLastSegment(request.url) !== resolved.canonical) {
+    // A snap redirect; or one spelling per image (no `@1x`, `jpeg`, `.JPG`, leading zeros or
+    // percent-escapes; W-only spelled WxH; the locale in its canonical case): every other spelling
+    // is sent to it, so the CDN keeps one entry, not one per spelling.
+    if (
+      resolution.kind === 'redirect' ||
+      !resolved.localeCanonical ||
+      rawLastSegment(request.url) !== resolved.canonical
+    ) {
       reply.header('cache-control', REDIRECT_CACHE_CONTROL);
       return reply.redirect(resolved.location, 308);
     }

@@ -1,7 +1,21 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { DocumentStatus } from '../rules/store.js';
 
 /** A reachability answer is reused this long: /readyz is polled by load balancers every few seconds. */
 const READY_CACHE_MS = 5000;
+
+/**
+ * Why a document's latest version is not in force, fit for a public probe: the store's message
+ * without the document's location (a file path or `s3://bucket/key` stays in the logs), and since
+ * when. Undefined while the version in force is the latest.
+ */
+export function publicReason(doc: DocumentStatus): { reason: string; since: string } | undefined {
+  if (doc.error === undefined) return undefined;
+  // The store's messages start with the location (`<location>: <detail>`); it may recur inside.
+  let reason = doc.error.startsWith(`${doc.location}: `) ? doc.error.slice(doc.location.length + 2) : doc.error;
+  reason = reason.replaceAll(doc.location, 'the document');
+  return { reason, since: (doc.errorAt ?? new Date()).toISOString() };
+}
 
 export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   let lastPing = { at: 0, ok: false };
@@ -30,7 +44,10 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
     const ready = rules.loaded && lastPing.ok;
     reply.code(ready ? 200 : 503);
-    // Versions and health only: locations and error texts stay in the logs, not on a public probe.
+    // Versions, health and why a newer rules or catalog version is not in force (the last good one
+    // still serves, so this alone is not "not ready"). Locations stay in the logs: a probe is public.
+    const rulesReason = publicReason(rules.rules);
+    const catalogReason = publicReason(rules.catalog);
     return {
       status: ready ? 'ready' : 'not ready',
       rules: {
@@ -39,6 +56,14 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
         loadedAt: rules.loadedAt.toISOString(),
         rulesEtag: rules.rules.etag,
         catalogEtag: rules.catalog.etag,
+        ...(rulesReason || catalogReason
+          ? {
+              notCurrent: {
+                ...(rulesReason ? { rules: rulesReason } : {}),
+                ...(catalogReason ? { catalog: catalogReason } : {}),
+              },
+            }
+          : {}),
       },
       generator: lastPing.ok ? 'reachable' : 'unreachable',
     };
