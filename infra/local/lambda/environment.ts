@@ -2,8 +2,11 @@ import { fork, type ChildProcess } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import { INIT_TIMEOUT_MS, LOG_TAIL_BYTES } from './limits.js';
 import { MEMORY_SAMPLE_MS, residentKb, toMb } from './memory.js';
-import { isChildMessage, type ChildMessage, type FunctionErrorBody } from './protocol.js';
+import { LOG_END_MARK, isChildMessage, type ChildMessage, type FunctionErrorBody } from './protocol.js';
 import { siblingScript } from '@marquee/shared';
+
+/** Longest wait for an invocation's log to end on stdout once its outcome is in (a handler may close stdout). */
+const LOG_END_WAIT_MS = 200;
 
 /** What an environment needs to start: resolved by the pool from the function's options. */
 export interface EnvironmentConfig {
@@ -64,6 +67,9 @@ export class Environment {
   private ready: Promise<FunctionErrorBody | undefined>;
   private current: ((outcome: Outcome) => void) | undefined;
   private currentRequestId = '';
+  /** The last request whose end mark came through stdout; an outcome that arrived first waits for it. */
+  private loggedRequestId = '';
+  private waitingOutcome: { outcome: Outcome; timer: NodeJS.Timeout } | undefined;
   private tail = '';
   private memoryWatch: NodeJS.Timeout | undefined;
   private peakKb = 0;
@@ -240,11 +246,23 @@ export class Environment {
       message.type === 'result'
         ? { kind: 'ok', payload: message.payload, logTail: this.tail }
         : { kind: 'error', error: message.error, logTail: this.tail };
-    this.current(outcome);
+    if (this.loggedRequestId === message.requestId) return this.current(outcome);
+    // The log's end has not come through stdout yet: wait for it (briefly: a handler may have closed stdout).
+    const timer = setTimeout(() => this.deliverWaiting(), LOG_END_WAIT_MS);
+    this.waitingOutcome = { outcome, timer };
+  }
+
+  private deliverWaiting(): void {
+    const waiting = this.waitingOutcome;
+    if (waiting === undefined) return;
+    this.waitingOutcome = undefined;
+    clearTimeout(waiting.timer);
+    this.current?.({ ...waiting.outcome, logTail: this.tail });
   }
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
     this.dead = true;
+    if (this.waitingOutcome !== undefined) this.deliverWaiting();
     if (this.idleTimer) clearTimeout(this.idleTimer);
     // A timed-out invocation has already been answered; anything still waiting here lost its process.
     if (this.current === undefined) return;
@@ -257,11 +275,21 @@ export class Environment {
     let pending = '';
     from.setEncoding('utf8');
     from.on('data', (chunk: string) => {
-      this.tail = (this.tail + chunk).slice(-LOG_TAIL_BYTES);
       const text = pending + chunk;
       const end = text.lastIndexOf('\n') + 1;
       pending = text.slice(end);
-      if (end > 0) to.write(text.slice(0, end));
+      if (end === 0) return;
+      let lines = text.slice(0, end);
+      const mark = lines.lastIndexOf(LOG_END_MARK);
+      if (mark >= 0) {
+        const markEnd = lines.indexOf('\n', mark) + 1;
+        this.loggedRequestId = lines.slice(mark + LOG_END_MARK.length, markEnd - 1);
+        lines = lines.slice(0, mark) + lines.slice(markEnd);
+      }
+      this.tail = (this.tail + lines).slice(-LOG_TAIL_BYTES);
+      if (lines.length > 0) to.write(lines);
+      if (mark >= 0 && this.waitingOutcome !== undefined && this.loggedRequestId === this.currentRequestId)
+        this.deliverWaiting();
     });
     from.on('end', () => {
       if (pending.length > 0) to.write(`${pending}\n`);

@@ -19,6 +19,14 @@ export interface InvokeMessage {
 
 export type ParentMessage = InvokeMessage;
 
+/**
+ * Written on the environment's stdout after an invocation's last line, before its result is sent:
+ * stdout and the IPC channel are separate pipes, and the parent waits for this line so that the
+ * invocation's log (LogType Tail, the log stream) holds everything the handler wrote, as Lambda's does.
+ * Never passed through.
+ */
+export const LOG_END_MARK = '\u0000marquee-log-end ';
+
 export type ChildMessage =
   | { type: 'ready' }
   | { type: 'init-error'; error: FunctionErrorBody }

@@ -11,7 +11,13 @@
  */
 import { basename, isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ChildMessage, FunctionErrorBody, InvokeMessage, ParentMessage } from './protocol.js';
+import {
+  LOG_END_MARK,
+  type ChildMessage,
+  type FunctionErrorBody,
+  type InvokeMessage,
+  type ParentMessage,
+} from './protocol.js';
 import type { Callback } from 'aws-lambda';
 import { runtimeIdentity, type LambdaContext } from './runtime-context.js';
 
@@ -19,6 +25,11 @@ type Handler = (event: unknown, context: LambdaContext, callback: Callback<unkno
 
 function send(message: ChildMessage): void {
   process.send?.(message);
+}
+
+/** Sends an invocation's outcome once its log lines are on the stdout pipe, followed by the end mark. */
+function answer(requestId: string, message: ChildMessage): void {
+  process.stdout.write(`${LOG_END_MARK}${requestId}\n`, () => send(message));
 }
 
 function errorBody(err: unknown): FunctionErrorBody {
@@ -90,7 +101,7 @@ async function invoke(handler: Handler, message: InvokeMessage): Promise<void> {
     const event: unknown = message.payload.length === 0 ? {} : JSON.parse(message.payload);
     result = await call(handler, event, contextFor(message));
   } catch (err) {
-    send({ type: 'error', requestId, error: errorBody(err) });
+    answer(requestId, { type: 'error', requestId, error: errorBody(err) });
     return;
   }
   let payload: string;
@@ -98,10 +109,10 @@ async function invoke(handler: Handler, message: InvokeMessage): Promise<void> {
     // Lambda answers `null` for a handler that returns nothing.
     payload = JSON.stringify(result) ?? 'null';
   } catch (err) {
-    send({ type: 'error', requestId, error: { ...errorBody(err), errorType: 'Runtime.MarshalError' } });
+    answer(requestId, { type: 'error', requestId, error: { ...errorBody(err), errorType: 'Runtime.MarshalError' } });
     return;
   }
-  send({ type: 'result', requestId, payload });
+  answer(requestId, { type: 'result', requestId, payload });
 }
 
 async function main(): Promise<void> {
