@@ -128,6 +128,11 @@ export class GeneratorClient {
     return this.slots.inUse;
   }
 
+  /** Renders waiting for a slot. */
+  get waiting(): number {
+    return this.slots.queued;
+  }
+
   async render(request: GeneratorRequest): Promise<RenderedImage> {
     const deadline = Date.now() + this.opts.timeoutMs;
     const queued = performance.now();
