@@ -1,42 +1,16 @@
 import t from 'tap';
 import sharp from 'sharp';
 import { request } from 'undici';
-import type { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { contentTypeOf, type GeneratorRequest, type GeneratorResult } from '@marquee/shared';
 import { startHarness } from './studio/harness.js';
+import { generatorDouble } from './studio/generator-double.js';
 
 /**
  * The hot path: cache hits the artwork route served before, answered ahead of Fastify's router.
  * Over real HTTP (`inject` skips the server, so it always takes the route): the hot reply must be
  * the route's reply, and anything unusual must still reach the route.
  */
-let invocations = 0;
-async function render(request: GeneratorRequest): Promise<GeneratorResult> {
-  invocations++;
-  const { width, height, format } = request.spec;
-  const body = await sharp({ create: { width, height, channels: 3, background: '#336699' } })
-    .toFormat(format, format === 'avif' ? { effort: 0 } : {})
-    .toBuffer();
-  return {
-    ok: true,
-    contentType: contentTypeOf(format),
-    width,
-    height,
-    bytes: body.length,
-    body: body.toString('base64'),
-    timings: { fetchMs: 0, renderMs: 0 },
-    coldStart: false,
-  };
-}
-const lambda = {
-  async send(command: InvokeCommand) {
-    const req = JSON.parse(Buffer.from(command.input.Payload as Uint8Array).toString('utf8')) as GeneratorRequest;
-    return { StatusCode: 200, Payload: Buffer.from(JSON.stringify(await render(req))) };
-  },
-  destroy() {},
-} as unknown as LambdaClient;
-
-const h = await startHarness({ lambda });
+const double = generatorDouble();
+const h = await startHarness({ lambda: double.lambda });
 t.teardown(() => h.close());
 const { app } = h;
 await app.listen({ host: '127.0.0.1', port: 0 });
@@ -59,7 +33,7 @@ function stable(headers: Record<string, unknown>) {
 t.beforeEach(() => {
   app.images.clear();
   app.hotPath.clear();
-  invocations = 0;
+  double.invocations.length = 0;
 });
 
 t.test('a repeated hit is answered ahead of the router with the route’s own reply', async (t) => {
@@ -79,7 +53,7 @@ t.test('a repeated hit is answered ahead of the router with the route’s own re
   t.match(hot.headers['x-request-id'], /^[0-9a-f-]{36}$/, 'a request id of its own');
   const upstream = await get(url, { 'x-request-id': 'cdn-req-42' });
   t.equal(upstream.headers['x-request-id'], 'cdn-req-42', 'an upstream request id is kept');
-  t.equal(invocations, 1, 'one render for them all');
+  t.equal(double.invocations.length, 1, 'one render for them all');
 
   const metrics = await app.inject({ method: 'GET', url: '/metrics' });
   t.match(metrics.body, /marquee_http_requests_total\{route="\/v1\/artwork\/:type\/:titleId\/:file",status="200"\} 4/);
@@ -118,7 +92,7 @@ t.test('conditional requests, HEAD, other spellings and evicted outputs take the
   const evicted = await get(url);
   t.notOk(evicted.hot, 'an output no longer cached is rendered again by the route');
   t.equal(evicted.headers['x-cache'], 'miss');
-  t.equal(invocations, 2);
+  t.equal(double.invocations.length, 2);
 });
 
 t.test('new rules or catalog retire every remembered reply', async (t) => {

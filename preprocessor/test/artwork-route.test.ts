@@ -1,9 +1,10 @@
 import t from 'tap';
 import sharp from 'sharp';
 import type { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { contentTypeOf, type GeneratorRequest, type GeneratorResult } from '@marquee/shared';
+import type { GeneratorRequest, GeneratorResult } from '@marquee/shared';
 import type { Problem } from '../src/plugins/problem.js';
 import { startHarness } from './studio/harness.js';
+import { renderDouble } from './studio/generator-double.js';
 
 /**
  * `/v1/artwork` through `app.inject()`, with a Lambda client double in place of the Invoke API
@@ -13,24 +14,8 @@ import { startHarness } from './studio/harness.js';
 type Behaviour = (request: GeneratorRequest) => GeneratorResult | { functionError: string } | Promise<GeneratorResult>;
 
 const invocations: GeneratorRequest[] = [];
+const render = renderDouble;
 let behaviour: Behaviour = render;
-
-async function render(request: GeneratorRequest): Promise<GeneratorResult> {
-  const { width, height, format } = request.spec;
-  const body = await sharp({ create: { width, height, channels: 3, background: '#336699' } })
-    .toFormat(format, format === 'avif' ? { effort: 0 } : {})
-    .toBuffer();
-  return {
-    ok: true,
-    contentType: contentTypeOf(format),
-    width,
-    height,
-    bytes: body.length,
-    body: body.toString('base64'),
-    timings: { fetchMs: 0, renderMs: 0 },
-    coldStart: false,
-  };
-}
 
 const lambda = {
   async send(command: InvokeCommand) {

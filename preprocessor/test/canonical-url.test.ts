@@ -1,42 +1,15 @@
 import t from 'tap';
-import sharp from 'sharp';
-import type { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { contentTypeOf, type GeneratorRequest } from '@marquee/shared';
 import { canonicalLocale, parseArtworkFile } from '../src/routes/artwork-url.js';
 import { startHarness } from './studio/harness.js';
+import { generatorDouble } from './studio/generator-double.js';
 
 /**
  * One image, one URL: the case of the extension and of the locale tag does not make another cache
  * entry. Every other spelling is a 308 to the canonical one, which answers 200 itself.
  */
 
-let invocations = 0;
-/** A Lambda client double that renders a real image of the spec's size and format. */
-const lambda = {
-  async send(command: InvokeCommand) {
-    if (command.input.InvocationType === 'DryRun') return { StatusCode: 204 };
-    invocations++;
-    const request = JSON.parse(Buffer.from(command.input.Payload as Uint8Array).toString('utf8')) as GeneratorRequest;
-    const { width, height, format } = request.spec;
-    const body = await sharp({ create: { width, height, channels: 3, background: '#336699' } })
-      .toFormat(format, format === 'avif' ? { effort: 0 } : {})
-      .toBuffer();
-    const result = {
-      ok: true,
-      contentType: contentTypeOf(format),
-      width,
-      height,
-      bytes: body.length,
-      body: body.toString('base64'),
-      timings: { fetchMs: 0, renderMs: 0 },
-      coldStart: false,
-    };
-    return { StatusCode: 200, Payload: Buffer.from(JSON.stringify(result)) };
-  },
-  destroy() {},
-} as unknown as LambdaClient;
-
-const h = await startHarness({ lambda });
+const double = generatorDouble();
+const h = await startHarness({ lambda: double.lambda });
 t.teardown(() => h.close());
 const get = (url: string) => h.app.inject({ method: 'GET', url });
 
@@ -81,9 +54,9 @@ t.test('other spellings 308 to the canonical URL in one hop, which answers itsel
     ['/v1/artwork/boxshot/t1/300.JPG?v=3&locale=pt-br', '/v1/artwork/boxshot/t1/342x513.jpg?locale=pt-BR&v=3'],
   ];
   for (const [from, to] of cases) {
-    const before = invocations;
+    const before = double.invocations.length;
     const res = await get(from);
-    t.equal(invocations, before, `${from}: a redirect renders nothing`);
+    t.equal(double.invocations.length, before, `${from}: a redirect renders nothing`);
     t.equal(res.statusCode, 308, from);
     t.equal(res.headers.location, to, from);
     t.match(res.headers['cache-control'], /max-age=/, `${from}: the redirect may be cached`);

@@ -12,7 +12,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { parseS3Url, type MarqueeSettings } from './config.js';
 import { LIVE_ALIAS } from './generator.js';
-import { PREFIX } from './storage.js';
+import { PREFIX, readDerivativeStore } from './storage.js';
 
 /** The port the Preprocessor listens on inside its container. */
 export const CONTAINER_PORT = 8080;
@@ -239,20 +239,6 @@ function grantTaskAccess(role: iam.Role, props: PreprocessorProps): void {
   );
   // The derivative store: read before rendering, never written (a render's bytes reach the store
   // through the Generator, which alone may PUT there).
-  role.addToPolicy(
-    new iam.PolicyStatement({
-      sid: 'ReadDerivativeStore',
-      // GetObject authorises HeadObject too; large outputs the Generator stored are read the same way.
-      actions: ['s3:GetObject'],
-      resources: [derivatives.arnForObjects(`${PREFIX.derivatives}*`)],
-    }),
-  );
-  role.addToPolicy(
-    new iam.PolicyStatement({
-      sid: 'TellMissingDerivatives',
-      // Without ListBucket S3 answers 403 for a key that is not there: a store miss must read as a 404.
-      actions: ['s3:ListBucket'],
-      resources: [derivatives.bucketArn],
-    }),
-  );
+  // Large outputs the Generator stored are read the same way.
+  readDerivativeStore(role, derivatives, 'ReadDerivativeStore');
 }

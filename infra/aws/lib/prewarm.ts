@@ -12,7 +12,7 @@ import { GENERATOR_RUNTIME } from '@marquee/shared';
 import { notificationFilters, parseS3Url, prewarmBudget, type MarqueeSettings, type PrewarmBudget } from './config.js';
 import { LIVE_ALIAS } from './generator.js';
 import { BUNDLED_RULES_PATH, consumerCode, imageRulesFile } from './prewarm-code.js';
-import { PREFIX } from './storage.js';
+import { readDerivativeStore } from './storage.js';
 
 /**
  * Lambda's advice for an SQS source: a visibility timeout of at least six times the function's
@@ -171,20 +171,6 @@ function grantConsumerAccess(
   role.addToPolicy(
     new iam.PolicyStatement({ sid: 'ReadCatalogAndRules', actions: ['s3:GetObject'], resources: configObjects }),
   );
-  role.addToPolicy(
-    new iam.PolicyStatement({
-      sid: 'CheckDerivativeStore',
-      // HeadObject is authorised as s3:GetObject; there is no separate action.
-      actions: ['s3:GetObject'],
-      resources: [derivatives.arnForObjects(`${PREFIX.derivatives}*`)],
-    }),
-  );
-  role.addToPolicy(
-    new iam.PolicyStatement({
-      sid: 'TellMissingDerivatives',
-      // Without ListBucket S3 answers 403 for a key that is not there: a miss must read as a 404.
-      actions: ['s3:ListBucket'],
-      resources: [derivatives.bucketArn],
-    }),
-  );
+  // HEADs only: what the store already has is not prewarmed again.
+  readDerivativeStore(role, derivatives, 'CheckDerivativeStore');
 }

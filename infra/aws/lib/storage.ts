@@ -1,4 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { BADGES_PREFIX, DERIVATIVES_PREFIX, DRAFTS_PREFIX, STAGING_PREFIX } from '@marquee/shared';
@@ -20,6 +21,28 @@ export const PREFIX = {
 } as const;
 
 /** Sources (versioned: the catalog pins versions) and derivatives (expiring: re-creatable). */
+/**
+ * Read access to the derivative store, and nothing else there: GetObject under `derivatives/`
+ * (which authorises HeadObject too) as statement `sid`, and ListBucket, without which S3 answers
+ * 403 for a key that is not there, where a miss must read as a 404. Only the Generator writes.
+ */
+export function readDerivativeStore(role: iam.IRole, derivatives: s3.IBucket, sid: string): void {
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid,
+      actions: ['s3:GetObject'],
+      resources: [derivatives.arnForObjects(`${PREFIX.derivatives}*`)],
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'TellMissingDerivatives',
+      actions: ['s3:ListBucket'],
+      resources: [derivatives.bucketArn],
+    }),
+  );
+}
+
 export class Storage extends Construct {
   readonly sources: s3.Bucket;
   readonly derivatives: s3.Bucket;

@@ -13,7 +13,8 @@ export interface GeneratorDouble {
   invocations: GeneratorRequest[];
 }
 
-async function render(request: GeneratorRequest): Promise<GeneratorResult> {
+/** The double's render: the spec's size and format, each overlay a white block at its corner. */
+export async function renderDouble(request: GeneratorRequest): Promise<GeneratorResult> {
   const { width, height, format, quality, overlays = [] } = request.spec;
   const blocks = overlays.map((o) => {
     const w = Math.max(1, Math.round(o.scale * width));
@@ -46,9 +47,10 @@ export function generatorDouble(): GeneratorDouble {
   const invocations: GeneratorRequest[] = [];
   const lambda = {
     async send(command: InvokeCommand) {
+      if (command.input.InvocationType === 'DryRun') return { StatusCode: 204 };
       const request = JSON.parse(Buffer.from(command.input.Payload as Uint8Array).toString('utf8')) as GeneratorRequest;
       invocations.push(request);
-      return { StatusCode: 200, Payload: Buffer.from(JSON.stringify(await render(request))) };
+      return { StatusCode: 200, Payload: Buffer.from(JSON.stringify(await renderDouble(request))) };
     },
     destroy() {},
   } as unknown as LambdaClient;
