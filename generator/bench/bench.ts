@@ -127,6 +127,18 @@ console.log(
 
 const focalSpec = { ...SPEC, focal: { x: 0.5, y: 0.5 } };
 
+/** The local Lambda endpoint (its CLI, `args`) in a child, and an Invoke API client for it. */
+async function startLocalLambda(args: string[]) {
+  const url = await startChild(args, /"url":"(http:\/\/127\.0\.0\.1:\d+)"/, { LOG_LEVEL: 'info' });
+  const { LambdaClient, InvokeCommand } = await import('@aws-sdk/client-lambda');
+  const lambda = new LambdaClient({
+    region: 'us-east-1',
+    endpoint: url,
+    credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+  });
+  return { lambda, InvokeCommand };
+}
+
 /** The throughput rows (skipped with BENCH_ONLY=cold). */
 async function throughputRows() {
   // Each row is compared with raw sharp doing the same crop: the handler's cost is what it adds
@@ -181,13 +193,7 @@ async function throughputRows() {
       bundle,
     ];
     for (const [k, v] of Object.entries(env)) args.push('--env', `${k}=${v}`);
-    const url = await startChild(args, /"url":"(http:\/\/127\.0\.0\.1:\d+)"/, { LOG_LEVEL: 'info' });
-    const { LambdaClient, InvokeCommand } = await import('@aws-sdk/client-lambda');
-    const lambda = new LambdaClient({
-      region: 'us-east-1',
-      endpoint: url,
-      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
-    });
+    const { lambda, InvokeCommand } = await startLocalLambda(args);
     const invoke = async () => {
       const out = await lambda.send(
         new InvokeCommand({
@@ -237,13 +243,7 @@ async function cpuRows() {
   // The body of a typical boxshot (342x513 WebP, about 30 KB), not this smooth test photo's.
   const hopBytes = 30_000;
   args.push('--handler', join(here, 'noop-handler.mjs'), '--env', `BENCH_NOOP_BYTES=${hopBytes}`);
-  const url = await startChild(args, /"url":"(http:\/\/127\.0\.0\.1:\d+)"/, { LOG_LEVEL: 'info' });
-  const { LambdaClient, InvokeCommand } = await import('@aws-sdk/client-lambda');
-  const lambda = new LambdaClient({
-    region: 'us-east-1',
-    endpoint: url,
-    credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
-  });
+  const { lambda, InvokeCommand } = await startLocalLambda(args);
   const request = Buffer.from(JSON.stringify({ ...event('hop', spec), version: 'bench-1' }));
   let n = 0;
   const contenders: Array<[string, () => Promise<unknown>]> = [
