@@ -12,7 +12,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { parseS3Url, type MarqueeSettings } from './config.js';
 import { LIVE_ALIAS } from './generator.js';
-import { PREFIX, readDerivativeStore } from './storage.js';
+import { PREFIX, invokeLiveAndReadConfig, readDerivativeStore } from './storage.js';
 
 /** The port the Preprocessor listens on inside its container. */
 export const CONTAINER_PORT = 8080;
@@ -199,21 +199,7 @@ export function nodeProbe(path: string): string {
 /** Exactly what the Preprocessor does with AWS; each statement names its objects. */
 function grantTaskAccess(role: iam.Role, props: PreprocessorProps): void {
   const { settings, sources, derivatives, live } = props;
-  role.addToPolicy(
-    new iam.PolicyStatement({
-      sid: 'InvokeGeneratorLive',
-      actions: ['lambda:InvokeFunction'],
-      resources: [live.functionArn],
-    }),
-  );
-  const configObjects = [sources.arnForObjects(settings.catalogKey)];
-  const rulesObject = parseS3Url(settings.rules);
-  if (rulesObject !== undefined) {
-    configObjects.push(`arn:${Stack.of(role).partition}:s3:::${rulesObject.bucket}/${rulesObject.key}`);
-  }
-  role.addToPolicy(
-    new iam.PolicyStatement({ sid: 'ReadCatalogAndRules', actions: ['s3:GetObject'], resources: configObjects }),
-  );
+  invokeLiveAndReadConfig(role, live, sources, settings.catalogKey, parseS3Url(settings.rules));
   role.addToPolicy(
     new iam.PolicyStatement({
       sid: 'StudioStaging',

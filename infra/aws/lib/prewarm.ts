@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -12,7 +12,7 @@ import { GENERATOR_RUNTIME } from '@marquee/shared';
 import { notificationFilters, parseS3Url, prewarmBudget, type MarqueeSettings, type PrewarmBudget } from './config.js';
 import { LIVE_ALIAS } from './generator.js';
 import { BUNDLED_RULES_PATH, consumerCode, imageRulesFile } from './prewarm-code.js';
-import { readDerivativeStore } from './storage.js';
+import { invokeLiveAndReadConfig, readDerivativeStore } from './storage.js';
 
 /**
  * Lambda's advice for an SQS source: a visibility timeout of at least six times the function's
@@ -157,20 +157,7 @@ function grantConsumerAccess(
   rulesAt: { bucket: string; key: string } | undefined,
 ): void {
   const { settings, sources, derivatives, live } = props;
-  role.addToPolicy(
-    new iam.PolicyStatement({
-      sid: 'InvokeGeneratorLive',
-      actions: ['lambda:InvokeFunction'],
-      resources: [live.functionArn],
-    }),
-  );
-  const configObjects = [sources.arnForObjects(settings.catalogKey)];
-  if (rulesAt !== undefined) {
-    configObjects.push(`arn:${Stack.of(role).partition}:s3:::${rulesAt.bucket}/${rulesAt.key}`);
-  }
-  role.addToPolicy(
-    new iam.PolicyStatement({ sid: 'ReadCatalogAndRules', actions: ['s3:GetObject'], resources: configObjects }),
-  );
+  invokeLiveAndReadConfig(role, live, sources, settings.catalogKey, rulesAt);
   // HEADs only: what the store already has is not prewarmed again.
   readDerivativeStore(role, derivatives, 'CheckDerivativeStore');
 }

@@ -1,4 +1,5 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -40,6 +41,33 @@ export function readDerivativeStore(role: iam.IRole, derivatives: s3.IBucket, si
       actions: ['s3:ListBucket'],
       resources: [derivatives.bucketArn],
     }),
+  );
+}
+
+/**
+ * What every invoker of the Generator needs: `lambda:InvokeFunction` on the `live` alias only,
+ * and GetObject on the catalog object and, when the rules are an S3 object, on it.
+ */
+export function invokeLiveAndReadConfig(
+  role: iam.IRole,
+  live: lambda.IAlias,
+  sources: s3.IBucket,
+  catalogKey: string,
+  rulesAt: { bucket: string; key: string } | undefined,
+): void {
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'InvokeGeneratorLive',
+      actions: ['lambda:InvokeFunction'],
+      resources: [live.functionArn],
+    }),
+  );
+  const configObjects = [sources.arnForObjects(catalogKey)];
+  if (rulesAt !== undefined) {
+    configObjects.push(`arn:${Stack.of(role).partition}:s3:::${rulesAt.bucket}/${rulesAt.key}`);
+  }
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({ sid: 'ReadCatalogAndRules', actions: ['s3:GetObject'], resources: configObjects }),
   );
 }
 
