@@ -14,8 +14,17 @@ export function stableStringify(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
 }
 
-/** Bumped when rendering changes in a way that must not reuse old outputs. */
+/**
+ * Bumped when rendering changes in a way that must not reuse old outputs, and whenever the key
+ * text changes: every stored derivative and CDN object is named by the key. Golden vectors in
+ * `shared/test/key.test.ts` pin the keys, and the hash of their table, to this version.
+ */
 export const KEY_VERSION = 1;
+
+/** The text `specKey` hashes: `source`, `spec` and `version` with `KEY_VERSION`, keys sorted. */
+export function specKeyText(source: Source, spec: ImageSpec, version?: string): string {
+  return stableStringify({ k: KEY_VERSION, source, spec, version });
+}
 
 /**
  * The canonical spec key: a stable hash of source (with its version) and spec.
@@ -23,6 +32,8 @@ export const KEY_VERSION = 1;
  * 32 hex characters (128 bits of SHA-256).
  */
 export function specKey(source: Source, spec: ImageSpec, version?: string): string {
-  const text = stableStringify({ k: KEY_VERSION, source, spec, version });
-  return createHash('sha256').update(text).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(specKeyText(source, spec, version))
+    .digest('hex')
+    .slice(0, 32);
 }
