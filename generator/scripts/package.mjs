@@ -29,9 +29,9 @@ const readJson = (file) => JSON.parse(readFileSync(file, 'utf8'));
 
 /**
  * sharp stays outside the bundle, loaded through require(): its CommonJS build
- * loads about 3x faster than its ESM build (measured: one import of
- * sharp/dist/index.mjs vs require('sharp') in fresh processes), and cold start
- * is this function's budget.
+ * loads faster than its ESM build (compare one import of sharp/dist/index.mjs
+ * with require('sharp') in fresh processes), and cold start is this function's
+ * budget.
  */
 const sharpViaRequire = {
   name: 'sharp-via-require',
@@ -50,9 +50,9 @@ const sharpViaRequire = {
 
 /**
  * The lean S3 GET (src/source/s3-lean.ts) signs with `@smithy/signature-v4`, which shares
- * `@smithy/core` modules with the SDK: bundled as is, code splitting puts the shared ~80 KiB
- * into chunks the entry imports at start. Pre-bundled on its own (14 KiB, no imports left),
- * the signer is all the first request compiles; the SDK keeps its own copy for later.
+ * `@smithy/core` modules with the SDK: bundled as is, code splitting puts the modules they share
+ * into chunks the entry imports at start. Pre-bundled on its own (small, no imports left), the
+ * signer is all the first request compiles; the SDK keeps its own copy for later.
  */
 const standaloneSigner = {
   name: 'standalone-signer',

@@ -43,7 +43,7 @@ const ACCEPT_IMAGE = 'image/*';
 
 /**
  * A CDN-miss mix: mostly WebP and negotiated `auto` (with the Accept headers browsers send),
- * some JPEG, a little explicit AVIF (it costs ~20x a WebP encode, so a realistic share only).
+ * some JPEG, a little explicit AVIF (it costs many times a WebP encode, so a realistic share only).
  */
 const PHOTO_FORMATS: readonly FormatChoice[] = [
   { ext: 'webp', accept: ACCEPT_IMAGE, weight: 35 },

@@ -22,8 +22,9 @@ export const GENERATOR_MEMORY_MIB = 2048;
 
 /**
  * Billed duration of one render when none was measured: the README's cost estimate assumes the
- * same 500 ms (a boxshot-sized WebP takes ~70 ms of render on this repo's bench machine; AVIF and
- * billboards take several times that, and a cold start adds hundreds of ms). Pass a measured figure
+ * same 500 ms, a round figure well above a boxshot-sized WebP's render (measured by
+ * `npm run bench -w generator`), since AVIF and billboards take several times that and a cold
+ * start adds to it. Pass a measured figure
  * (the Generator's `timings.renderMs`, or `marquee_generator_duration_seconds`) when there is one.
  */
 export const DEFAULT_MS_PER_IMAGE = 500;

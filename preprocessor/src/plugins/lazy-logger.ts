@@ -7,8 +7,9 @@ type Method = 'info' | 'error' | 'debug' | 'fatal' | 'warn' | 'trace' | 'silent'
 
 /**
  * A request logger whose pino child (with its `reqId` binding) is made on the first log call.
- * Fastify makes a child per request; a cache hit logs nothing, and making the child cost ~15 %
- * of a hit's throughput, measured with wrk against a bare Fastify route.
+ * Fastify makes a child per request; a cache hit logs nothing, and making the child cost a
+ * visible share of a hit's throughput (the cache-hit arm of `npm run bench -w preprocessor`,
+ * against a bare Fastify route).
  */
 class LazyChildLogger {
   private real: FastifyBaseLogger | undefined;

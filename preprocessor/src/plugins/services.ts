@@ -134,8 +134,8 @@ function storeWriterFor(
     maxQueueBytes: config.store.queueBytes,
     // Store requests use Lambda capacity too: they go out only while live renders (in flight or
     // waiting) hold at most half the slots, so a spike's renders never share the Generator with them;
-    // the bounded queue holds them until it passes. Measured: a 20x spike through the CDN shed 2.5 %
-    // with store writes taking any free slot, 1.8 % with no store writes.
+    // the bounded queue holds them until it passes. With store writes taking any free slot, a 20x
+    // spike through the CDN shed more than with no store writes at all (the README's spike run).
     freeSlots: () => Math.max(1, Math.floor(config.generator.maxInFlight / 2)) - rendering(),
     metrics,
     logger,

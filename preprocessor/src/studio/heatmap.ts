@@ -14,9 +14,10 @@ export interface HeatMap {
 }
 
 /**
- * Pixels compared between two turns of the event loop. A 4K billboard's map (8 M pixels) held
- * the loop 190-350 ms in one go; in slices the longest hold is ~50 ms (measured with a 1 ms
- * interval timer on the 2-core bench machine), so artwork requests are not held up for long.
+ * Pixels compared between two turns of the event loop. A 4K billboard's map (8 M pixels) in one
+ * go holds the loop far longer than an artwork request should wait; in slices the longest hold
+ * is a fraction of that (an interval timer's lateness shows it), so artwork requests are not
+ * held up for long.
  */
 const SLICE_PIXELS = 512 * 1024;
 

@@ -4,9 +4,9 @@ import type { Catalog, Rules } from '../rules/schema.js';
 
 /**
  * Runs `diffRules` off the Preprocessor's event loop: a diff walks every canonical URL of the
- * catalog (160 ms warm, 1.4 s cold for the 24-title seed; linear in titles), and the event loop
- * that long busy would shed artwork requests. The documents in force are sent once per version
- * and kept here.
+ * catalog (linear in titles, and long even for the 24-title seed, longest cold), and the event
+ * loop that long busy would shed artwork requests. The documents in force are sent once per
+ * version and kept here.
  */
 export interface DiffJob {
   id: number;
