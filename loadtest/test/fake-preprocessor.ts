@@ -3,6 +3,7 @@
 // caches it, sheds when too many renders are in flight, and sends a MISS's Server-Timing.
 import Fastify, { type FastifyInstance } from 'fastify';
 import sharp from 'sharp';
+import { REQUEST_EXTENSIONS, formatOfExtension } from '@marquee/shared';
 
 export interface FakeOptions {
   /** Renders in flight past which requests are shed with 503 + Retry-After. */
@@ -12,6 +13,8 @@ export interface FakeOptions {
   /** Reply with a 500 for this many requests (to test error counting). */
   failFirst?: number;
 }
+
+const FILE = new RegExp(`^(\\d+)x(\\d+)\\.(${REQUEST_EXTENSIONS.join('|')})$`);
 
 export async function startFake(
   o: FakeOptions = {},
@@ -29,11 +32,11 @@ export async function startFake(
       failures--;
       return reply.code(500).send({ title: 'boom' });
     }
-    const m = /^(\d+)x(\d+)\.(jpg|png|webp|avif|auto)$/.exec(req.params.file);
+    const m = FILE.exec(req.params.file);
     if (!m) return reply.code(400).send({ title: 'bad size' });
     const [w, h, ext] = [Number(m[1]), Number(m[2]), m[3] as string];
     const accept = req.headers.accept ?? '';
-    const format = ext === 'auto' ? (accept.includes('image/webp') ? 'webp' : 'jpeg') : ext === 'jpg' ? 'jpeg' : ext;
+    const format = ext === 'auto' ? (accept.includes('image/webp') ? 'webp' : 'jpeg') : formatOfExtension(ext);
     const key = `${req.url}|${format}`;
     const cached = cache.get(key);
     let result: 'hit' | 'miss' | 'coalesced' = 'hit';

@@ -1,6 +1,7 @@
 export * from './errors.js';
 export * from './schema.js';
 export * from './spec.js';
+export * from './extension.js';
 export * from './key.js';
 export * from './layout.js';
 export * from './sniff.js';

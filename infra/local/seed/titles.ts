@@ -1,4 +1,4 @@
-import type { FocalPoint } from '@marquee/shared';
+import { extensionOf, type FocalPoint } from '@marquee/shared';
 
 /** Invented titles: no real show is named here. */
 export const TITLE_NAMES = [
@@ -94,7 +94,7 @@ export function planTitle(index: number): TitlePlan {
 }
 
 export function sourceKey(titleId: string, type: ArtworkType, locale: string): string {
-  return `titles/${titleId}/${type}/${locale}.${ARTWORK_SOURCES[type].format === 'png' ? 'png' : 'jpg'}`;
+  return `titles/${titleId}/${type}/${locale}.${extensionOf(ARTWORK_SOURCES[type].format)}`;
 }
 
 export const LOGO_FOCAL: FocalPoint = { x: 0.5, y: 0.5 };

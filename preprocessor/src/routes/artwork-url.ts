@@ -1,29 +1,25 @@
-import { MAX_OUTPUT_DIMENSION, MarqueeError } from '@marquee/shared';
+import {
+  MAX_OUTPUT_DIMENSION,
+  MarqueeError,
+  REQUEST_EXTENSIONS,
+  requestExtensionOf,
+  type RequestExtension,
+} from '@marquee/shared';
 
 /** The artwork route's pattern: its metrics label, shared with the hot path. */
 export const ARTWORK_ROUTE = '/v1/artwork/:type/:titleId/:file';
-
-export type ArtworkExt = 'jpg' | 'png' | 'webp' | 'avif' | 'auto';
 
 export interface ArtworkFile {
   width: number;
   height: number | undefined;
   dpr: number;
-  ext: ArtworkExt;
+  ext: RequestExtension;
 }
 
 /** Digits per dimension: 5 is already past any allowed size; longer is noise, not a request. */
 const MAX_DIMENSION_DIGITS = 5;
 /** The extension in any case (`.JPG` from a camera or a CMS): the route 308s it to the lower-case spelling. */
 const FILE_PATTERN = /^(\d{1,5})(?:x(\d{1,5}))?(?:@(\d)x)?\.([A-Za-z0-9]{1,5})$/;
-const EXTS: Record<string, ArtworkExt> = {
-  jpg: 'jpg',
-  jpeg: 'jpg',
-  png: 'png',
-  webp: 'webp',
-  avif: 'avif',
-  auto: 'auto',
-};
 
 function invalid(message: string): MarqueeError {
   return new MarqueeError('INVALID_PARAMETER', message);
@@ -51,8 +47,10 @@ export function parseArtworkFile(file: string): ArtworkFile {
   }
   const dprValue = dpr === undefined ? 1 : Number(dpr);
   if (dprValue < 1) throw invalid(`size: pixel ratio must be @1x..@3x, got ${shown()}`);
-  const normalised = EXTS[(ext ?? '').toLowerCase()];
-  if (!normalised) throw invalid(`format: expected one of jpg, png, webp, avif, auto, got ${JSON.stringify(ext)}`);
+  const normalised = requestExtensionOf((ext ?? '').toLowerCase());
+  if (!normalised) {
+    throw invalid(`format: expected one of ${REQUEST_EXTENSIONS.join(', ')}, got ${JSON.stringify(ext)}`);
+  }
   return { width, height, dpr: dprValue, ext: normalised };
 }
 

@@ -1,9 +1,12 @@
 import {
   MarqueeError,
+  extensionOf,
+  formatOfExtension,
   specKey,
   type Format,
   type ImageSpec,
   type Overlay,
+  type RequestExtension,
   type Source,
   type StudioType,
 } from '@marquee/shared';
@@ -16,9 +19,6 @@ import type { ArtworkEntry, Catalog, Rules, Title } from './schema.js';
 import { decideSize } from './size.js';
 
 export { parseAccept, negotiateFormat, acceptsFormat, type AcceptEntry } from './accept.js';
-
-export const REQUEST_EXTENSIONS = ['jpg', 'png', 'webp', 'avif', 'auto'] as const;
-export type RequestExtension = (typeof REQUEST_EXTENSIONS)[number];
 
 /** An artwork request as the route parsed it from the URL. */
 export interface ArtworkRequest {
@@ -141,9 +141,9 @@ function pickArtwork(rules: Rules, title: Title, req: ArtworkRequest): { locale:
 
 function pickFormat(type: TypeModel, req: ArtworkRequest): Format {
   if (req.ext === 'auto') return negotiateFormat(type.formats, req.accept);
-  const format: Format = req.ext === 'jpg' ? 'jpeg' : req.ext;
+  const format = formatOfExtension(req.ext);
   if (type.formats.includes(format)) return format;
-  const allowedFormats = type.formats.map((f) => (f === 'jpeg' ? 'jpg' : f));
+  const allowedFormats = type.formats.map(extensionOf);
   throw new MarqueeError(
     'FORMAT_NOT_ALLOWED',
     `format ${req.ext} is not allowed for ${type.name}; allowed: ${[...allowedFormats, 'auto'].join(', ')}`,

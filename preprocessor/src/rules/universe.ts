@@ -151,7 +151,7 @@ function requestFor(type: TypeModel, titleId: string, file: FileSpec, locale: st
     width: file.width,
     height: file.height,
     dpr: file.dpr,
-    ext: extensionOf(file.format) as ArtworkRequest['ext'],
+    ext: extensionOf(file.format),
     ...(locale !== undefined ? { locale } : {}),
   };
 }

@@ -1,4 +1,4 @@
-import { MarqueeError, type Catalog, type Format, type Preview } from '@marquee/shared';
+import { MarqueeError, extensionOf, type Catalog, type Format, type Preview } from '@marquee/shared';
 import { formatArtworkFile } from '../routes/artwork-url.js';
 import { isLocaleTag } from '../rules/locale.js';
 import { resolveArtwork, type Resolution, type ResolveState } from '../rules/resolve.js';
@@ -41,11 +41,6 @@ function uploadCatalog(rules: Rules, type: string, src: string): Catalog {
   };
 }
 
-/** The extension the artwork URL names a format by. */
-export function extOf(format: Format): 'jpg' | 'png' | 'webp' | 'avif' {
-  return format === 'jpeg' ? 'jpg' : format;
-}
-
 /**
  * Resolves a preview exactly as `GET /v1/artwork/{type}/{titleId}/{W}x{H}[@Nx].{ext}?locale=`
  * resolves it (`resolveArtwork`), under `rules` (those in force or a draft's) and the catalog
@@ -76,11 +71,11 @@ export function resolvePreview(rules: Rules, catalog: Catalog, sourcesBucket: st
     width: t.width,
     height: t.height,
     dpr: t.dpr,
-    ext: extOf(t.format),
+    ext: extensionOf(t.format),
     ...(t.locale !== undefined ? { locale: t.locale } : {}),
   });
   if (resolution.kind === 'redirect') {
-    const target = formatArtworkFile(resolution.width, resolution.height, resolution.dpr, extOf(t.format));
+    const target = formatArtworkFile(resolution.width, resolution.height, resolution.dpr, extensionOf(t.format));
     throw new MarqueeError(
       'SIZE_NOT_ALLOWED',
       `${t.width}x${t.height} is not a ${t.type} size of these rules: the artwork route redirects it to ${target}`,
@@ -92,7 +87,7 @@ export function resolvePreview(rules: Rules, catalog: Catalog, sourcesBucket: st
 /** The artwork URL production answers with these bytes (catalog titles only). */
 export function artworkUrlOf(t: PreviewTarget): string | undefined {
   if (t.titleId === undefined) return undefined;
-  const file = formatArtworkFile(t.width, t.height, t.dpr, extOf(t.format));
+  const file = formatArtworkFile(t.width, t.height, t.dpr, extensionOf(t.format));
   const query = t.locale === undefined ? '' : `?locale=${encodeURIComponent(t.locale)}`;
   return `/v1/artwork/${t.type}/${t.titleId}/${file}${query}`;
 }

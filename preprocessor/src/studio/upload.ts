@@ -2,12 +2,19 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import multipart from '@fastify/multipart';
 import { PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
-import { MarqueeError, StagedUploadSchema, contentTypeOf, extensionOf, type StagedUpload } from '@marquee/shared';
+import {
+  FORMAT_EXTENSIONS,
+  MarqueeError,
+  StagedUploadSchema,
+  contentTypeOf,
+  extensionOf,
+  type StagedUpload,
+} from '@marquee/shared';
 import { checkUpload } from './image-check.js';
 import { MAX_UPLOAD_BYTES, STAGING_PREFIX, UPLOAD_NAME } from './limits.js';
 
 /** `staging/<32 hex>.<ext>`: the only keys an upload ever writes, and the only unpublished keys a studio signs. */
-const STAGING_KEY = /^staging\/[0-9a-f]{32}\.(?:jpg|png|webp|avif)$/;
+const STAGING_KEY = new RegExp(`^staging/[0-9a-f]{32}\\.(?:${Object.values(FORMAT_EXTENSIONS).join('|')})$`);
 
 export function isStagingKey(key: string): boolean {
   return STAGING_KEY.test(key);
