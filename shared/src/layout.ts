@@ -1,5 +1,5 @@
 import type { Format } from './schema.js';
-import { extensionOf } from './extension.js';
+import { extensionOf } from './spec.js';
 
 /**
  * Where objects live in the two buckets. The Preprocessor and the Generator name objects
@@ -13,7 +13,7 @@ export const DERIVATIVES_PREFIX = 'derivatives/';
 export const STAGING_PREFIX = 'staging/';
 /** Overlay images (e.g. "Top 10"), in the sources bucket. */
 export const BADGES_PREFIX = 'badges/';
-/** Reserved for studio drafts (a later feature), in the sources bucket: nothing writes it yet. */
+/** Rules drafts the studio saves (`drafts/<id>.yaml`), in the sources bucket, apart from the rules in force. */
 export const DRAFTS_PREFIX = 'drafts/';
 
 /**

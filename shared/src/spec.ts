@@ -16,9 +16,9 @@ import {
 
 /**
  * A validator that returns the typed value or throws a coded error naming the first bad field.
- * Interpreted (`Value.Check`), not compiled: a check of these small documents costs a few µs
- * either way, and compiling one cost a cold Generator about 3 ms of its first invocation
- * (measured), besides loading the compiler.
+ * Interpreted (`Value.Check`), not compiled: these documents are small, so a check costs next to
+ * nothing either way, while compiling one lengthened a cold Generator's first invocation (the
+ * README's cold-start figures), besides loading the compiler.
  */
 function validator<T extends TSchema>(schema: T, code: ErrorCode, what: string) {
   return (value: unknown): Static<T> => {
@@ -57,6 +57,11 @@ const CONTENT_TYPES: Record<Format, string> = {
 
 export function contentTypeOf(format: Format): string {
   return CONTENT_TYPES[format];
+}
+
+/** The file extension a format is served under (`jpg` for JPEG, as the URL API spells it). */
+export function extensionOf(format: Format): string {
+  return format === 'jpeg' ? 'jpg' : format;
 }
 
 export function failure(code: ErrorCode, message: string): GeneratorFailure {
