@@ -34,6 +34,11 @@ export default tseslint.config(
       // returning a promise: an `async` function without `await` is the framework's idiom (so is
       // tap's `async (t) => …`), not a mistake. Floating and misused promises stay errors.
       '@typescript-eslint/require-await': 'off',
+      // Conditions and operands whose value the code fixes: `hit ?? 0 > 0` reads as `hit ?? false`.
+      // Both are in `js.configs.recommended`; the relational check is off by default there, and it
+      // is what catches a comparison of two literals. `while (true)` stays allowed.
+      'no-constant-binary-expression': ['error', { checkRelationalComparisons: true }],
+      'no-constant-condition': ['error', { checkLoops: 'allExceptWhileTrue' }],
     },
   },
   {
