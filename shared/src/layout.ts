@@ -1,5 +1,5 @@
 import type { Format } from './schema.js';
-import { extensionOf } from './spec.js';
+import { extensionOf } from './extension.js';
 
 /**
  * Where objects live in the two buckets. The Preprocessor and the Generator name objects

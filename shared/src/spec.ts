@@ -59,11 +59,6 @@ export function contentTypeOf(format: Format): string {
   return CONTENT_TYPES[format];
 }
 
-/** The file extension a format is served under (`jpg` for JPEG, as the URL API spells it). */
-export function extensionOf(format: Format): string {
-  return format === 'jpeg' ? 'jpg' : format;
-}
-
 export function failure(code: ErrorCode, message: string): GeneratorFailure {
   return { ok: false, error: { code, status: statusOf(code), message } };
 }
