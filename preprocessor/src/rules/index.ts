@@ -10,5 +10,5 @@ export {
 } from './source.js';
 export * from './store.js';
 export * from './resolve.js';
-export { cacheControl } from './cache.js';
+export { cacheControl } from './cache-control.js';
 export { localeChain, isLocaleTag } from './locale.js';

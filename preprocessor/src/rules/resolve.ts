@@ -11,7 +11,7 @@ import {
   type StudioType,
 } from '@marquee/shared';
 import { negotiateFormat } from './accept.js';
-import { cacheControl } from './cache.js';
+import { cacheControl } from './cache-control.js';
 import { preview } from './load.js';
 import { findLocale, localeChain } from './locale.js';
 import { formatSize, sizeClassOf, tuningOf, typeModel, typeNames, type Size, type TypeModel } from './model.js';

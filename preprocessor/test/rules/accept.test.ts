@@ -2,7 +2,7 @@ import t from 'tap';
 import type { Format } from '@marquee/shared';
 import { acceptsFormat, negotiateFormat, parseAccept } from '../../src/rules/resolve.js';
 import { localeChain } from '../../src/rules/locale.js';
-import { cacheControl } from '../../src/rules/cache.js';
+import { cacheControl } from '../../src/rules/cache-control.js';
 import { defaultRules } from './fixtures.js';
 import { ACCEPT_CASES, type NormalisedAccept } from '../../../shared/test/fixtures/accept-cases.js';
 
