@@ -11,6 +11,8 @@ import {
   ConfigError,
   HttpUrlVar,
   LogLevelVar,
+  MAX_PRELUDE_BYTES,
+  MAX_STREAMED_RESPONSE_BYTES,
   Type,
   configProblem,
   parseEnv,
@@ -21,15 +23,11 @@ import { allowlistEntry } from './source/guard.js';
 
 export { LOG_LEVELS, type LogLevel } from '@marquee/shared';
 
-/** Lambda's synchronous response payload limit (6 MB as AWS counts it). */
-export const LAMBDA_RESPONSE_LIMIT = 6_291_456;
 /**
- * Headroom kept under the Lambda limit for the runtime's own framing and for
- * an error envelope swapped in late; 64 KiB is far above what either needs.
+ * Largest output streamed back: Lambda's response streaming limit less room for the prelude.
+ * An output past it is OUTPUT_TOO_LARGE (no artwork output comes near it).
  */
-export const INLINE_MARGIN_BYTES = 64 * 1024;
-/** Largest serialised result (envelope + base64 body) returned inline. */
-export const DEFAULT_MAX_INLINE_BYTES = LAMBDA_RESPONSE_LIMIT - INLINE_MARGIN_BYTES;
+export const DEFAULT_MAX_OUTPUT_BYTES = MAX_STREAMED_RESPONSE_BYTES - MAX_PRELUDE_BYTES;
 /** Source bytes cap: artwork masters are a few MB; 32 MiB leaves room for PNG masters. */
 export const DEFAULT_MAX_SOURCE_BYTES = 32 * 1024 * 1024;
 /** Decoded pixel cap, checked from the header before decode: an 8K master is 33 MP. */
@@ -63,8 +61,8 @@ export interface GeneratorConfig {
   maxInputPixels: number;
   fetchTimeoutMs: number;
   renderTimeoutMs: number;
-  /** Largest result returned inline; an option only (tests lower it), never an env var. */
-  maxInlineBytes: number;
+  /** Largest output streamed back; an option only (tests lower it), never an env var. */
+  maxOutputBytes: number;
   logLevel: LogLevel;
   /**
    * The Lambda function's name (`AWS_LAMBDA_FUNCTION_NAME`, set by the runtime): the dimension
@@ -155,7 +153,7 @@ export function loadConfig(options: ConfigOptions = {}, env?: Env): GeneratorCon
     maxInputPixels: options.maxInputPixels ?? v.MARQUEE_MAX_INPUT_PIXELS,
     fetchTimeoutMs: options.fetchTimeoutMs ?? v.MARQUEE_FETCH_TIMEOUT_MS,
     renderTimeoutMs: options.renderTimeoutMs ?? v.MARQUEE_RENDER_TIMEOUT_MS,
-    maxInlineBytes: options.maxInlineBytes ?? DEFAULT_MAX_INLINE_BYTES,
+    maxOutputBytes: options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
     logLevel: options.logLevel ?? v.LOG_LEVEL,
     functionName: 'functionName' in options ? options.functionName : v.AWS_LAMBDA_FUNCTION_NAME,
   };
@@ -169,8 +167,8 @@ export function loadConfig(options: ConfigOptions = {}, env?: Env): GeneratorCon
       ),
     );
   }
-  if (!(config.maxInlineBytes > 0))
-    problems.push(configProblem('maxInlineBytes', 'a positive integer', String(config.maxInlineBytes)));
+  if (!(config.maxOutputBytes > 0))
+    problems.push(configProblem('maxOutputBytes', 'a positive integer', String(config.maxOutputBytes)));
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

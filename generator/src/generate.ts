@@ -1,20 +1,19 @@
-import {
-  MarqueeError,
-  contentTypeOf,
-  type GeneratorRequest,
-  type GeneratorSuccess,
-  type Source,
-} from '@marquee/shared';
+import { MarqueeError, contentTypeOf, type GeneratorRequest, type Source } from '@marquee/shared';
 import type { Deps } from './deps.js';
-import { derivativeTarget, fitsInline, putDerivative } from './output.js';
 import { BADGE_FRESH_MS, type Reuse } from './source/cache.js';
 import { fetchSource } from './source/index.js';
 import { probe } from './steps/detect.js';
 import { OverlayCache } from './steps/overlay-cache.js';
 import { planRender, prepareOverlay, render, type RenderLimits } from './steps/render.js';
 
-/** A rendered result; the handler adds `coldStart`, which only it can know. */
-export type Generated = Omit<GeneratorSuccess, 'coldStart'>;
+/** A rendered image: its bytes and what the handler's prelude says of them. */
+export interface Generated {
+  data: Buffer;
+  contentType: string;
+  width: number;
+  height: number;
+  timings: { fetchMs: number; renderMs: number };
+}
 
 const ms = (from: number) => Math.round((performance.now() - from) * 100) / 100;
 
@@ -54,17 +53,13 @@ function overlayCacheOf(deps: Deps): OverlayCache {
   return cache;
 }
 
-/** Fetch → probe → render → deliver (inline or to S3). Throws MarqueeError for every expected failure. */
+/** Fetch → probe → render. Throws MarqueeError for every expected failure; the handler delivers. */
 export async function generate(request: GeneratorRequest, deps: Deps): Promise<Generated> {
   const { spec } = request;
   const { config } = deps;
   const limits: RenderLimits = { maxInputPixels: config.maxInputPixels, renderTimeoutMs: config.renderTimeoutMs };
   const overlays = spec.overlays ?? [];
   const badges = overlays.length > 0 ? overlayCacheOf(deps) : undefined;
-  // A prewarm render (`store: true`) is written to the store, never returned: refuse it before any work when there is none.
-  if (request.store === true && config.derivativesBucket === undefined)
-    throw new MarqueeError('INVALID_SPEC', 'store: true needs a derivatives bucket, and none is configured');
-
   const fetchStart = performance.now();
   // The master is reused for its catalog version; badges, unversioned, for a freshness window.
   const [sourceBytes, ...fetched] = await fetchAll(
@@ -91,25 +86,13 @@ export async function generate(request: GeneratorRequest, deps: Deps): Promise<G
   const { data, info } = await render(sourceBytes, source, spec, plan, prepared, limits);
   const renderMs = ms(renderStart);
 
-  const contentType = contentTypeOf(spec.format);
-  const result: Generated = {
-    ok: true,
-    contentType,
+  if (data.length > config.maxOutputBytes)
+    throw new MarqueeError('OUTPUT_TOO_LARGE', `output of ${data.length} bytes is past the ${config.maxOutputBytes}-byte limit`);
+  return {
+    data,
+    contentType: contentTypeOf(spec.format),
     width: info.width,
     height: info.height,
-    bytes: data.length,
     timings: { fetchMs, renderMs },
   };
-  if (request.store !== true && fitsInline(result, data.length, config.maxInlineBytes))
-    return { ...result, body: data.toString('base64') };
-
-  const target = derivativeTarget(request, deps);
-  if (target === undefined) {
-    throw new MarqueeError(
-      'OUTPUT_TOO_LARGE',
-      `output of ${data.length} bytes is too large to return inline and no derivatives bucket is configured`,
-    );
-  }
-  await putDerivative(target, data, contentType, deps);
-  return { ...result, s3: target };
 }

@@ -4,9 +4,7 @@ export {
   loadConfig,
   type ConfigOptions,
   type GeneratorConfig,
-  LAMBDA_RESPONSE_LIMIT,
-  INLINE_MARGIN_BYTES,
-  DEFAULT_MAX_INLINE_BYTES,
+  DEFAULT_MAX_OUTPUT_BYTES,
   DEFAULT_MAX_SOURCE_BYTES,
   DEFAULT_MAX_INPUT_PIXELS,
 } from './config.js';

@@ -47,3 +47,19 @@ export function failureMetric(
     [metric]: 1,
   };
 }
+
+/** The EMF members that count one failed derivative PUT (the render was still served). */
+export function storeFailureMetric(functionName: string | undefined, now = Date.now()): Record<string, unknown> {
+  if (functionName === undefined) return {};
+  const { namespace, storeFailures, functionDimension } = GENERATOR_METRICS;
+  return {
+    _aws: {
+      Timestamp: now,
+      CloudWatchMetrics: [
+        { Namespace: namespace, Dimensions: [[functionDimension]], Metrics: [{ Name: storeFailures, Unit: 'Count' }] },
+      ],
+    },
+    [functionDimension]: functionName,
+    [storeFailures]: 1,
+  };
+}

@@ -12,33 +12,20 @@ import { loadS3Module } from './source/s3.js';
 /** Derivatives are named by their spec key, so they never change: cache them for a year. */
 export const DERIVATIVE_CACHE_CONTROL = 'public, max-age=31536000, immutable';
 
-/** Bytes of `n` raw bytes once base64-encoded. */
-export function base64Length(n: number): number {
-  return Math.ceil(n / 3) * 4;
-}
-
-/** Whether a result with this envelope and body fits inline under the configured limit. */
-export function fitsInline(envelope: object, bytes: number, maxInlineBytes: number): boolean {
-  // `"body":"…",` around the base64 text, plus coldStart which the handler adds.
-  const overhead = Buffer.byteLength(JSON.stringify({ ...envelope, body: '', coldStart: false }));
-  return overhead + base64Length(bytes) <= maxInlineBytes;
-}
-
 /**
- * Where an output too large to return inline goes, or undefined when nowhere is configured.
- * An event may name the object, but only inside the derivatives prefix of the configured
- * bucket: whoever can invoke the function must not be able to overwrite anything else.
- *
- * Without `output` the Generator names the object itself, with the same builder and the same
- * spec key the Preprocessor uses, so the event's optional `version` is part of it. The
- * fallback stays (rather than `output` becoming required) because direct invocations (an
- * operator replaying an event, the Generator's own tests) rely on large outputs landing
- * somewhere; the Preprocessor always sends `output` when it has a derivatives bucket.
+ * Where a render is kept, or undefined when it is only streamed back. An event may name the
+ * object (`output`), but only inside the derivatives prefix of the configured bucket: whoever can
+ * invoke the function must not be able to overwrite anything else. A prewarm render
+ * (`store: true`) without `output` is named here, with the same builder and spec key the
+ * Preprocessor uses (the event's `version` included), so direct invokers need not name it.
+ * Checked before any work: a render that cannot be kept where it was asked is refused at once.
  */
 export function derivativeTarget(request: GeneratorRequest, deps: Deps): S3Ref | undefined {
-  const bucket = deps.config.derivativesBucket;
   if (request.output !== undefined) return checkOutputTarget(request.output.s3, deps);
-  if (bucket === undefined) return undefined;
+  if (request.store !== true) return undefined;
+  const bucket = deps.config.derivativesBucket;
+  if (bucket === undefined)
+    throw new MarqueeError('INVALID_SPEC', 'store: true needs a derivatives bucket, and none is configured');
   return { bucket, key: derivativeKey(specKey(request.source, request.spec, request.version), request.spec.format) };
 }
 

@@ -61,8 +61,8 @@ export interface PreprocessorConfig {
     enabled: boolean;
     /** Longest store read on an output-cache miss before the Generator is invoked instead. */
     readTimeoutMs: number;
-    /** Bytes of renders waiting to be handed to the Generator to store; past it they are dropped. 0: no writes. */
-    queueBytes: number;
+    /** Whether the Generator keeps renders of stored types (it PUTs them after streaming them back). */
+    writes: boolean;
   };
   /** The CDN a studio publish invalidates (the rules CLI takes its own flags, this by default). */
   invalidation: InvalidationTarget | undefined;
@@ -181,11 +181,9 @@ export const PreprocessorEnv = Type.Object({
     default: 300,
     description: 'longest derivative store read before the Generator is invoked instead',
   }),
-  MARQUEE_STORE_QUEUE_BYTES: Type.Integer({
-    minimum: 0,
-    maximum: 4096 * MiB,
-    default: 64 * MiB,
-    description: 'renders waiting to be handed to the Generator to store (0: no store writes)',
+  MARQUEE_STORE_WRITES: Type.Boolean({
+    default: true,
+    description: 'the Generator keeps renders of stored types after streaming them (false: the store is only read)',
   }),
   MARQUEE_PREWARM_SHARE: Type.Number({
     minimum: 0,
@@ -275,7 +273,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env?: Env): Preproce
     store: {
       enabled: v.MARQUEE_STORE,
       readTimeoutMs: v.MARQUEE_STORE_READ_TIMEOUT_MS,
-      queueBytes: v.MARQUEE_STORE_QUEUE_BYTES,
+      writes: v.MARQUEE_STORE_WRITES,
     },
     invalidation: parseInvalidationTarget(v.MARQUEE_INVALIDATION),
     prewarm: {

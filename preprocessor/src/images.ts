@@ -1,19 +1,11 @@
-import {
-  OUTPUT_CONTENT_TYPES,
-  contentTypeOf,
-  derivativeKey,
-  type Format,
-  type ImageSpec,
-  type Source,
-  type StoreRequest,
-} from '@marquee/shared';
+import { contentTypeOf, derivativeKey, type Format, type ImageSpec, type Source } from '@marquee/shared';
 import type { OutputCache, CachedImage } from './cache/output-cache.js';
 import type { SingleFlight } from './cache/single-flight.js';
-import type { GeneratorClient, RenderTimings } from './generator/client.js';
+import type { GeneratorClient, RenderTimings } from './lambda/generator-client.js';
+import type { Priority } from './lambda/scheduler.js';
 import type { Metrics } from './plugins/metrics.js';
 import type { StorePolicy } from './store/policy.js';
 import type { DerivativeStore } from './store/reader.js';
-import type { StoreWrite, StoreWriter } from './store/writer.js';
 
 /** `store`: an output-cache miss the derivative store answered (no Generator invocation). */
 export type CacheResult = 'hit' | 'miss' | 'coalesced' | 'store';
@@ -30,6 +22,8 @@ export interface ImageJob {
    * the bytes it holds for that version without asking S3: a new master is a new version.
    */
   version?: string;
+  /** Who waits for it: a CDN miss (`live`, the default) or a studio preview. */
+  priority?: Exclude<Priority, 'prewarm'>;
 }
 
 /** One generation's image and its `Server-Timing` value, shared by the callers it was coalesced for. */
@@ -40,11 +34,11 @@ export interface Generation {
   from: 'store' | 'render';
 }
 
-/** The derivative store: read before rendering, written (through the Generator) after the reply. */
+/** The derivative store: read before rendering, written by the Generator after it has streamed a render back. */
 export interface ImageStore {
   reader: DerivativeStore;
-  /** Undefined when writes are off (`MARQUEE_STORE_QUEUE_BYTES=0`): the store is then only read. */
-  writer: StoreWriter | undefined;
+  /** Whether renders are kept (`MARQUEE_STORE_WRITES`): off, the store is only read. */
+  writes: boolean;
   policy: StorePolicy;
 }
 
@@ -53,24 +47,18 @@ export interface ImageServiceDeps {
   flights: SingleFlight<Generation>;
   generator: GeneratorClient;
   metrics: Metrics;
-  derivativesBucket: string | undefined;
   /** Absent without a derivatives bucket. */
   store?: ImageStore | undefined;
 }
 
-/** Renders awaiting their reply before they are handed over to be stored; past it the oldest go at once. */
-const MAX_HELD_WRITES = 1024;
-
 /**
  * Output cache, then one generation per key in flight: the derivative store, then the Generator.
- * A render of a stored type is handed back to the Generator to store once its reply is sent
- * (`replied`, from an `onResponse` hook): never in the client's latency.
+ * A render of a stored type names its object (`output`): the Generator PUTs it after it has
+ * streamed the bytes back, so the store never stands in the client's latency.
  */
 export class ImageService {
   /** Counters bound to their label once: a hit is counted without hashing labels. */
   private readonly counted: Record<CacheResult, { inc: () => void }>;
-  /** Store writes by the id of the request whose reply they wait for. */
-  private readonly held = new Map<string, StoreWrite[]>();
 
   constructor(private readonly deps: ImageServiceDeps) {
     const { cache } = deps.metrics;
@@ -134,58 +122,28 @@ export class ImageService {
         return { image, serverTiming: `store;dur=${dur(performance.now() - started)}`, from: 'store' };
       }
     }
-    const generation = await this.render(job);
-    if (store?.writer !== undefined) this.hold(job, generation.image);
-    return generation;
+    return this.render(job, store?.writes === true ? store.reader.bucket : undefined);
   }
 
-  private async render(job: ImageJob): Promise<Generation> {
-    const { derivativesBucket } = this.deps;
-    const { timings, ...rendered } = await this.deps.generator.render({
-      v: 1,
-      id: job.requestId,
-      source: job.source,
-      spec: job.spec,
-      ...(job.version !== undefined ? { version: job.version } : {}),
-      ...(derivativesBucket
-        ? { output: { s3: { bucket: derivativesBucket, key: derivativeKey(job.key, job.format) } } }
-        : {}),
-    });
+  /** A Generator render; with `keepIn`, the Generator also keeps it there. */
+  private async render(job: ImageJob, keepIn: string | undefined): Promise<Generation> {
+    const { timings, ...rendered } = await this.deps.generator.render(
+      {
+        v: 1,
+        id: job.requestId,
+        source: job.source,
+        spec: job.spec,
+        ...(job.version !== undefined ? { version: job.version } : {}),
+        ...(keepIn !== undefined
+          ? { output: { s3: { bucket: keepIn, key: derivativeKey(job.key, job.format) } } }
+          : {}),
+      },
+      job.priority ?? 'live',
+    );
     const image: CachedImage = { ...rendered, etag: `"${job.key}"`, contentLength: String(rendered.body.length) };
     this.deps.cache.set(job.key, image);
     this.countCached();
     return { image, serverTiming: serverTiming(timings), from: 'render' };
-  }
-
-  /** Keeps a render's store write until its request's reply has been sent. */
-  private hold(job: ImageJob, image: CachedImage): void {
-    const bucket = this.deps.store?.reader.bucket;
-    const contentType = image.contentType as StoreRequest['contentType'];
-    if (bucket === undefined || !OUTPUT_CONTENT_TYPES.includes(contentType)) return;
-    const write: StoreWrite = {
-      id: job.requestId,
-      target: { bucket, key: derivativeKey(job.key, job.format) },
-      contentType,
-      width: image.width,
-      height: image.height,
-      body: image.body,
-    };
-    const writes = this.held.get(job.requestId);
-    if (writes) writes.push(write);
-    else this.held.set(job.requestId, [write]);
-    if (this.held.size > MAX_HELD_WRITES) {
-      const [oldest] = this.held.keys();
-      if (oldest !== undefined) this.replied(oldest);
-    }
-  }
-
-  /** The reply to request `id` has been sent: its renders are handed over to be stored. */
-  replied(id: string): void {
-    if (this.held.size === 0) return;
-    const writes = this.held.get(id);
-    if (writes === undefined) return;
-    this.held.delete(id);
-    for (const write of writes) this.deps.store?.writer?.enqueue(write);
   }
 
   /** Forgets every cached output, the gauges with it (clearing the cache itself would leave them stale). */

@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import type { Format } from '@marquee/shared';
 import { fetchRender, type Rendered } from './api.js';
 import { formatBytes, h, replaceChildren } from './dom.js';
@@ -45,20 +46,8 @@ export interface Tile extends TileSpec {
  */
 export const PARALLEL = 3;
 
-let running = 0;
-const waiting: Array<() => void> = [];
-
-/** Runs `work` once fewer than PARALLEL renders are in flight, page-wide. */
-async function limited(work: () => Promise<void>): Promise<void> {
-  if (running >= PARALLEL) await new Promise<void>((resolve) => waiting.push(resolve));
-  running++;
-  try {
-    await work();
-  } finally {
-    running--;
-    waiting.shift()?.();
-  }
-}
+/** Page-wide: at most PARALLEL renders in flight (p-limit hands a finished slot straight to the next). */
+const limited = pLimit(PARALLEL);
 
 /** The tallest a tile's image is shown, in CSS pixels: a row of tiles stays a row. */
 const DISPLAY_HEIGHT = 220;

@@ -1,5 +1,7 @@
 export * from './errors.js';
 export * from './schema.js';
+export * from './render-stream.js';
+export * from './outage.js';
 export * from './spec.js';
 export * from './extension.js';
 export * from './key.js';

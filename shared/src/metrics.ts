@@ -8,6 +8,8 @@ export const GENERATOR_METRICS = {
   failures: 'GeneratorFailures',
   /** Coded 4xx failures (the caller's request or source): counted, not alarmed on. */
   clientErrors: 'ClientErrors',
+  /** Renders streamed back whose derivative PUT failed afterwards (the reply was not failed). */
+  storeFailures: 'StoreWriteFailures',
   /** The dimension every metric carries; the alarm sums over it alone. */
   functionDimension: 'FunctionName',
 } as const;

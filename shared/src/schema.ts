@@ -97,90 +97,24 @@ export const GeneratorRequestSchema = Type.Object(
     source: SourceSchema,
     spec: ImageSpecSchema,
     /**
-     * The artwork version the spec key includes (`specKey(source, spec, version)`), for a caller
-     * that leaves naming the derivative to the Generator: without it an output too large to
-     * return inline would be stored under a key that ignores the version, where the Preprocessor
-     * never looks. Callers that name the object themselves (`output`) need not send it.
+     * The catalog's artwork version of `source`: the Generator reuses the master it holds for it
+     * without asking S3, and a prewarm render without `output` is named with it
+     * (`specKey(source, spec, version)`), as the Preprocessor names it.
      */
     version: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    /**
+     * Keep the render in the derivative store, here: the Generator PUTs it after it has streamed
+     * the bytes back (never before the caller has them), inside the derivatives prefix only.
+     */
     output: Type.Optional(OutputSchema),
     /**
-     * Always write the output to the derivatives bucket (at `output`, else under the name the
-     * Generator gives it) and return it without a body: a prewarm render, which no client waits for.
+     * Write the output to the derivatives bucket (at `output`, else under the name the Generator
+     * gives it) and stream no body back: a prewarm render, which no client waits for.
      */
     store: Type.Optional(Type.Literal(true)),
   },
   { additionalProperties: false },
 );
-
-/**
- * Lambda's asynchronous (`Event`) invocation payload limit: 1 MB (AWS raised it from 256 KB in
- * 2025; the local Lambda endpoint enforces the same). A store request over it is never sent.
- */
-export const MAX_EVENT_PAYLOAD_BYTES = 1_048_576;
-
-/** The content types the Generator writes, one per format. */
-export const OUTPUT_CONTENT_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/avif'] as const;
-
-/**
- * "Keep these bytes in the derivative store": sent by the Preprocessor after it has replied with
- * an output it rendered, as an asynchronous (`Event`) invocation, so that neither the client nor
- * the render waits for the PUT and the Preprocessor needs no write permission. The Generator
- * writes the object in the foreground of that invocation, only inside the derivatives prefix.
- */
-export const StoreRequestSchema = Type.Object(
-  {
-    v: Type.Literal(1),
-    kind: Type.Literal('store'),
-    /** The id of the request whose render this is: crosses into the Generator's logs. */
-    id: Type.String({ minLength: 1, maxLength: 128 }),
-    /** `derivativeKey(specKey, format)` in the derivatives bucket. */
-    target: Type.Object(
-      { bucket: S3RefSchema.properties.bucket, key: S3RefSchema.properties.key },
-      { additionalProperties: false },
-    ),
-    contentType: Type.Union(OUTPUT_CONTENT_TYPES.map((c) => Type.Literal(c))),
-    /** The output's pixel size, as the render returned it (logged; the object is the bytes). */
-    width: Dimension,
-    height: Dimension,
-    /** The image, base64; the whole event stays under MAX_EVENT_PAYLOAD_BYTES. */
-    body: Type.String({ minLength: 4, maxLength: MAX_EVENT_PAYLOAD_BYTES }),
-  },
-  { additionalProperties: false },
-);
-
-/** Whether an event is a store request (by its `kind`; `parseStoreRequest` checks the rest). */
-export function isStoreRequest(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'store';
-}
-
-export const TimingsSchema = Type.Object({
-  fetchMs: Type.Number({ minimum: 0 }),
-  renderMs: Type.Number({ minimum: 0 }),
-});
-
-export const GeneratorSuccessSchema = Type.Object({
-  ok: Type.Literal(true),
-  contentType: Type.String(),
-  width: Type.Integer({ minimum: 1 }),
-  height: Type.Integer({ minimum: 1 }),
-  bytes: Type.Integer({ minimum: 0 }),
-  body: Type.Optional(Type.String()),
-  s3: Type.Optional(S3RefSchema),
-  timings: TimingsSchema,
-  coldStart: Type.Boolean(),
-});
-
-export const GeneratorFailureSchema = Type.Object({
-  ok: Type.Literal(false),
-  error: Type.Object({
-    code: Type.Union(ERROR_CODES.map((c) => Type.Literal(c))),
-    status: Type.Integer({ minimum: 400, maximum: 599 }),
-    message: Type.String(),
-  }),
-});
-
-export const GeneratorResultSchema = Type.Union([GeneratorSuccessSchema, GeneratorFailureSchema]);
 
 export type Format = Static<typeof FormatSchema>;
 export type Fit = Static<typeof FitSchema>;
@@ -191,7 +125,3 @@ export type Focal = Static<typeof FocalSchema>;
 export type Overlay = Static<typeof OverlaySchema>;
 export type ImageSpec = Static<typeof ImageSpecSchema>;
 export type GeneratorRequest = Static<typeof GeneratorRequestSchema>;
-export type StoreRequest = Static<typeof StoreRequestSchema>;
-export type GeneratorSuccess = Static<typeof GeneratorSuccessSchema>;
-export type GeneratorFailure = Static<typeof GeneratorFailureSchema>;
-export type GeneratorResult = Static<typeof GeneratorResultSchema>;

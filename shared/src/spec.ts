@@ -1,17 +1,12 @@
 import { Value } from '@sinclair/typebox/value';
 import type { TSchema, Static } from '@sinclair/typebox';
-import { MarqueeError, statusOf, type ErrorCode } from './errors.js';
+import { MarqueeError, type ErrorCode } from './errors.js';
 import {
   GeneratorRequestSchema,
-  GeneratorResultSchema,
   ImageSpecSchema,
-  StoreRequestSchema,
   type Format,
-  type GeneratorFailure,
   type GeneratorRequest,
-  type GeneratorResult,
   type ImageSpec,
-  type StoreRequest,
 } from './schema.js';
 
 /**
@@ -35,18 +30,6 @@ export const parseGeneratorRequest: (value: unknown) => GeneratorRequest = valid
   'INVALID_SPEC',
   'invalid generator request',
 );
-export const parseGeneratorResult: (value: unknown) => GeneratorResult = validator(
-  GeneratorResultSchema,
-  'GENERATOR_FAILED',
-  'invalid generator result',
-);
-
-/** A store request, or INVALID_SPEC naming the first bad field. */
-export const parseStoreRequest: (value: unknown) => StoreRequest = validator(
-  StoreRequestSchema,
-  'INVALID_SPEC',
-  'invalid store request',
-);
 
 const CONTENT_TYPES: Record<Format, string> = {
   jpeg: 'image/jpeg',
@@ -57,8 +40,4 @@ const CONTENT_TYPES: Record<Format, string> = {
 
 export function contentTypeOf(format: Format): string {
   return CONTENT_TYPES[format];
-}
-
-export function failure(code: ErrorCode, message: string): GeneratorFailure {
-  return { ok: false, error: { code, status: statusOf(code), message } };
 }

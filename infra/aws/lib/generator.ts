@@ -97,7 +97,7 @@ export class Generator extends Construct {
     this.function = new lambda.Function(this, 'Function', {
       functionName: settings.generatorFunctionName,
       description: 'Marquee Generator: fetch a source, render it with sharp, return the bytes',
-      runtime: lambda.Runtime.NODEJS_22_X, // GENERATOR_RUNTIME (shared), which the local endpoint reports; the test checks both
+      runtime: lambda.Runtime.NODEJS_24_X, // GENERATOR_RUNTIME (shared), which the local endpoint reports; the test checks both
       architecture: lambda.Architecture.ARM_64,
       handler: 'index.handler',
       code: lambda.Code.fromAsset(settings.generatorZip),

@@ -51,7 +51,7 @@ function bundle(entry: string, rulesFile: string | undefined): string {
     bundle: true,
     format: 'esm',
     platform: 'node',
-    target: 'node22',
+    target: 'node24',
     minify: true,
     legalComments: 'none',
     // ESM builds of the AWS SDK tree-shake better than their CJS ones.

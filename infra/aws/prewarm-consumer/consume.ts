@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import type { Catalog } from '@marquee/shared';
 import { artworkUsing, parseRecord, type Change, type SqsRecordLike, type Watched } from './events.js';
 
@@ -160,14 +161,14 @@ export async function consume<W extends World, E extends WarmEntry>(
   totals.planned = entries.size;
 
   // 4. Check the store, render what it lacks; a failure fails every record that asked for it.
-  const checks = new Slots(opts.checkConcurrency);
-  const renders = new Slots(opts.concurrency);
+  const checks = pLimit(opts.checkConcurrency);
+  const renders = pLimit(opts.concurrency);
   const fail = (asking: Set<string>): void => asking.forEach((id) => failed.add(id));
   await Promise.all(
     [...entries.values()].map(async ({ entry, records: asking }) => {
       let stored: boolean;
       try {
-        stored = await checks.run(() => engine.isStored(entry));
+        stored = await checks(() => engine.isStored(entry));
       } catch (err) {
         totals.failed++;
         fail(asking);
@@ -178,7 +179,7 @@ export async function consume<W extends World, E extends WarmEntry>(
         totals.stored++;
         return;
       }
-      await renders.run(async () => {
+      await renders(async () => {
         if (opts.remainingMs() < opts.renderReserveMs) {
           totals.deferred++;
           fail(asking);
@@ -213,25 +214,4 @@ function changesOf(changes: readonly Change[]): { everything: boolean; artwork: 
     else everything = true;
   }
   return { everything, artwork: everything ? [] : [...artwork] };
-}
-
-/** At most `size` tasks at once, the rest in arrival order. */
-class Slots {
-  private running = 0;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(private readonly size: number) {}
-
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    // A finishing task hands its slot straight to the next waiter, so no newcomer slips in between.
-    if (this.running < this.size) this.running++;
-    else await new Promise<void>((resolve) => this.waiting.push(resolve));
-    try {
-      return await task();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.running--;
-    }
-  }
 }

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeWithResponseStreamCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
+  collectRenderStream,
   derivativeKey,
-  parseGeneratorResult,
+  parseFailureBody,
   type Catalog,
   type GeneratorRequest,
   type ImageSpec,
@@ -34,6 +35,9 @@ export interface Planner<R> {
   parseCatalog(text: string, origin: string): Catalog;
   warmSet(rules: R, catalog: Catalog, sourcesBucket: string, filters: readonly PlanFilter[]): readonly PlannedRender[];
 }
+
+/** A prewarm reply carries no image: a failure document at most. */
+const MAX_FAILURE_BYTES = 64 * 1024;
 
 interface LoadedWorld<R> extends World {
   rules: R;
@@ -117,21 +121,23 @@ export function createEngine<R>(env: ConsumerEnv, log: Log, planner: Planner<R>)
         output: { s3: { bucket, key: entry.id } },
         store: true,
       };
+      // The Generator streams its reply; a prewarm render's is a prelude alone (it was stored first).
       const out = await lambda.send(
-        new InvokeCommand({
+        new InvokeWithResponseStreamCommand({
           FunctionName: env.MARQUEE_GENERATOR_FUNCTION,
           Qualifier: env.MARQUEE_GENERATOR_QUALIFIER,
           Payload: Buffer.from(JSON.stringify(request)),
         }),
       );
-      const text = Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8');
-      if (out.FunctionError !== undefined)
-        throw new Error(`Generator ${out.FunctionError} error: ${text.slice(0, 200)}`);
-      const result = parseGeneratorResult(JSON.parse(text));
-      if (result.ok) return 'rendered';
+      if (out.EventStream === undefined) throw new Error(`Generator streamed nothing for ${entry.id}`);
+      const reply = await collectRenderStream(out.EventStream, MAX_FAILURE_BYTES);
+      if ('functionError' in reply) throw new Error(`Generator error: ${reply.functionError.slice(0, 200)}`);
+      if (reply.prelude.statusCode === 200) return 'rendered';
+      const failure = parseFailureBody(reply.body);
+      const what = failure === undefined ? `status ${reply.prelude.statusCode}` : `${failure.code}: ${failure.message}`;
       // A 4xx is about the image (missing, too large, not an image): the same request fails again.
-      if (result.error.status < 500) return { refused: `${result.error.code}: ${result.error.message}` };
-      throw new Error(`Generator failed ${entry.id}: ${result.error.code} ${result.error.message}`);
+      if (reply.prelude.statusCode < 500) return { refused: what };
+      throw new Error(`Generator failed ${entry.id}: ${what}`);
     },
   };
 }

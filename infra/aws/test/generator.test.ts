@@ -10,7 +10,7 @@ const release = synth(t);
 const canary = synth(t, { stableVersion: '7', canaryWeight: 0.1, generatorReservedConcurrency: 50 });
 const dark = synth(t, { stableVersion: '7', canaryWeight: 0 });
 
-t.test('an arm64 Node.js 22 function sized for image work', async (t) => {
+t.test('an arm64 Node.js 24 function sized for image work', async (t) => {
   // The Generator, the prewarm consumer and CDK's bucket-notifications handler.
   release.template.resourceCountIs('AWS::Lambda::Function', 3);
   t.match(resourceOf(release.template, refOf(release.stack, release.stack.generator.function).Ref).Properties, {

@@ -14,7 +14,7 @@ import {
   type Title,
 } from '@marquee/shared';
 import { BADGE_KEYS, renderBadge, type Badge } from '../seed/badges.js';
-import { mapLimit } from '../seed/limit.js';
+import pLimit from 'p-limit';
 import { readLayout, type ArtworkFile, type SkippedFile, type TitleFolder } from './layout.js';
 import { MAX_UPLOAD_BYTES, canonicalLocale, checkUpload, type CheckedImage } from './preprocessor-checks.js';
 
@@ -177,7 +177,7 @@ async function holds(client: S3Client, bucket: string, key: string, version: str
 
 /** The badges the rules draw by flag: imported titles may carry flags too. */
 async function ensureBadges(client: S3Client, bucket: string): Promise<void> {
-  await mapLimit(Object.keys(BADGE_KEYS) as Badge[], PARALLEL, async (badge) => {
+  await pLimit(PARALLEL).map(Object.keys(BADGE_KEYS) as Badge[], async (badge) => {
     try {
       await client.send(new HeadObjectCommand({ Bucket: bucket, Key: BADGE_KEYS[badge] }));
     } catch (err) {
@@ -216,7 +216,7 @@ export async function importImages(options: ImportOptions): Promise<ImportReport
     const focal = await focalPoints(folder, skipped);
     const artwork: Title['artwork'] = {};
     // Checked in order (sorted names), so which of two files naming one artwork wins is stable.
-    const results = await mapLimit(folder.artwork, PARALLEL, (file) => checkFile(file, known));
+    const results = await pLimit(PARALLEL).map(folder.artwork, (file) => checkFile(file, known));
     const claimed = new Map<string, string>();
     for (const [i, file] of folder.artwork.entries()) {
       const result = results[i]!;
@@ -263,7 +263,7 @@ export async function importImages(options: ImportOptions): Promise<ImportReport
     if (Object.keys(artwork).length > 0) titles[folder.titleId] = { ...info, artwork };
   }
 
-  await mapLimit(changed, PARALLEL, async (image) => {
+  await pLimit(PARALLEL).map(changed, async (image) => {
     if (previous === undefined && (await holds(client, bucket, image.key, image.version))) return;
     await client.send(
       new PutObjectCommand({

@@ -26,7 +26,8 @@ export interface EnvironmentConfig {
  * the platform lets the endpoint see it.
  */
 export type Outcome = (
-  | { kind: 'ok'; payload: string }
+  /** A streaming handler's payload is the bytes it wrote (when nobody took them as they came). */
+  | { kind: 'ok'; payload: string | Buffer }
   | { kind: 'error'; error: FunctionErrorBody }
   | { kind: 'timeout' | 'crash' | 'init'; error: FunctionErrorBody }
   /** Killed for passing its memory: `rssMb` is the resident set that was seen, `limitMb` the configured memory. */
@@ -53,6 +54,9 @@ function exitReason(code: number | null, signal: NodeJS.Signals | null): string 
   return `Runtime exited with error: exit status ${code ?? 'unknown'}`;
 }
 
+/** Takes a streaming handler's chunks as the environment receives them. */
+export type ChunkSink = (data: Uint8Array, contentType: string | undefined) => void;
+
 let nextId = 1;
 
 /**
@@ -67,6 +71,9 @@ export class Environment {
   private ready: Promise<FunctionErrorBody | undefined>;
   private current: ((outcome: Outcome) => void) | undefined;
   private currentRequestId = '';
+  /** Where a streaming handler's chunks go as they come; without one they are collected. */
+  private onChunk: ChunkSink | undefined;
+  private collected: Buffer[] = [];
   /** The last request whose end mark came through stdout; an outcome that arrived first waits for it. */
   private loggedRequestId = '';
   private waitingOutcome: { outcome: Outcome; timer: NodeJS.Timeout } | undefined;
@@ -114,15 +121,18 @@ export class Environment {
    * environment over the limit is killed and the invocation answered as
    * Lambda answers it, whatever else it came to meanwhile.
    */
-  async invoke(requestId: string, payload: string, invokedFunctionArn: string): Promise<Outcome> {
+  async invoke(requestId: string, payload: string, invokedFunctionArn: string, onChunk?: ChunkSink): Promise<Outcome> {
     this.tail = '';
     this.currentRequestId = requestId;
+    this.onChunk = onChunk;
+    this.collected = [];
     this.startMemoryWatch();
     let outcome: Outcome;
     try {
       outcome = await this.run(requestId, payload, invokedFunctionArn);
     } finally {
       this.stopMemoryWatch();
+      this.onChunk = undefined;
     }
     if (this.overLimitKb !== undefined) return this.outOfMemory(requestId, this.overLimitKb);
     return this.peakKb > 0 ? { ...outcome, maxMemoryMb: toMb(this.peakKb) } : outcome;
@@ -240,11 +250,19 @@ export class Environment {
   }
 
   private onMessage(message: ChildMessage): void {
+    if (message.type === 'chunk') {
+      if (message.requestId !== this.currentRequestId || this.current === undefined) return;
+      if (this.onChunk) this.onChunk(message.data, message.contentType);
+      else this.collected.push(Buffer.from(message.data.buffer, message.data.byteOffset, message.data.byteLength));
+      return;
+    }
     if (message.type !== 'result' && message.type !== 'error') return;
     if (message.requestId !== this.currentRequestId || this.current === undefined) return;
+    const streamed = this.collected.length > 0 ? Buffer.concat(this.collected) : undefined;
+    this.collected = [];
     const outcome: Outcome =
       message.type === 'result'
-        ? { kind: 'ok', payload: message.payload, logTail: this.tail }
+        ? { kind: 'ok', payload: streamed ?? message.payload, logTail: this.tail }
         : { kind: 'error', error: message.error, logTail: this.tail };
     if (this.loggedRequestId === message.requestId) return this.current(outcome);
     // The log's end has not come through stdout yet: wait for it (briefly: a handler may have closed stdout).

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { Environment, type EnvironmentConfig, type Outcome } from './environment.js';
+import { Environment, type ChunkSink, type EnvironmentConfig, type Outcome } from './environment.js';
 import { MAX_QUEUED_EVENTS, MAX_SYNC_RESPONSE_BYTES } from './limits.js';
 
 /** Counters of one function (or, summed, of the endpoint). */
@@ -35,6 +35,8 @@ export interface Invocation {
   requestId: string;
   payload: string;
   invokedFunctionArn: string;
+  /** A response-streaming invocation: the handler's chunks, as they come (else they are collected). */
+  onChunk?: ChunkSink;
 }
 
 /**
@@ -117,9 +119,14 @@ export class FunctionPool {
 
   private async run(env: Environment, invocation: Invocation): Promise<Outcome> {
     this.counts.invocations++;
-    const outcome = limitResponse(
-      await env.invoke(invocation.requestId, invocation.payload, invocation.invokedFunctionArn),
+    const raw = await env.invoke(
+      invocation.requestId,
+      invocation.payload,
+      invocation.invokedFunctionArn,
+      invocation.onChunk,
     );
+    // A streamed response has the streaming limit (checked by the endpoint as bytes pass); a buffered one, 6 MB.
+    const outcome = invocation.onChunk ? raw : limitResponse(raw);
     this.record(env, invocation, outcome);
     this.release(env);
     return outcome;

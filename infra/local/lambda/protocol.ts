@@ -27,9 +27,22 @@ export type ParentMessage = InvokeMessage;
  */
 export const LOG_END_MARK = '\u0000marquee-log-end ';
 
+/**
+ * A streaming handler's bytes (`awslambda.streamifyResponse`), in the order it wrote them; the
+ * first carries the content type the handler set, if any. The invocation still ends with its
+ * `result` (payload empty) or `error`, once the handler has settled.
+ */
+export interface ChunkMessage {
+  type: 'chunk';
+  requestId: string;
+  data: Uint8Array;
+  contentType?: string;
+}
+
 export type ChildMessage =
   | { type: 'ready' }
   | { type: 'init-error'; error: FunctionErrorBody }
+  | ChunkMessage
   | { type: 'result'; requestId: string; payload: string }
   | { type: 'error'; requestId: string; error: FunctionErrorBody };
 

@@ -20,8 +20,10 @@ import {
 } from './protocol.js';
 import type { Callback } from 'aws-lambda';
 import { runtimeIdentity, type LambdaContext } from './runtime-context.js';
+import { ResponseStream, installAwsLambdaGlobal, isStreamingHandler } from './response-stream.js';
 
 type Handler = (event: unknown, context: LambdaContext, callback: Callback<unknown>) => unknown;
+type StreamingHandler = (event: unknown, stream: ResponseStream, context: LambdaContext) => unknown;
 
 function send(message: ChildMessage): void {
   process.send?.(message);
@@ -94,8 +96,32 @@ function contextFor(message: InvokeMessage): LambdaContext {
   };
 }
 
+/**
+ * A streaming handler's invocation: its chunks go to the endpoint as it writes them; it is over
+ * when the handler has settled (work after `end()`, such as a PUT, is still this invocation's,
+ * as on Lambda). A stream the handler left open is ended for it.
+ */
+async function invokeStreaming(handler: Handler, message: InvokeMessage): Promise<void> {
+  const { requestId } = message;
+  const stream = new ResponseStream((data, contentType, done) => {
+    const chunk: ChildMessage = { type: 'chunk', requestId, data, ...(contentType ? { contentType } : {}) };
+    if (process.send === undefined) return done();
+    process.send(chunk, (err: Error | null) => done(err));
+  });
+  try {
+    const event: unknown = message.payload.length === 0 ? {} : JSON.parse(message.payload);
+    await (handler as unknown as StreamingHandler)(event, stream, contextFor(message));
+    if (!stream.writableEnded) await new Promise<void>((resolve) => stream.end(() => resolve()));
+  } catch (err) {
+    answer(requestId, { type: 'error', requestId, error: errorBody(err) });
+    return;
+  }
+  answer(requestId, { type: 'result', requestId, payload: '' });
+}
+
 async function invoke(handler: Handler, message: InvokeMessage): Promise<void> {
   const { requestId } = message;
+  if (isStreamingHandler(handler)) return invokeStreaming(handler, message);
   let result: unknown;
   try {
     const event: unknown = message.payload.length === 0 ? {} : JSON.parse(message.payload);
@@ -121,6 +147,7 @@ async function main(): Promise<void> {
     throw new Error('runtime: expected an absolute handler module path');
   // The endpoint going away (even killed) closes the channel: never outlive it.
   process.on('disconnect', () => process.exit(0));
+  installAwsLambdaGlobal();
 
   let handler: Handler;
   try {

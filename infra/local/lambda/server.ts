@@ -14,6 +14,8 @@ import {
   type ResolvedFunction,
 } from './options.js';
 import { LOCAL_ACCOUNT_ID, LOG_TAIL_BYTES, MAX_EVENT_REQUEST_BYTES, MAX_SYNC_REQUEST_BYTES } from './limits.js';
+import { invokeComplete, payloadChunk } from './event-stream.js';
+import { MAX_STREAMED_RESPONSE_BYTES } from '@marquee/shared';
 
 export interface LambdaStats extends LambdaCounters {
   functions: Record<string, LambdaCounters>;
@@ -30,11 +32,26 @@ export interface LocalLambda {
 }
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/;
+/** InvokeWithResponseStream: the reply is an event stream of `PayloadChunk`s and one `InvokeComplete`. */
+const STREAM_INVOKE_PATH = /^\/2021-11-15\/functions\/([^/]+)\/response-streaming-invocations\/?$/;
 const FUNCTION_PATH = /^\/2015-03-31\/functions\/([^/]+)\/?$/;
 const INVOCATION_TYPES = ['RequestResponse', 'Event', 'DryRun'] as const;
 type InvocationType = (typeof INVOCATION_TYPES)[number];
+/** A streamed invocation is synchronous: `Event` is not one of its types. */
+const STREAM_INVOCATION_TYPES: readonly InvocationType[] = ['RequestResponse', 'DryRun'];
 /** Only `$LATEST` exists locally: every qualifier (version or alias such as `live`) runs it. */
 const EXECUTED_VERSION = '$LATEST';
+
+/** One checked invocation, ready to run. */
+interface Call {
+  fn: ResolvedFunction;
+  pool: FunctionPool;
+  type: InvocationType;
+  payload: string;
+  requestId: string;
+  arn: string;
+  tail: boolean;
+}
 
 interface FunctionRef {
   name: string;
@@ -138,8 +155,8 @@ function functionConfiguration(fn: ResolvedFunction, arn: string): Record<string
 }
 
 /**
- * Starts a local endpoint that speaks the Lambda Invoke API, so the real
- * `@aws-sdk/client-lambda` works against it with a custom `endpoint`.
+ * Starts a local endpoint that speaks the Lambda Invoke and InvokeWithResponseStream APIs, so
+ * the real `@aws-sdk/client-lambda` works against it with a custom `endpoint`.
  */
 export async function startLocalLambda(options: LocalLambdaOptions): Promise<LocalLambda> {
   const logger = options.logger ?? defaultLogger();
@@ -166,7 +183,8 @@ export async function startLocalLambda(options: LocalLambdaOptions): Promise<Loc
 
   async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://local');
-    const invoke = INVOKE_PATH.exec(url.pathname);
+    const streamed = STREAM_INVOKE_PATH.exec(url.pathname);
+    const invoke = INVOKE_PATH.exec(url.pathname) ?? streamed;
     const get = FUNCTION_PATH.exec(url.pathname);
     if (req.method === 'GET' && url.pathname === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
@@ -192,7 +210,7 @@ export async function startLocalLambda(options: LocalLambdaOptions): Promise<Loc
     }
 
     const typeHeader = req.headers['x-amz-invocation-type'] ?? 'RequestResponse';
-    const type = INVOCATION_TYPES.find((t) => t === typeHeader);
+    const type = (streamed ? STREAM_INVOCATION_TYPES : INVOCATION_TYPES).find((t) => t === typeHeader);
     const body = await readBody(req, type === 'Event' ? MAX_EVENT_REQUEST_BYTES : MAX_SYNC_REQUEST_BYTES);
     const ref = parseFunctionRef(decodeURIComponent(invoke[1] ?? ''));
     const qualifier = url.searchParams.get('Qualifier') ?? ref.qualifier;
@@ -223,7 +241,7 @@ export async function startLocalLambda(options: LocalLambdaOptions): Promise<Loc
     if (payload.length > 0 && !isJsonText(payload)) {
       return userError(res, 400, 'InvalidRequestContentException', 'Could not parse request body into json', requestId);
     }
-    await dispatch(res, {
+    const call = {
       fn,
       pool,
       type,
@@ -231,21 +249,70 @@ export async function startLocalLambda(options: LocalLambdaOptions): Promise<Loc
       requestId,
       arn: arnOf(fn.name, qualifier ?? undefined),
       tail: req.headers['x-amz-log-type'] === 'Tail',
-    });
+    };
+    await (streamed ? dispatchStream(res, call) : dispatch(res, call));
   }
 
-  async function dispatch(
-    res: ServerResponse,
-    call: {
-      fn: ResolvedFunction;
-      pool: FunctionPool;
-      type: InvocationType;
-      payload: string;
-      requestId: string;
-      arn: string;
-      tail: boolean;
-    },
-  ): Promise<void> {
+  /**
+   * A response-streaming invocation: 200 and the function's content type once its first chunk
+   * (or its end) comes, each chunk as a `PayloadChunk` event as it comes, and an `InvokeComplete`
+   * once the handler has settled (work after it ended its stream included), with `ErrorCode`
+   * and `ErrorDetails` when it failed, even mid-stream. A stream past Lambda's limit is cut
+   * there and ends in an error, as Lambda's does.
+   */
+  async function dispatchStream(res: ServerResponse, call: Call): Promise<void> {
+    const { fn, pool, requestId } = call;
+    if (call.type === 'DryRun') {
+      res.writeHead(204, { 'x-amzn-RequestId': requestId }).end();
+      return;
+    }
+    let streamedBytes = 0;
+    let overLimit = false;
+    const start = (contentType: string | undefined): void => {
+      if (res.headersSent) return;
+      res.writeHead(200, {
+        'content-type': contentType ?? 'application/octet-stream',
+        'x-amz-executed-version': EXECUTED_VERSION,
+        'x-amzn-RequestId': requestId,
+      });
+    };
+    const started = performance.now();
+    const running = pool.tryInvoke({
+      requestId,
+      payload: call.payload,
+      invokedFunctionArn: call.arn,
+      onChunk: (data, contentType) => {
+        start(contentType);
+        streamedBytes += data.byteLength;
+        if (streamedBytes > MAX_STREAMED_RESPONSE_BYTES) overLimit = true;
+        if (!overLimit && !res.destroyed) res.write(payloadChunk(data));
+      },
+    });
+    if (running === undefined) {
+      logger.info({ fn: fn.name, requestId }, 'invocation throttled');
+      return throttled(res, requestId);
+    }
+    const outcome = await running;
+    const durationMs = performance.now() - started;
+    // A handler that does not stream has its result sent as one chunk, as Lambda sends it.
+    const buffered = outcome.kind === 'ok' && streamedBytes === 0 ? outcome.payload : undefined;
+    start(buffered !== undefined ? 'application/json' : undefined);
+    if (buffered !== undefined && buffered.length > 0) res.write(payloadChunk(Buffer.from(buffered)));
+    const error =
+      outcome.kind !== 'ok'
+        ? { ErrorCode: outcome.error.errorType, ErrorDetails: outcome.error.errorMessage }
+        : overLimit
+          ? {
+              ErrorCode: 'Function.ResponseSizeTooLarge',
+              ErrorDetails: `Response payload size exceeded maximum allowed payload size (${MAX_STREAMED_RESPONSE_BYTES} bytes).`,
+            }
+          : {};
+    const tail = call.tail ? { LogResult: logResult(outcome, requestId, durationMs, fn) } : {};
+    logger.debug({ fn: fn.name, requestId, durationMs, outcome: outcome.kind, streamedBytes }, 'streamed invocation done');
+    res.end(invokeComplete({ ...error, ...tail }));
+  }
+
+  async function dispatch(res: ServerResponse, call: Call): Promise<void> {
     const { fn, pool, requestId } = call;
     if (call.type === 'DryRun') {
       res.writeHead(204, { 'x-amzn-RequestId': requestId }).end();

@@ -4,7 +4,7 @@ import type { ArtworkEntry, Catalog, Title } from '@marquee/shared';
 import { photoFocal, renderLogo, renderPhoto, renderPhotoBase } from './artwork.js';
 import { BADGE_KEYS, renderBadge, type Badge } from './badges.js';
 import { CATALOG_KEY } from './catalog.js';
-import { mapLimit } from './limit.js';
+import pLimit from 'p-limit';
 import {
   ARTWORK_SOURCES,
   ARTWORK_TYPES,
@@ -158,7 +158,7 @@ export async function seedSamples(options: SeedOptions): Promise<SeedResult> {
   const seedTitles = async (batch: TitlePlan[]): Promise<void> => {
     const jobs = batch.flatMap((plan) => ARTWORK_TYPES.map((type) => ({ plan, type })));
     // Stopped between images, not in the middle of one: when this settles nothing is writing.
-    await mapLimit(jobs, PARALLEL, async ({ plan, type }) => {
+    await pLimit(PARALLEL).map(jobs, async ({ plan, type }) => {
       if (options.signal?.aborted) return;
       images += await seedArtwork(client, bucket, plan, type);
     });
@@ -170,7 +170,7 @@ export async function seedSamples(options: SeedOptions): Promise<SeedResult> {
       ? `rendering sample artwork: ${first.length} of ${count} titles first`
       : `rendering sample artwork: ${count} titles`,
   );
-  await mapLimit(Object.keys(BADGE_KEYS) as Badge[], PARALLEL, async (badge) => {
+  await pLimit(PARALLEL).map(Object.keys(BADGE_KEYS) as Badge[], async (badge) => {
     const body = await renderBadge(badge);
     await client.send(
       new PutObjectCommand({ Bucket: bucket, Key: BADGE_KEYS[badge], Body: body, ContentType: 'image/png' }),

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MarqueeError, derivativeKey, type GeneratorRequest } from '@marquee/shared';
-import type { GeneratorClient } from '../generator/client.js';
+import type { GeneratorClient } from '../lambda/generator-client.js';
 import type { Metrics } from '../plugins/metrics.js';
 import type { DerivativeStore } from '../store/reader.js';
-import type { StoreLogger } from '../store/outage.js';
+import type { WarnLogger } from '@marquee/shared';
 import type { WarmEntry } from './warm-set.js';
 
 export type PrewarmMetrics = Pick<
@@ -12,8 +12,8 @@ export type PrewarmMetrics = Pick<
 >;
 
 export interface PrewarmerOptions {
-  /** Renders go through the live client: its slots, deadline, throttling retries and metrics. */
-  generator: Pick<GeneratorClient, 'render' | 'pending'>;
+  /** Renders go through the live client at `prewarm` priority: its scheduler, deadline, throttling retries and metrics. */
+  generator: Pick<GeneratorClient, 'render'>;
   /** Asked (HeadObject) before each render: what the store has is skipped. */
   store: Pick<DerivativeStore, 'has' | 'bucket'>;
   /** The Generator slots (`MARQUEE_MAX_INFLIGHT`): live and prewarm renders share them. */
@@ -21,11 +21,9 @@ export interface PrewarmerOptions {
   /** The fraction of them prewarm renders may hold at once (at least one when above 0). */
   share: number;
   metrics: PrewarmMetrics;
-  logger: StoreLogger;
+  logger: WarnLogger;
   /** How often a batch logs its progress. */
   progressEveryMs?: number;
-  /** How often a prewarm render waiting for a free slot looks again. */
-  slotPollMs?: number;
   /** Attempts of a render refused for load (throttled, overloaded, timed out) before it counts as failed. */
   attempts?: number;
 }
@@ -100,10 +98,9 @@ const RETRY_BASE_MS = 500;
  * Renders a warm set into the derivative store ahead of requests, without ever standing in front
  * of a live miss:
  *
- * - at most `share` of the Generator slots are held by prewarm renders (the rest are live-only);
- * - a prewarm render starts only when a slot is free (nobody is queued for one), so it takes a
- *   slot at once and never waits in the live queue, nor makes a live request wait behind it there;
- *   while the slots are busy it waits here instead;
+ * - renders go at `prewarm` priority through the Generator client's one scheduler: they hold at
+ *   most `share` of the slots, and a slot goes to a waiting live miss or studio preview before
+ *   any prewarm render; at most that many wait here, the rest of the batch queues in this class;
  * - what the store already has (HeadObject) is skipped: re-running a prewarm continues where the
  *   last one stopped, and one image is rendered once however many batches ask for it.
  *
@@ -195,14 +192,7 @@ export class Prewarmer {
     const key = derivativeKey(entry.key, entry.spec.format);
     if ((await this.opts.store.has(key)) === true) return 'skipped';
     const attempts = this.opts.attempts ?? 4;
-    const poll = this.opts.slotPollMs ?? 50;
     for (let attempt = 1; ; attempt++) {
-      // Wait for a free slot here, then (with no await in between) take it: the render never
-      // queues among live requests, and no live request queues behind it.
-      while (this.opts.generator.pending >= this.opts.maxInFlight) {
-        if (this.closed) return 'failed';
-        await sleep(poll, undefined, { signal: this.abort.signal }).catch(() => undefined);
-      }
       if (this.closed) return 'failed';
       const request: GeneratorRequest = {
         v: 1,
@@ -216,7 +206,7 @@ export class Prewarmer {
       this.rendering++;
       this.opts.metrics.prewarmInFlight.set(this.rendering);
       try {
-        await this.opts.generator.render(request);
+        await this.opts.generator.render(request, 'prewarm');
         return 'rendered';
       } catch (err) {
         const code = err instanceof MarqueeError ? err.code : undefined;

@@ -1,11 +1,11 @@
 import { setImmediate as yieldTurn } from 'node:timers/promises';
-import type { RulesState } from '../rules/store.js';
-import type { StoreLogger } from '../store/outage.js';
+import type { RulesState } from '../rules/poller.js';
+import type { WarnLogger } from '@marquee/shared';
 import { changedArtwork } from './catalog-diff.js';
 import type { Prewarmer, PrewarmSummary } from './engine.js';
 import { warmSet, type WarmEntry } from './warm-set.js';
 
-/** What a catalog reload listener needs: the rules store's `onChange`. */
+/** What a catalog reload listener needs: the rules poller's `onChange`. */
 export interface ReloadSource {
   onChange(listener: (next: RulesState, previous: RulesState, changed: { catalog: boolean }) => void): () => void;
 }
@@ -33,14 +33,14 @@ export async function warmSetOfChange(
 }
 
 /**
- * Prewarms what each catalog reload brings: the rules store's change listener. `ran` (tests)
+ * Prewarms what each catalog reload brings: the rules poller's change listener. `ran` (tests)
  * sees each batch's summary. Returns the unsubscribe function.
  */
 export function prewarmOnReload(
   source: ReloadSource,
   prewarmer: Prewarmer,
   sourcesBucket: string,
-  logger: StoreLogger,
+  logger: WarnLogger,
   ran?: (summary: PrewarmSummary) => void,
 ): () => void {
   return source.onChange((next, previous, changed) => {

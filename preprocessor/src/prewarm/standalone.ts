@@ -1,9 +1,9 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { PreprocessorConfig } from '../config.js';
-import { GeneratorClient } from '../generator/client.js';
+import { GeneratorClient } from '../lambda/generator-client.js';
 import { createMetrics } from '../plugins/metrics.js';
-import type { StoreLogger } from '../store/outage.js';
+import type { WarnLogger } from '@marquee/shared';
 import { DerivativeStore } from '../store/reader.js';
 import { Prewarmer } from './engine.js';
 
@@ -13,7 +13,7 @@ export interface StandaloneOptions {
   lambda: LambdaClient;
   /** Renders at once; default: the prewarm share of `MARQUEE_MAX_INFLIGHT` (at least one). */
   concurrency?: number | undefined;
-  logger: StoreLogger;
+  logger: WarnLogger;
 }
 
 /** The renders a prewarm outside the Preprocessor runs at once by default: the share of the Preprocessor's slots. */
@@ -39,7 +39,8 @@ export function standalonePrewarmer(
     ...config.generator,
     maxInFlight: concurrency,
     region: config.region,
-    s3: opts.s3,
+    // Every render of this client is a prewarm render: all its slots are theirs.
+    prewarmShare: 1,
     metrics,
     lambda: opts.lambda,
   });

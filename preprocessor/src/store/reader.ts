@@ -1,6 +1,6 @@
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Metrics } from '../plugins/metrics.js';
-import { OutageLog, type StoreLogger } from './outage.js';
+import { OutageLog, type WarnLogger } from '@marquee/shared';
 
 export interface DerivativeStoreOptions {
   s3: S3Client;
@@ -11,7 +11,7 @@ export interface DerivativeStoreOptions {
   /** Largest object read: a larger one is not served from the store (rendered instead). */
   maxBytes: number;
   metrics: Pick<Metrics, 'storeReads'>;
-  logger: StoreLogger;
+  logger: WarnLogger;
 }
 
 /** After a failed read, reads are skipped this long: an outage costs a miss one timeout, not every miss one. */

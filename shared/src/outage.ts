@@ -1,5 +1,5 @@
-/** The pino-compatible subset the store and prewarm log through. */
-export interface StoreLogger {
+/** The pino-compatible subset that outage logs, the derivative store and prewarm log through. */
+export interface WarnLogger {
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
 }
@@ -12,7 +12,7 @@ export class OutageLog {
   private failures = 0;
 
   constructor(
-    private readonly logger: StoreLogger,
+    private readonly logger: WarnLogger,
     /** What failed, as the log lines name it (`derivative store read`). */
     private readonly what: string,
   ) {}
