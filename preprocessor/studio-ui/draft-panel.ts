@@ -2,6 +2,7 @@ import type { Draft, Impact, RulesProblem } from '@marquee/shared';
 import { ApiError, GRAVITIES, impactOf, publishDraft, saveDraft } from './api.js';
 import { byId, h, replaceChildren } from './dom.js';
 import { impactView } from './impact-view.js';
+import { problemDetail } from './problem.js';
 import { parseSize } from './sizes.js';
 import { editRules, readTypeForm, type Path, type TypeForm, type Value } from './yaml-edit.js';
 
@@ -141,6 +142,11 @@ export class DraftPanel {
     const el = byId('draft-status');
     el.dataset.state = state;
     el.textContent = text;
+    // Publish writes the revision saved, so it waits while the text on screen is another one
+    // (being edited, being saved, refused by the loader, or not saved for an error).
+    const publish = byId<HTMLButtonElement>('draft-publish');
+    publish.disabled = this.text !== this.draft.yaml;
+    publish.title = publish.disabled ? 'Publish waits for the text on screen to be saved as a valid draft.' : '';
   }
 
   // ---- editing ----------------------------------------------------------------------------
@@ -221,7 +227,7 @@ export class DraftPanel {
       box,
       where ? h('strong', { id: 'draft-problem-line' }, where) : null,
       problem.field ? h('code', { id: 'draft-problem-field' }, problem.field) : null,
-      h('span', {}, problem.message.replace(/^draft [0-9a-f]{16}: /, '')),
+      h('span', { id: 'draft-problem-detail' }, problemDetail(problem)),
       problem.line === undefined
         ? null
         : h(
