@@ -150,7 +150,7 @@ export async function buildApp(config: PreprocessorConfig, deps: AppDeps = {}): 
   const hot = new HotPath({
     images: app.images,
     metrics,
-    state: () => app.rulesStore.current(),
+    state: () => app.rulesPoller.current(),
     // Hits are logged at debug: with debug on, they go the way that logs them.
     bypass: () => closing || app.isUnderPressure() || app.log.level === 'debug' || app.log.level === 'trace',
   });

@@ -99,12 +99,12 @@ t.test('new rules or catalog retire every remembered reply', async (t) => {
   const url = '/v1/artwork/boxshot/t1/342x513.webp';
   await get(url);
   t.ok((await get(url)).hot);
-  const store = app.rulesStore;
-  const current = store.current.bind(store);
+  const poller = app.rulesPoller;
+  const current = poller.current.bind(poller);
   // A reload makes a new state object; this one makes one per call.
-  store.current = () => ({ ...current() });
+  poller.current = () => ({ ...current() });
   t.teardown(() => {
-    store.current = current;
+    poller.current = current;
   });
   const after = await get(url);
   t.notOk(after.hot, 'answered by the route under the new state');

@@ -145,7 +145,7 @@ t.test('/readyz says why the rules or the catalog are not current, without locat
   t.notOk(fine.rules.notCurrent, 'no reason while current');
 
   await writeFile(catalog, '{"version": 1, "titles": {');
-  await app.rulesStore.reload();
+  await app.rulesPoller.reload();
   const badCatalog = await ready();
   t.equal(badCatalog.rules.current, false);
   t.match(badCatalog.rules.notCurrent?.catalog?.reason, /^JSON syntax error/);
@@ -154,14 +154,14 @@ t.test('/readyz says why the rules or the catalog are not current, without locat
 
   const shipped = await readFile(RULES, 'utf8');
   await writeFile(rules, shipped.replace('sizes: [171x256,', 'sizes: [171-256,'));
-  await app.rulesStore.reload();
+  await app.rulesPoller.reload();
   const both = await ready();
   t.match(both.rules.notCurrent?.rules?.reason, /^\/types\/boxshot\/sizes\/0: .*171-256/, 'names the field at fault');
   t.ok(both.rules.notCurrent?.catalog);
 
   await copyFile(RULES, rules);
   await writeFile(catalog, JSON.stringify(CATALOG));
-  await app.rulesStore.reload();
+  await app.rulesPoller.reload();
   const fixed = await ready();
   t.equal(fixed.rules.current, true);
   t.notOk(fixed.rules.notCurrent);

@@ -25,7 +25,7 @@ t.test('a catalog reload with a new title prewarms its warm set, then serves it 
     artwork: { boxshot: { en: { source: 'titles/t2/boxshot/en.jpg', version: '7' } } },
   };
   await writeFile(h.catalogFile, JSON.stringify(next));
-  const changed = await app.rulesStore.reload();
+  const changed = await app.rulesPoller.reload();
   t.same(changed, { rules: false, catalog: true });
 
   // Live traffic while the prewarm runs: never shed for it.
@@ -87,7 +87,7 @@ t.test('a catalog reload with a new title prewarms its warm set, then serves it 
 
   // A reload that changes nothing prewarms nothing more.
   await writeFile(h.catalogFile, JSON.stringify({ ...next, titles: { ...next.titles } }, null, 1));
-  await app.rulesStore.reload();
+  await app.rulesPoller.reload();
   await sleep(20);
   t.equal(await metric(app, 'marquee_prewarm_queued_total'), 15, 'nothing new queued');
 });

@@ -62,7 +62,7 @@ const base = stack.cdnUrl ?? stack.url;
 const sourcesBucket = stack.app.config.sourcesBucket;
 const { images, seed } = stack;
 const urls = images
-  ? importedUrls(base, stack.app.rulesStore.current().rules, images.report, sourcesBucket)
+  ? importedUrls(base, stack.app.rulesPoller.current().rules, images.report, sourcesBucket)
   : sampleUrls(base);
 function serving(): string {
   if (images) {
@@ -116,7 +116,7 @@ const watch =
       // Said only when something changed: what is served, or what is refused (a bad file added or fixed).
       if (!report.written && report.changed.length === 0 && JSON.stringify(report.skipped) === skippedBefore) return;
       const changed = new Set(report.changed.map((image) => image.key));
-      const current = importedUrls(base, stack.app.rulesStore.current().rules, report, sourcesBucket);
+      const current = importedUrls(base, stack.app.rulesPoller.current().rules, report, sourcesBucket);
       log.info(
         {
           images: report.images.length,

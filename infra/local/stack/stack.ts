@@ -340,7 +340,7 @@ function stackImages(
     dir,
     report: first,
     async reimport() {
-      const { rules } = app.rulesStore.current();
+      const { rules } = app.rulesPoller.current();
       const report = await importImages({
         dir,
         client,
@@ -351,7 +351,7 @@ function stackImages(
       });
       images.report = report;
       // Served at once, not at the next poll.
-      if (report.written) await app.rulesStore.reload();
+      if (report.written) await app.rulesPoller.reload();
       return report;
     },
   };

@@ -112,7 +112,7 @@ t.test('headers say what was resolved; Cache-Control from the rules, immutable w
 });
 
 t.test('locale falls back along the chain', async (t) => {
-  const state = stack.app.rulesStore.current().catalog;
+  const state = stack.app.rulesPoller.current().catalog;
   const titles = Object.entries(state.titles);
   const withPtBr = titles.find(([, v]) => v.artwork.boxshot?.['pt-BR']);
   const ptOnly = titles.find(([, v]) => v.artwork.boxshot?.pt && !v.artwork.boxshot?.['pt-BR']);
@@ -280,15 +280,15 @@ t.test(
     const doc = YAML.parse(defaultRules) as { types: Record<string, { sizePolicy?: string; sizes: string[] }> };
     doc.types.billboard!.sizePolicy = 'strict';
     await writeFile(rulesFile, YAML.stringify(doc));
-    await stack.app.rulesStore.reload();
+    await stack.app.rulesPoller.reload();
     const strict = await get('/v1/artwork/billboard/80000002/1000x563.jpg');
     const body = assertProblem(t, strict, 400);
     t.equal(body.code, 'SIZE_NOT_ALLOWED');
     for (const size of doc.types.billboard!.sizes) t.match(String(body.detail), size, `names ${size}`);
 
     await writeFile(rulesFile, 'version: 1\ntypes:\n  boxshot: [this is: not valid\n');
-    await stack.app.rulesStore.reload();
-    t.ok(stack.app.rulesStore.status().lastError, 'the store reports the refused file');
+    await stack.app.rulesPoller.reload();
+    t.ok(stack.app.rulesPoller.status().lastError, 'the poller reports the refused file');
     const still = await get('/v1/artwork/billboard/80000002/1000x563.jpg');
     t.equal(
       (JSON.parse(still.body.toString()) as Problem).code,

@@ -18,7 +18,7 @@ import { LOCAL, USAGE, parsePrewarmArgs, progressBar, type PrewarmArgs } from '.
 import { standalonePrewarmer } from '../prewarm/standalone.js';
 import { warmSet, type WarmFilter } from '../prewarm/warm-set.js';
 import { typeNames } from '../rules/model.js';
-import { RulesStore } from '../rules/store.js';
+import { RulesPoller } from '../rules/poller.js';
 
 function configFor(args: PrewarmArgs): PreprocessorConfig {
   const base = loadConfig({
@@ -64,17 +64,17 @@ async function main(): Promise<number> {
     warn: () => {},
     error: (obj: object, msg?: string) => out(`${msg ?? ''} ${JSON.stringify(obj)}`),
   };
-  let rulesStore: RulesStore | undefined;
+  let rulesPoller: RulesPoller | undefined;
   let closeStandalone: (() => void) | undefined;
   try {
-    rulesStore = await RulesStore.create({
+    rulesPoller = await RulesPoller.create({
       rules: config.rules,
       catalog: config.catalog,
       s3Client: s3,
       pollMs: 0,
       logger: quiet,
     });
-    const { rules, catalog } = rulesStore.current();
+    const { rules, catalog } = rulesPoller.current();
     const { filter } = args;
     if (filter.titleId !== undefined && !Object.hasOwn(catalog.titles, filter.titleId))
       throw new Error(`unknown title ${filter.titleId} (not in ${config.catalog})`);
@@ -124,7 +124,7 @@ async function main(): Promise<number> {
     );
     return summary.failed > 0 ? 1 : 0;
   } finally {
-    rulesStore?.close();
+    rulesPoller?.close();
     closeStandalone?.();
     lambda.destroy();
     s3.destroy();

@@ -9,7 +9,7 @@ import { GeneratorClient } from '../generator/client.js';
 import { ImageService, type Generation, type ImageStore } from '../images.js';
 import { Prewarmer } from '../prewarm/engine.js';
 import { prewarmOnReload } from '../prewarm/on-reload.js';
-import { RulesStore } from '../rules/store.js';
+import { RulesPoller } from '../rules/poller.js';
 import { StorePolicy } from '../store/policy.js';
 import { DerivativeStore } from '../store/reader.js';
 import { StoreWriter } from '../store/writer.js';
@@ -24,7 +24,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Uploads write staged masters with it; the rules and the Generator client read with it. */
     s3: S3Client;
-    rulesStore: RulesStore;
+    rulesPoller: RulesPoller;
     /** The readiness probe pings it; the embedded stack's tests watch its `pending`. */
     generator: GeneratorClient;
     /** Hands renders back to the Generator to store; undefined without a derivatives bucket or with writes off. */
@@ -64,15 +64,15 @@ export const s3Plugin = fp<{ client?: S3Client | undefined }>(
 /** Loads the rules and catalog before the first request (a broken document fails the start) and stops polling on close. */
 export const rulesPlugin = fp(
   async (app) => {
-    const store = await RulesStore.create({
+    const poller = await RulesPoller.create({
       rules: app.config.rules,
       catalog: app.config.catalog,
       s3Client: app.s3,
       pollMs: app.config.reloadMs,
       logger: app.log,
     });
-    app.decorate('rulesStore', store);
-    app.addHook('onClose', async () => store.close());
+    app.decorate('rulesPoller', poller);
+    app.addHook('onClose', async () => poller.close());
   },
   { fastify: '5.x', name: 'marquee-rules', dependencies: ['marquee-s3'] },
 );
@@ -166,7 +166,7 @@ export const imagesPlugin = fp(
               logger: app.log,
             }),
             writer: app.storeWriter,
-            policy: new StorePolicy(() => app.rulesStore.current(), config.sourcesBucket),
+            policy: new StorePolicy(() => app.rulesPoller.current(), config.sourcesBucket),
           };
     const images = new ImageService({
       cache: new OutputCache(config.cache.maxBytes, config.cache.maxEntryBytes),
@@ -199,7 +199,7 @@ export const imagesPlugin = fp(
     app.decorate('prewarm', prewarm);
     if (prewarm !== undefined) {
       const unsubscribe = config.prewarm.onReload
-        ? prewarmOnReload(app.rulesStore, prewarm, config.sourcesBucket, app.log)
+        ? prewarmOnReload(app.rulesPoller, prewarm, config.sourcesBucket, app.log)
         : undefined;
       app.addHook('onClose', async () => {
         unsubscribe?.();

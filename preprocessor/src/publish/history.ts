@@ -48,7 +48,7 @@ export const HistoryEntrySchema = Type.Object(
     target: Type.String(),
     /** The version replaced (the one `<id>.yaml` holds); null when there were no rules before. */
     previousEtag: Type.Union([Type.String(), Type.Null()]),
-    /** The version published, as the rules store (and `/readyz`) reports it. */
+    /** The version published, as the rules poller (and `/readyz`) reports it. */
     publishedEtag: Type.String(),
     /** SHA-256 of the published text, to find it again whatever the store's tag. */
     publishedSha256: Type.String(),

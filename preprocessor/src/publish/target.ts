@@ -6,10 +6,10 @@ import { isS3Location, openDocument } from '../rules/source.js';
 
 /**
  * Where the Preprocessors read their rules (a file, or an S3 object), and the history kept beside
- * it: read, write, and list, with the same version tags (ETags) the rules store reports.
+ * it: read, write, and list, with the same version tags (ETags) the rules poller reports.
  */
 
-/** A document's text and the tag the rules store (and `/readyz`) reports for it. */
+/** A document's text and the tag the rules poller (and `/readyz`) reports for it. */
 export interface Versioned {
   text: string;
   etag: string;
@@ -52,7 +52,7 @@ export function openTarget(location: string, s3Client?: S3Client): RulesTarget {
   return new S3Target(location, s3Client, match[1] as string, match[2] as string);
 }
 
-/** Reads through the rules store's own document reader, so tags are spelled as it spells them. */
+/** Reads through the rules poller's own document reader, so tags are spelled as it spells them. */
 async function readDocument(location: string, s3Client?: S3Client): Promise<Versioned | undefined> {
   try {
     const snapshot = await openDocument(location, s3Client).fetch();

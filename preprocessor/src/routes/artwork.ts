@@ -94,7 +94,7 @@ export const artworkRoutes: FastifyPluginAsyncTypebox<{ hot?: HotPath }> = async
     const { query } = request;
     if (query.locale === '') delete query.locale;
     const parsed = parseArtworkFile(file);
-    const state = app.rulesStore.current();
+    const state = app.rulesPoller.current();
     // Only `auto` depends on Accept: explicit formats share one entry whatever the client sends.
     const memoKey = `${type}/${titleId}/${file}?${query.locale ?? ''}&${query.v ?? ''}${parsed.ext === 'auto' ? `#${request.headers.accept ?? ''}` : ''}`;
     let resolved = memo.get(state, memoKey);

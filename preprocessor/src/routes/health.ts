@@ -1,17 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { DocumentStatus } from '../rules/store.js';
+import type { DocumentStatus } from '../rules/poller.js';
 
 /** A reachability answer is reused this long: /readyz is polled by load balancers every few seconds. */
 const READY_CACHE_MS = 5000;
 
 /**
- * Why a document's latest version is not in force, fit for a public probe: the store's message
+ * Why a document's latest version is not in force, fit for a public probe: the poller's message
  * without the document's location (a file path or `s3://bucket/key` stays in the logs), and since
  * when. Undefined while the version in force is the latest.
  */
 export function publicReason(doc: DocumentStatus): { reason: string; since: string } | undefined {
   if (doc.error === undefined) return undefined;
-  // The store's messages start with the location (`<location>: <detail>`); it may recur inside.
+  // The poller's messages start with the location (`<location>: <detail>`); it may recur inside.
   let reason = doc.error.startsWith(`${doc.location}: `) ? doc.error.slice(doc.location.length + 2) : doc.error;
   reason = reason.replaceAll(doc.location, 'the document');
   return { reason, since: (doc.errorAt ?? new Date()).toISOString() };
@@ -29,7 +29,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/readyz', { logLevel: 'warn' }, async (_request, reply) => {
     reply.header('cache-control', 'no-store');
-    const rules = app.rulesStore.status();
+    const rules = app.rulesPoller.status();
     if (Date.now() - lastPing.at > READY_CACHE_MS) {
       // Probes arriving while a ping is out share it: one DryRun at a time, however many probes.
       pinging ??= app.generator

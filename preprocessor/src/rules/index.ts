@@ -1,4 +1,4 @@
-/** The artwork rules engine: documents, their store, and request resolution. */
+/** The artwork rules engine: documents, their poller, and request resolution. */
 export * from './schema.js';
 export { parseRules, parseCatalog, RulesError, isRulesError } from './load.js';
 export {
@@ -8,7 +8,7 @@ export {
   type DocumentSource,
   type DocumentSnapshot,
 } from './source.js';
-export * from './store.js';
+export * from './poller.js';
 export * from './resolve.js';
 export { cacheControl } from './cache-control.js';
 export { localeChain, isLocaleTag } from './locale.js';

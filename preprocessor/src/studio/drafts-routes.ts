@@ -35,7 +35,7 @@ export function draftReply(app: FastifyInstance, draft: StoredDraft): Draft {
     rev: draft.rev,
     savedAt: draft.savedAt.toISOString(),
     base: draft.base,
-    baseInForce: draft.base === app.rulesStore.current().rulesEtag,
+    baseInForce: draft.base === app.rulesPoller.current().rulesEtag,
     link: `/studio?draft=${draft.id}`,
   };
 }
@@ -46,7 +46,7 @@ export function draftReply(app: FastifyInstance, draft: StoredDraft): Draft {
  * in force written out as YAML, which loads to the same rules.
  */
 async function rulesInForce(app: FastifyInstance): Promise<{ yaml: string; etag: string }> {
-  const state = app.rulesStore.current();
+  const state = app.rulesPoller.current();
   try {
     const snapshot = await openDocument(app.config.rules, app.s3).fetch();
     if (snapshot !== 'unchanged' && snapshot.etag === state.rulesEtag)
@@ -118,7 +118,7 @@ export const draftRoutes: FastifyPluginAsyncTypebox<DraftRoutesOptions> = async 
       const draft = rev === undefined ? await drafts.load(id) : await drafts.at(id, rev);
       const msPerImage = await measuredMsPerImage(app.metrics.generatorDuration);
       const costs = msPerImage === undefined ? {} : { msPerImage };
-      return impacts.report(app.rulesStore.current(), draft, app.config.sourcesBucket, costs);
+      return impacts.report(app.rulesPoller.current(), draft, app.config.sourcesBucket, costs);
     },
   );
 };

@@ -4,7 +4,7 @@ import { MarqueeError, type Impact } from '@marquee/shared';
 import type { Histogram } from 'prom-client';
 import type { DiffCosts, RulesDiff } from '../rules/diff.js';
 import type { Rules } from '../rules/schema.js';
-import type { RulesState } from '../rules/store.js';
+import type { RulesState } from '../rules/poller.js';
 import type { StoredDraft } from './drafts.js';
 import type { DiffAnswer, DiffJob } from './impact-worker.js';
 import { IMPACTS_KEPT, IMPACT_TIMEOUT_MS } from './limits.js';

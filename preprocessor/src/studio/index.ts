@@ -56,7 +56,7 @@ const authenticatedRoutes: FastifyPluginAsyncTypebox<AuthenticatedOptions> = asy
   });
 
   app.get('/studio/api/catalog', { schema: { response: { 200: StudioCatalogSchema } } }, async () => {
-    const { rules, catalog } = app.rulesStore.current();
+    const { rules, catalog } = app.rulesPoller.current();
     return studioCatalog(rules, catalog);
   });
 

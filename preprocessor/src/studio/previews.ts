@@ -44,7 +44,7 @@ export const previewRoutes: FastifyPluginAsyncTypebox<{ drafts: DraftStore }> = 
       if (wantsDraft && !ref)
         throw new MarqueeError('INVALID_PARAMETER', 'draft: required for renders of rules: draft');
       const draft: StoredDraft | undefined = wantsDraft && ref ? await drafts.at(ref.id, ref.rev) : undefined;
-      const { rules, catalog } = app.rulesStore.current();
+      const { rules, catalog } = app.rulesPoller.current();
       const now = Date.now();
       const results = renders.map((item): PreviewResult => {
         const under = item.rules === 'draft' && draft ? draft.rules : rules;
@@ -69,7 +69,7 @@ export const previewRoutes: FastifyPluginAsyncTypebox<{ drafts: DraftStore }> = 
     async (request) => {
       const { draft: ref, type, titleId, dpr, formats } = request.body;
       const draft = await drafts.at(ref.id, ref.rev);
-      const { rules, catalog } = app.rulesStore.current();
+      const { rules, catalog } = app.rulesPoller.current();
       const bucket = app.config.sourcesBucket;
       const current: ResolveState = { rules, catalog, sourcesBucket: bucket };
       const next: ResolveState = { rules: draft.rules, catalog, sourcesBucket: bucket };

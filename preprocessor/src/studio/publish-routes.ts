@@ -56,7 +56,7 @@ export const publishRoutes: FastifyPluginAsyncTypebox<{ drafts: DraftStore }> = 
     async (request) => {
       const { id } = request.params;
       const draft = await drafts.at(id, request.body.rev);
-      const { catalog } = app.rulesStore.current();
+      const { catalog } = app.rulesPoller.current();
       const { prewarm } = app;
       const msPerImage = await measuredMsPerImage(app.metrics.generatorDuration);
       let result: PublishResult;
@@ -72,7 +72,7 @@ export const publishRoutes: FastifyPluginAsyncTypebox<{ drafts: DraftStore }> = 
           ...(msPerImage !== undefined ? { costs: { msPerImage } } : {}),
           // This Preprocessor serves the new rules before the CDN is told to drop the old looks.
           awaitRollout: async () => {
-            await app.rulesStore.reload();
+            await app.rulesPoller.reload();
           },
           ...(invalidator ? { invalidator } : {}),
           // The new looks the store lacks, rendered within the prewarm share; the reply does not wait.
@@ -98,8 +98,8 @@ export const publishRoutes: FastifyPluginAsyncTypebox<{ drafts: DraftStore }> = 
         }
         throw err;
       }
-      await app.rulesStore.reload();
-      const served = app.rulesStore.current().rulesEtag;
+      await app.rulesPoller.reload();
+      const served = app.rulesPoller.current().rulesEtag;
       request.log.info(
         { draft: id, rev: draft.rev, history: result.id, published: result.published, etag: result.etag, served },
         'studio draft published',

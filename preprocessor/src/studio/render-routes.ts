@@ -23,7 +23,7 @@ export const previewRenderRoutes: FastifyPluginAsyncTypebox<{ drafts: DraftStore
 
   /** The resolution under the rules in force, or under the draft at the revision signed. */
   const resolveUnder = async (target: PreviewTarget, draft: { id: string; rev: string } | undefined) => {
-    const { rules, catalog } = app.rulesStore.current();
+    const { rules, catalog } = app.rulesPoller.current();
     const under = draft ? (await drafts.at(draft.id, draft.rev)).rules : rules;
     return resolvePreview(under, catalog, app.config.sourcesBucket, target);
   };

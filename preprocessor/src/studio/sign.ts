@@ -83,7 +83,7 @@ function judged(render: RenderRequest, rules: Rules, type: string): { render: Re
 /** POST /studio/api/sign: signed, expiring `/v1/render` URLs for catalog sources and staged uploads. */
 export const signRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/studio/api/sign', { schema: { body: Body, response: { 200: SignReplySchema } } }, async (request) => {
-    const { rules, catalog } = app.rulesStore.current();
+    const { rules, catalog } = app.rulesPoller.current();
     const { type } = request.body;
     const published = publishedSources(catalog);
     const now = Date.now();

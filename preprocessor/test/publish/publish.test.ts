@@ -7,7 +7,7 @@ import type { InvalidationResult, Invalidator } from '../../src/invalidation/inv
 import { listHistory, openTarget, PublishConflictError, publishRules, rollbackRules } from '../../src/publish/index.js';
 import type { PrewarmRequest } from '../../src/publish/index.js';
 import { RulesError } from '../../src/rules/errors.js';
-import { RulesStore, type RulesLogger } from '../../src/rules/store.js';
+import { RulesPoller, type RulesLogger } from '../../src/rules/poller.js';
 import { RULES_TEXT, SOURCES_BUCKET, defaultCatalog } from '../rules/fixtures.js';
 
 const BUCKET = 'marquee-config';
@@ -114,19 +114,19 @@ t.test('publish to S3: history, rules, invalidation of the diff, rollback', asyn
   t.same(prewarmed[0]?.paths, published.diff.changedPaths);
   t.match(published.prewarm, { done: true, result: { queued: published.diff.changedPaths.length } });
 
-  // What the Preprocessors read: the rules store sees the published version under the same tag.
+  // What the Preprocessors read: the rules poller sees the published version under the same tag.
   const catalogFile = path.join(dir, 'catalog.json');
   await writeFile(catalogFile, JSON.stringify(defaultCatalog));
-  const store = await RulesStore.create({
+  const poller = await RulesPoller.create({
     rules: TARGET,
     catalog: catalogFile,
     s3Client: s3.client,
     pollMs: 0,
     logger: quiet,
   });
-  t.teardown(() => store.close());
-  t.equal(store.current().rulesEtag, published.etag, 'the tag /readyz reports, what a rollout waits for');
-  t.equal(store.current().rules.types.billboard?.overlays?.[0]?.scale, 0.1);
+  t.teardown(() => poller.close());
+  t.equal(poller.current().rulesEtag, published.etag, 'the tag /readyz reports, what a rollout waits for');
+  t.equal(poller.current().rules.types.billboard?.overlays?.[0]?.scale, 0.1);
 
   const [entry] = await listHistory({ target: TARGET, s3Client: s3.client });
   t.match(entry, {
@@ -219,7 +219,7 @@ t.test('publish to a file: history beside it; a first publish only adds', async 
   const second = await publishRules({ ...options, draftText: DRAFT, now: () => new Date('2026-01-02T00:00:00Z') });
   t.equal(await readFile(file, 'utf8'), DRAFT);
   t.equal(second.previousEtag, first.etag);
-  t.match(second.etag, /^sha256:[0-9a-f]{64}$/, 'tagged as the rules store tags a file');
+  t.match(second.etag, /^sha256:[0-9a-f]{64}$/, 'tagged as the rules poller tags a file');
   t.same(calls[0]?.paths, second.diff.invalidations);
   t.same((await readdir(path.join(dir, 'rules-history'))).sort(), [
     `${first.id}.json`,

@@ -82,7 +82,7 @@ t.test('the artwork route serves each URL as listed: canonical, and with the lis
   // 304 is answered before any render).
   const h = await startHarness();
   t.teardown(() => h.close());
-  const { rules, catalog } = h.app.rulesStore.current();
+  const { rules, catalog } = h.app.rulesPoller.current();
   const urls = derivativeUrls(rules, catalog, { sourcesBucket: h.app.config.sourcesBucket });
   t.equal(urls.length, 5 * 9 * 4, 't1 boxshot: none, en, fr, pt-BR, pt-PT × 9 sizes × 4');
   const accept: Record<string, string> = { avif: 'image/avif', webp: 'image/webp', jpeg: 'image/jpeg' };

@@ -61,7 +61,7 @@ t.test('a bearer token opens the API', async (t) => {
   t.ok(Value.Check(StudioCatalogSchema, body), 'the reply matches the shared StudioCatalog schema');
   t.same(
     body.types,
-    listTypes(app.rulesStore.current().rules).map(({ type, ...rest }) => ({ name: type, ...rest })),
+    listTypes(app.rulesPoller.current().rules).map(({ type, ...rest }) => ({ name: type, ...rest })),
     'every type with every field the rules list (renders, enlarge …): the reply schema drops none',
   );
 });

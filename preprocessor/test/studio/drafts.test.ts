@@ -61,7 +61,7 @@ t.test('open the rules in force as a draft: their text as written, comments kept
   t.equal(draft.yaml, rulesText, 'the rules file itself, comments and all');
   t.equal(draft.rev, createHash('sha256').update(rulesText).digest('hex').slice(0, 16));
   t.equal(draft.link, `/studio?draft=${draft.id}`);
-  t.equal(draft.base, app.rulesStore.current().rulesEtag, 'opened from the rules in force');
+  t.equal(draft.base, app.rulesPoller.current().rulesEtag, 'opened from the rules in force');
   t.equal(draft.baseInForce, true);
   const object = await h.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: `drafts/${draft.id}.yaml` }));
   t.equal(await object.Body?.transformToString('utf8'), rulesText, 'stored in the sources bucket under drafts/');
@@ -94,7 +94,7 @@ t.test('save an edit; load it back; the artwork route still serves the rules in 
   const loaded = await app.inject({ method: 'GET', url: `/studio/api/drafts/${draft.id}`, headers: bearer });
   t.equal(loaded.json<Draft>().yaml, edited);
   t.equal(loaded.json<Draft>().rev, after.rev);
-  const overlays = app.rulesStore.current().rules.types.boxshot?.overlays ?? [];
+  const overlays = app.rulesPoller.current().rules.types.boxshot?.overlays ?? [];
   t.equal(overlays[0]?.scale, 0.22, 'the rules in force are untouched');
 });
 

@@ -47,7 +47,7 @@ t.test('publish: the draft becomes the rules served, with a history entry', asyn
   t.ok(reply.changed > 0, `${reply.changed} URLs change`);
   t.match(reply.invalidation, /no CDN to invalidate/, 'says the CDN was not invalidated, and how to');
   t.equal(await readFile(h.rulesPath, 'utf8'), draft.yaml, 'the draft byte for byte, comments kept');
-  t.equal(app.rulesStore.current().rules.types.boxshot?.overlays?.[0]?.scale, 0.4);
+  t.equal(app.rulesPoller.current().rules.types.boxshot?.overlays?.[0]?.scale, 0.4);
 
   const after = await app.inject({ method: 'GET', url: '/v1/artwork/boxshot/t1/342x513.jpg' });
   t.not(after.headers.etag, before.headers.etag, 'the artwork route serves the published look');

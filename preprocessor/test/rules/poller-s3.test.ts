@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { RulesError } from '../../src/rules/errors.js';
 import { openDocument } from '../../src/rules/source.js';
-import { RulesStore, type RulesLogger } from '../../src/rules/store.js';
+import { RulesPoller, type RulesLogger } from '../../src/rules/poller.js';
 import { CATALOG_TEXT, RULES_TEXT } from './fixtures.js';
 
 const BUCKET = 'marquee-config';
@@ -60,50 +60,50 @@ t.test('rules and catalog from S3, polled with conditional GETs', async (t) => {
   const rulesEtag = await put('config/rules.yaml', RULES_TEXT);
   const catalogEtag = await put('config/catalog.json', CATALOG_TEXT);
 
-  const store = await RulesStore.create({
+  const poller = await RulesPoller.create({
     rules: `s3://${BUCKET}/config/rules.yaml`,
     catalog: `s3://${BUCKET}/config/catalog.json`,
     s3Client: client,
     pollMs: 0,
     logger: quiet,
   });
-  t.teardown(() => store.close());
-  t.equal(store.current().rulesEtag, rulesEtag, "the S3 object's ETag");
-  t.equal(store.current().catalogEtag, catalogEtag);
-  t.same(store.current().rules.types.boxshot?.sizes, ['171x256', '342x513', '684x1026']);
+  t.teardown(() => poller.close());
+  t.equal(poller.current().rulesEtag, rulesEtag, "the S3 object's ETag");
+  t.equal(poller.current().catalogEtag, catalogEtag);
+  t.same(poller.current().rules.types.boxshot?.sizes, ['171x256', '342x513', '684x1026']);
   t.same(sent, [undefined, undefined], 'the first load is unconditional');
 
   sent.length = 0;
-  t.same(await store.reload(), { rules: false, catalog: false }, 'unchanged objects');
+  t.same(await poller.reload(), { rules: false, catalog: false }, 'unchanged objects');
   t.same(sent.sort(), [catalogEtag, rulesEtag].sort(), 'each poll asks If-None-Match with the ETag in force');
-  t.equal(store.status().ok, true, 'a 304 is not an error');
+  t.equal(poller.status().ok, true, 'a 304 is not an error');
 
   const changes: string[] = [];
-  store.onChange((next) => changes.push(next.rulesEtag));
+  poller.onChange((next) => changes.push(next.rulesEtag));
   const newEtag = await put('config/rules.yaml', RULES_TEXT.replace('dpr: [1, 2, 3]', 'dpr: [1, 2]'));
-  t.same(await store.reload(), { rules: true, catalog: false });
-  t.same(store.current().rules.dpr, [1, 2]);
+  t.same(await poller.reload(), { rules: true, catalog: false });
+  t.same(poller.current().rules.dpr, [1, 2]);
   t.same(changes, [newEtag]);
 
   // A broken upload: refused, the good rules stay, and polls do not re-download it.
   const brokenEtag = await put('config/rules.yaml', RULES_TEXT.replace('maxWidth: 1200', 'maxWidth: -1'));
-  t.same(await store.reload(), { rules: false, catalog: false });
-  t.same(store.current().rules.dpr, [1, 2], 'the last good rules still serve');
-  t.equal(store.current().rulesEtag, newEtag);
-  t.match(store.status(), {
+  t.same(await poller.reload(), { rules: false, catalog: false });
+  t.same(poller.current().rules.dpr, [1, 2], 'the last good rules still serve');
+  t.equal(poller.current().rulesEtag, newEtag);
+  t.match(poller.status(), {
     ok: false,
     rules: { error: /\/types\/logo\/maxWidth: expected an integer number of pixels/ },
   });
   sent.length = 0;
-  await store.reload();
+  await poller.reload();
   t.ok(sent.includes(brokenEtag), 'the next poll asks If-None-Match with the refused ETag');
-  t.equal(store.status().ok, false, 'still reporting the refused version');
+  t.equal(poller.status().ok, false, 'still reporting the refused version');
 });
 
 t.test('S3 documents that cannot be read', async (t) => {
   const { client, put } = await localS3(t);
   await put('config/rules.yaml', RULES_TEXT);
-  const missing = await RulesStore.create({
+  const missing = await RulesPoller.create({
     rules: `s3://${BUCKET}/config/rules.yaml`,
     catalog: `s3://${BUCKET}/config/missing.json`,
     s3Client: client,

@@ -4,7 +4,7 @@ import { parseCatalog, parseRules } from './load.js';
 import type { Catalog, Rules } from './schema.js';
 import { openDocument, type DocumentSource } from './source.js';
 
-/** The pino-compatible subset the store logs through. */
+/** The pino-compatible subset the poller logs through. */
 export interface RulesLogger {
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
@@ -27,7 +27,7 @@ export interface RulesChange {
 
 export type ChangeListener = (next: RulesState, previous: RulesState, changed: RulesChange) => void;
 
-export interface RulesStoreOptions {
+export interface RulesPollerOptions {
   /** A file path or `s3://bucket/key`. */
   rules: string;
   /** A file path or `s3://bucket/key`. */
@@ -49,8 +49,8 @@ export interface DocumentStatus {
   errorAt: Date | undefined;
 }
 
-export interface RulesStoreStatus {
-  /** Always true once `create` has returned: the store never runs without documents. */
+export interface RulesPollerStatus {
+  /** Always true once `create` has returned: the poller never runs without documents. */
   loaded: boolean;
   /** False while either document's latest version is refused or unreadable. */
   ok: boolean;
@@ -70,7 +70,7 @@ export const DEFAULT_POLL_MS = 5000;
  * broken new version is refused (logged with the field at fault) and the last
  * good one keeps serving.
  */
-export class RulesStore {
+export class RulesPoller {
   private state: RulesState;
   private lastCheckAt: Date;
   private readonly listeners = new Set<ChangeListener>();
@@ -90,7 +90,7 @@ export class RulesStore {
   }
 
   /** Loads both documents; throws a RulesError when either is unreadable or invalid. */
-  static async create(options: RulesStoreOptions): Promise<RulesStore> {
+  static async create(options: RulesPollerOptions): Promise<RulesPoller> {
     const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
     if (!Number.isInteger(pollMs) || pollMs < 0) throw new TypeError(`pollMs must be an integer >= 0, got ${pollMs}`);
     const rulesDoc = new TrackedDocument(openDocument(options.rules, options.s3Client), parseRules, options.logger);
@@ -107,14 +107,14 @@ export class RulesStore {
       catalogEtag: catalog.etag,
       loadedAt: new Date(),
     };
-    const store = new RulesStore(rulesDoc, catalogDoc, options.logger, pollMs, initial);
-    if (options.onChange) store.onChange(options.onChange);
+    const poller = new RulesPoller(rulesDoc, catalogDoc, options.logger, pollMs, initial);
+    if (options.onChange) poller.onChange(options.onChange);
     options.logger.info(
       { rules: options.rules, catalog: options.catalog, rulesEtag: rules.etag, catalogEtag: catalog.etag },
       'rules and catalog loaded',
     );
-    store.schedule();
-    return store;
+    poller.schedule();
+    return poller;
   }
 
   current(): RulesState {
@@ -128,7 +128,7 @@ export class RulesStore {
     return run;
   }
 
-  status(): RulesStoreStatus {
+  status(): RulesPollerStatus {
     const rules = this.rulesDoc.status(this.state.rulesEtag);
     const catalog = this.catalogDoc.status(this.state.catalogEtag);
     const lastError = rules.error ?? catalog.error;
