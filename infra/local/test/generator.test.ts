@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import sharp from 'sharp';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, InvokeWithResponseStreamCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { PreludeSplitter, renderFacts } from '@marquee/shared';
 import { startLocalLambda } from '../lambda/index.js';
 import { localS3Client, startLocalS3 } from '../s3/index.js';
 import { seedSamples } from '../seed/index.js';
@@ -72,36 +73,52 @@ for (const { name, handler, skip } of modules)
       });
       t.teardown(() => client.destroy());
 
+      const event = (id: string) => ({
+        v: 1,
+        id,
+        source: { s3: { bucket, key } },
+        spec: { width: 342, height: 513, fit: 'cover', format: 'webp', quality: 80 },
+      });
+      /** Through InvokeWithResponseStream, as the Preprocessor calls it: the prelude, the raw bytes, InvokeComplete. */
       const invoke = async (id: string) => {
-        const event = {
-          v: 1,
-          id,
-          source: { s3: { bucket, key } },
-          spec: { width: 342, height: 513, fit: 'cover', format: 'webp', quality: 80 },
-        };
         const out = await client.send(
-          new InvokeCommand({ FunctionName: 'marquee-generator', Payload: Buffer.from(JSON.stringify(event)) }),
+          new InvokeWithResponseStreamCommand({
+            FunctionName: 'marquee-generator',
+            Payload: Buffer.from(JSON.stringify(event(id))),
+          }),
         );
-        t.equal(out.FunctionError, undefined, 'no function error');
-        return JSON.parse(Buffer.from(out.Payload ?? new Uint8Array()).toString()) as Record<string, unknown>;
+        t.equal(out.ResponseStreamContentType, 'application/vnd.awslambda.http-integration-response');
+        t.equal(out.ExecutedVersion, '$LATEST');
+        const split = new PreludeSplitter();
+        let complete: Record<string, unknown> | undefined;
+        for await (const e of out.EventStream ?? []) {
+          if (e.PayloadChunk?.Payload) split.push(e.PayloadChunk.Payload);
+          if (e.InvokeComplete) complete = { ...e.InvokeComplete };
+        }
+        t.same(complete, {}, 'InvokeComplete, no error');
+        if (split.prelude === undefined) throw new Error('no prelude');
+        t.equal(split.prelude.statusCode, 200);
+        return { facts: renderFacts(split.prelude), body: split.bodyBuffer() };
       };
 
       const first = await invoke('it-1');
-      t.match(first, {
-        ok: true,
-        contentType: 'image/webp',
-        width: 342,
-        height: 513,
-        coldStart: true,
-        timings: { fetchMs: Number, renderMs: Number },
-      });
-      const image = Buffer.from(String(first.body), 'base64');
-      t.equal(image.length, first.bytes);
-      t.match(await sharp(image).metadata(), { format: 'webp', width: 342, height: 513 });
+      t.match(first.facts, { contentType: 'image/webp', width: 342, height: 513, coldStart: true });
+      t.equal(first.body.length, first.facts.bytes, 'the bytes the prelude announced');
+      t.match(await sharp(first.body).metadata(), { format: 'webp', width: 342, height: 513 });
+
+      // A direct invoker's plain Invoke gets the same stream, buffered: prelude and bytes.
+      const plain = await client.send(
+        new InvokeCommand({ FunctionName: 'marquee-generator', Payload: Buffer.from(JSON.stringify(event('it-3'))) }),
+      );
+      t.equal(plain.FunctionError, undefined);
+      const buffered = new PreludeSplitter();
+      buffered.push(plain.Payload ?? new Uint8Array());
+      t.equal(buffered.prelude?.statusCode, 200);
+      t.match(await sharp(buffered.bodyBuffer()).metadata(), { format: 'webp', width: 342, height: 513 });
 
       const second = await invoke('it-2');
-      t.match(second, { ok: true, coldStart: false });
-      t.match(lambda.stats(), { invocations: 2, coldStarts: 1 });
+      t.match(second.facts, { coldStart: false });
+      t.match(lambda.stats(), { invocations: 3, coldStarts: 1 });
       t.match(logs, /it-1/, "the Generator's logs pass through the endpoint's stdout");
     },
   );
