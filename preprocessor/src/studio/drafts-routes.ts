@@ -15,7 +15,7 @@ import {
   type Draft,
 } from '@marquee/shared';
 import { openDocument } from '../rules/source.js';
-import type { DraftStore, StoredDraft } from './drafts.js';
+import type { SavedDrafts, SavedDraft } from './drafts.js';
 import { measuredMsPerImage, type ImpactReports } from './impact.js';
 import { checkRulesText } from './rules-text.js';
 
@@ -23,12 +23,12 @@ const Params = Type.Object({ id: DraftIdSchema });
 const ImpactQuery = Type.Object({ rev: Type.Optional(DraftRevSchema) });
 
 export interface DraftRoutesOptions {
-  drafts: DraftStore;
+  drafts: SavedDrafts;
   impacts: ImpactReports;
 }
 
 /** The draft as the page gets it, with whether the rules it was opened from are still in force. */
-export function draftReply(app: FastifyInstance, draft: StoredDraft): Draft {
+export function draftReply(app: FastifyInstance, draft: SavedDraft): Draft {
   return {
     id: draft.id,
     yaml: draft.yaml,

@@ -6,8 +6,8 @@ import type { Rules } from '../rules/schema.js';
 import { checkRulesText } from './rules-text.js';
 import { DRAFTS_LISTED, DRAFTS_PARSED, DRAFT_LIST_PAGES } from './limits.js';
 
-/** A draft as stored: its text, the rules it parses to, and the rules version it was opened from. */
-export interface StoredDraft {
+/** A draft as saved: its text, the rules it parses to, and the rules version it was opened from. */
+export interface SavedDraft {
   id: string;
   yaml: string;
   rev: string;
@@ -50,11 +50,11 @@ function decodeMeta(value: string | undefined): string {
 /**
  * Rules drafts in the sources bucket under `drafts/<id>.yaml`: any Preprocessor instance opens
  * any draft, so a link to one can be shared. Only valid rules are saved (the loader decides), so
- * every stored draft renders. Parsed drafts are kept by revision: a tile render reads S3 only
+ * every saved draft renders. Parsed drafts are kept by revision: a tile render reads S3 only
  * when the draft was saved again since.
  */
-export class DraftStore {
-  private readonly parsed = new LRUCache<string, StoredDraft>({ max: DRAFTS_PARSED });
+export class SavedDrafts {
+  private readonly parsed = new LRUCache<string, SavedDraft>({ max: DRAFTS_PARSED });
 
   constructor(
     private readonly s3: S3Client,
@@ -62,7 +62,7 @@ export class DraftStore {
   ) {}
 
   /** Saves a valid text under `id` (a new id when absent); throws a 400 naming the line and field otherwise. */
-  async save(yaml: string, base: string, id = randomBytes(8).toString('hex')): Promise<StoredDraft> {
+  async save(yaml: string, base: string, id = randomBytes(8).toString('hex')): Promise<SavedDraft> {
     const checked = checkRulesText(yaml, `draft ${id}`);
     if (!checked.ok) throw invalidDraft(checked.problem);
     await this.s3.send(
@@ -74,13 +74,13 @@ export class DraftStore {
         Metadata: { 'base-etag': encodeMeta(base) },
       }),
     );
-    const draft: StoredDraft = { id, yaml, rev: draftRev(yaml), rules: checked.rules, savedAt: new Date(), base };
+    const draft: SavedDraft = { id, yaml, rev: draftRev(yaml), rules: checked.rules, savedAt: new Date(), base };
     this.parsed.set(id, draft);
     return draft;
   }
 
   /** The draft as saved now; 404 when there is none. */
-  async load(id: string): Promise<StoredDraft> {
+  async load(id: string): Promise<SavedDraft> {
     let res;
     try {
       res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: draftKey(id) }));
@@ -101,7 +101,7 @@ export class DraftStore {
     const checked = checkRulesText(yaml, `draft ${id}`);
     // Written by hand into the bucket, or by an older loader: say so rather than render it.
     if (!checked.ok) throw invalidDraft(checked.problem);
-    const draft: StoredDraft = {
+    const draft: SavedDraft = {
       id,
       yaml,
       rev,
@@ -118,7 +118,7 @@ export class DraftStore {
    * refused (404): the page signs its tiles anew after each save, so an old tile never shows
    * new rules under an old caption.
    */
-  async at(id: string, rev: string): Promise<StoredDraft> {
+  async at(id: string, rev: string): Promise<SavedDraft> {
     const known = this.parsed.get(id);
     if (known?.rev === rev) return known;
     const draft = await this.load(id);

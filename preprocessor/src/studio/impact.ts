@@ -5,7 +5,7 @@ import type { Histogram } from 'prom-client';
 import type { DiffCosts, RulesDiff } from '../rules/diff.js';
 import type { Rules } from '../rules/schema.js';
 import type { RulesState } from '../rules/poller.js';
-import type { StoredDraft } from './drafts.js';
+import type { SavedDraft } from './drafts.js';
 import type { DiffAnswer, DiffJob } from './impact-worker.js';
 import { IMPACTS_KEPT, IMPACT_TIMEOUT_MS } from './limits.js';
 
@@ -129,7 +129,7 @@ function basisOf(diff: RulesDiff, costs: DiffCosts): string {
   return `${diff.costBasis} The ms per image is the mean Generator invocation this Preprocessor measured.`;
 }
 
-function impactOf(state: RulesState, draft: StoredDraft, diff: RulesDiff, costs: DiffCosts): Impact {
+function impactOf(state: RulesState, draft: SavedDraft, diff: RulesDiff, costs: DiffCosts): Impact {
   return {
     draft: { id: draft.id, rev: draft.rev },
     rulesEtag: state.rulesEtag,
@@ -161,7 +161,7 @@ export class ImpactReports {
   private readonly kept = new LRUCache<string, Promise<Impact>>({ max: IMPACTS_KEPT });
   private readonly worker = new DiffWorker();
 
-  report(state: RulesState, draft: StoredDraft, sourcesBucket: string, costs: DiffCosts): Promise<Impact> {
+  report(state: RulesState, draft: SavedDraft, sourcesBucket: string, costs: DiffCosts): Promise<Impact> {
     const cacheKey = `${draft.id}@${draft.rev}|${state.rulesEtag}|${state.catalogEtag}`;
     const known = this.kept.get(cacheKey);
     if (known) return known;

@@ -6,7 +6,7 @@ import { MarqueeError, StudioCatalogSchema } from '@marquee/shared';
 import { ASSET_TYPES, assetLoader, type AssetName } from './assets.js';
 import { studioCatalog } from './catalog.js';
 import { MAX_FORM_BYTES, SESSION_TTL_SECONDS } from './limits.js';
-import { DraftStore } from './drafts.js';
+import { SavedDrafts } from './drafts.js';
 import { draftRoutes } from './drafts-routes.js';
 import { ImpactReports } from './impact.js';
 import { APP_CSP, FAVICON_SVG, PROMPT_CSP, appPage, promptPage } from './pages.js';
@@ -36,7 +36,7 @@ interface SessionOptions {
 }
 
 interface AuthenticatedOptions extends SessionOptions {
-  drafts: DraftStore;
+  drafts: SavedDrafts;
   impacts: ImpactReports;
 }
 
@@ -117,7 +117,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox<SessionOptions> = async (app, { k
 export const studioPlugin = fp(
   async (app) => {
     const key = sessionKey(app.config.signingKey, app.config.studioToken);
-    const drafts = new DraftStore(app.s3, app.config.sourcesBucket);
+    const drafts = new SavedDrafts(app.s3, app.config.sourcesBucket);
     const impacts = new ImpactReports();
     app.addHook('onClose', () => impacts.close());
     // Studio replies are per person and change with every edit, and a draft's look is nobody's

@@ -11,7 +11,7 @@ import {
 } from '@marquee/shared';
 import type { ResolveState } from '../rules/resolve.js';
 import { compareTitle } from './compare.js';
-import type { DraftStore, StoredDraft } from './drafts.js';
+import type { SavedDrafts, SavedDraft } from './drafts.js';
 import { MAX_SIGN_BATCH, PREVIEW_TTL_SECONDS } from './limits.js';
 import { DIFF_PATH, RENDER_PATH, signPreview, type DraftRef } from './preview-urls.js';
 import { previewOf, resolvePreview, type PreviewTarget } from './resolve-preview.js';
@@ -24,7 +24,7 @@ const MAX_COMPARE_ITEMS = 48;
  * or a draft's, each with a signed URL of `/studio/render`) and `POST /studio/api/compare` (a
  * title's files under both, what changes, and heat maps).
  */
-export const previewRoutes: FastifyPluginAsyncTypebox<{ drafts: DraftStore }> = async (app, { drafts }) => {
+export const previewRoutes: FastifyPluginAsyncTypebox<{ drafts: SavedDrafts }> = async (app, { drafts }) => {
   const sign = (
     path: typeof RENDER_PATH | typeof DIFF_PATH,
     t: PreviewTarget,
@@ -43,7 +43,7 @@ export const previewRoutes: FastifyPluginAsyncTypebox<{ drafts: DraftStore }> = 
       const wantsDraft = renders.some((r) => r.rules === 'draft');
       if (wantsDraft && !ref)
         throw new MarqueeError('INVALID_PARAMETER', 'draft: required for renders of rules: draft');
-      const draft: StoredDraft | undefined = wantsDraft && ref ? await drafts.at(ref.id, ref.rev) : undefined;
+      const draft: SavedDraft | undefined = wantsDraft && ref ? await drafts.at(ref.id, ref.rev) : undefined;
       const { rules, catalog } = app.rulesPoller.current();
       const now = Date.now();
       const results = renders.map((item): PreviewResult => {

@@ -5,7 +5,7 @@ import { invalidatorFor } from '../invalidation/backends.js';
 import { warmSetOfRulesChange } from '../prewarm/rules-change.js';
 import { warmSet } from '../prewarm/warm-set.js';
 import { PublishConflictError, publishRules, type PublishResult } from '../publish/index.js';
-import type { DraftStore } from './drafts.js';
+import type { SavedDrafts } from './drafts.js';
 import { measuredMsPerImage } from './impact.js';
 
 const Params = Type.Object({ id: DraftIdSchema });
@@ -44,7 +44,7 @@ function prewarmText(r: PublishResult, prewarmsOnReload: boolean): string {
  * where this Preprocessor reads its rules, through `publishRules` (history first, then the
  * rules), and reloads them here at once; other Preprocessors pick them up within their poll.
  */
-export const publishRoutes: FastifyPluginAsyncTypebox<{ drafts: DraftStore }> = async (app, { drafts }) => {
+export const publishRoutes: FastifyPluginAsyncTypebox<{ drafts: SavedDrafts }> = async (app, { drafts }) => {
   const { config } = app;
   const invalidator = invalidatorFor(config.invalidation ? [config.invalidation] : [], {
     region: config.region,

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { contentTypeOf } from '@marquee/shared';
 import { verifySignedUrl } from '../signing.js';
-import type { DraftStore } from './drafts.js';
+import type { SavedDrafts } from './drafts.js';
 import { heatMap } from './heatmap.js';
 import { DIFF_PATH, PreviewQuery, RENDER_PATH, readPreview } from './preview-urls.js';
 import { resolvePreview, type PreviewTarget, type Rendered } from './resolve-preview.js';
@@ -14,7 +14,7 @@ import { resolvePreview, type PreviewTarget, type Rendered } from './resolve-pre
  * Both answer `Cache-Control: private, no-store` (the studio plugin's hook): a draft's look is
  * nobody's to keep.
  */
-export const previewRenderRoutes: FastifyPluginAsyncTypebox<{ drafts: DraftStore }> = async (app, { drafts }) => {
+export const previewRenderRoutes: FastifyPluginAsyncTypebox<{ drafts: SavedDrafts }> = async (app, { drafts }) => {
   // The signature is checked on the raw query, before any parameter is trusted.
   const verify = async (request: FastifyRequest) => {
     const url = new URL(request.url, 'http://studio.invalid');
