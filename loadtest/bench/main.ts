@@ -2,9 +2,10 @@
 //                  --noise 0.25 --strict]
 // Every contender side by side in one run: wall req/s and CPU ms per image (every process of each
 // contender), raw sharp before and after each contender (A B A), a per-stage breakdown of the
-// uncached Marquee arms, and PASS / FAIL / NOISY per goal. Prints the tables, saves JSON and
+// uncached Marquee arms, and PASS / FAIL / NOISY / SKIP per goal. Prints the tables, saves JSON and
 // Markdown in loadtest/reports/. With --strict it exits 1 when a goal fails, 2 when none fails
-// but one could not be decided (noisy raw sharp runs), else 0; without it, 0 whatever the verdicts.
+// but one could not be decided (noisy raw sharp runs, or no figure: SKIP, e.g. its arm left out
+// by --only), else 0; without it, 0 whatever the verdicts.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -32,8 +33,11 @@ export function parseBenchArgs(argv: readonly string[], defaults: Partial<BenchC
     ...DEFAULT_GOALS,
     strict: false,
     log: (line) => process.stderr.write(`${line}\n`),
+    suite: { groups: GROUPS, billboards: true },
     ...defaults,
   };
+  // The bench's own goals are what it runs before --only and --no-billboards narrow it.
+  if (defaults.suite === undefined) cfg.suite = { groups: [...cfg.groups], billboards: cfg.billboards };
   const { values } = parseArgs({
     args: [...argv],
     strict: true,
@@ -92,12 +96,12 @@ export async function benchMain(
   process.stdout.write(
     `\n${md}\nsaved: ${path.relative(process.cwd(), path.join(REPORTS, `${name}-${stamp}.json`))} and .md\n`,
   );
-  const { fail, noisy, strictExitCode } = report.summary;
+  const { fail, noisy, skip, strictExitCode } = report.summary;
   if (cfg.strict) {
     process.stdout.write(
       strictExitCode === 0
         ? '--strict: every goal PASS\n'
-        : `--strict: ${fail} goal(s) FAIL, ${noisy} NOISY (undecided): exit ${strictExitCode}\n`,
+        : `--strict: ${fail} goal(s) FAIL, ${noisy} NOISY (undecided), ${skip} SKIP (no figure): exit ${strictExitCode}\n`,
     );
     if (strictExitCode !== 0) process.exitCode = strictExitCode;
   }

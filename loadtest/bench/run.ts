@@ -30,6 +30,7 @@ import {
 import {
   abaRatio,
   crossRatio,
+  missingFigures,
   ratio,
   summarise,
   DEFAULT_NOISE_LIMIT,
@@ -51,6 +52,11 @@ export interface BenchConfig {
   groups: ReadonlySet<ArmGroup>;
   /** Second uncached spec (billboard → 480x270); off for the short Preprocessor bench. */
   billboards: boolean;
+  /**
+   * The bench's own goals: the groups and specs it runs when not narrowed by `--only` or
+   * `--no-billboards`. A goal of the suite whose figure this run lacks is SKIP, never left out.
+   */
+  suite: { groups: readonly ArmGroup[]; billboards: boolean };
   /** Goal of uncached Marquee over raw sharp, wall throughput (issue 11: 0.9; the Preprocessor's own bench holds it to 0.85). */
   uncachedGoal: number;
   /** Goal of uncached Marquee over ipx, wall throughput. */
@@ -59,11 +65,15 @@ export interface BenchConfig {
   cpuGoal: number;
   /** Goal of a cache hit over a bare Fastify route, req/s. */
   hitGoal: number;
-  /** Goal of Marquee over ipx on the Zipf mix, req/s. */
+  /**
+   * Goal of Marquee over ipx on the Zipf mix, each behind the same Varnish, req/s: no slower than
+   * ipx within this margin. The cache serves the repeats for both, so the ratio tends to 1 as the
+   * walk lengthens; it falls short when Marquee's misses are much slower or its replies not kept.
+   */
   zipfGoal: number;
   /** Past this spread of the raw sharp runs around a contender, its ratios are marked noisy. */
   noiseLimit: number;
-  /** Exit non-zero when a goal fails (1) or cannot be decided for noise (2). */
+  /** Exit non-zero when a goal fails (1) or cannot be decided: noisy or without a figure (2). */
   strict: boolean;
   log: (line: string) => void;
 }
@@ -230,49 +240,53 @@ export async function runBench(cfg: BenchConfig): Promise<BenchReport> {
     }
     await closeStack();
 
-    if (cfg.groups.has('zipf') || cfg.groups.has('hit')) {
+    // One fixed sequence of draws for every Zipf arm, walked for 3x the other arms' duration:
+    // repeats (and so cache hits) build up as it is walked. Every arm starts with empty caches and
+    // no wrk warm-up (it would fill them); each server is first warmed by two requests outside the mix.
+    const zipf = cfg.groups.has('zipf')
+      ? (() => {
+          const seq = zipfSequence(all, cfg.zipfDraws);
+          const unique = new Set(seq.map((k) => k.marquee)).size;
+          return {
+            seq,
+            work: `Zipf mix (s 0.9) over ${all.length} keys, ${cfg.zipfDraws} draws, ${unique} distinct`,
+            ctx: { ...ctx, durationS: ctx.durationS * 3, warmupS: 0 } satisfies ArmContext,
+          };
+        })()
+      : undefined;
+    /** The Lambda environments, with keys outside the mix, so that cold starts do not land in it. */
+    const warmMarquee = async (origin: string) => {
+      for (const id of ['80000001', '80000004']) await fetchReply(origin, `/v1/artwork/logo/${id}/300x100.webp`);
+    };
+    if (zipf) {
+      notes.push(
+        `Zipf mix: boxshots and billboards of titles without badges, every canonical size, WebP; wrk walks one fixed sequence of draws for 3x the other arms' duration, from empty caches, after two requests outside the mix straight to the server (Marquee: logos, warming its Lambda environments; ipx: a size outside the mix).`,
+        `Zipf mix behind Varnish (the goal): each contender behind the same Varnish (Debian's varnishd, started by infra/local/cdn/varnish.ts with its defaults), as each is deployed behind a CDN. Marquee behind the stack's own VCL (infra/local/cdn/marquee.vcl, npm start -- --cdn), its output cache and derivative store behind it as deployed; ipx behind a VCL keyed on the URL alone (loadtest/bench/servers-child.ts) with its Cache-Control max-age raised from 60 s to a day. The contender's CPU counts its varnishd, a child of its process.`,
+        `Zipf mix, Marquee without a CDN (INFO): Marquee's in-process output cache against ipx behind Varnish. Not a goal: Marquee is deployed behind a CDN too, and the claim is not that its output cache outruns Varnish. Against ipx with no cache at all it measured hundreds of times faster and would pass whenever a cache works, so that row is no longer run.`,
+      );
+    }
+
+    if (zipf || cfg.groups.has('hit')) {
       cfg.log('starting the embedded stack with its output cache…');
       stack = await startEmbeddedStack({});
       closeStack = stack.close;
-      // Warm the Lambda environments with keys outside the mix, so cold starts do not land in it.
-      for (const id of ['80000001', '80000004']) await fetchReply(stack.url, `/v1/artwork/logo/${id}/300x100.webp`);
+      await warmMarquee(stack.url);
 
-      if (cfg.groups.has('zipf')) {
-        const seq = zipfSequence(all, cfg.zipfDraws);
-        const unique = new Set(seq.map((k) => k.marquee)).size;
-        const work = `Zipf mix (s 0.9) over ${all.length} keys, ${cfg.zipfDraws} draws, ${unique} distinct`;
-        notes.push(
-          `Zipf mix: boxshots and billboards of titles without badges, every canonical size, WebP; wrk walks one fixed sequence of draws for 3x the other arms' duration; Marquee starts with an empty cache.`,
-        );
-        cfg.log(`zipf: ${work}`);
-        // Longer than the other arms: repeats (and so cache hits) build up as the sequence is walked.
-        const zctx: ArmContext = { ...ctx, durationS: ctx.durationS * 3 };
+      if (zipf) {
+        cfg.log(`zipf: ${zipf.work}`);
         push(
           await marqueeArm(
-            zctx,
+            zipf.ctx,
             'marquee-zipf',
-            'Marquee, Zipf mix with repeats',
-            work,
+            'Marquee (own output cache, no CDN), Zipf mix with repeats',
+            zipf.work,
             stack.url,
-            seq.map((k) => k.marquee),
+            zipf.seq.map((k) => k.marquee),
             cfg.zipfConnections,
             false,
             { cpu: stack.pid },
           ),
         );
-        if (ipx)
-          push(
-            await ipxArm(
-              { ...zctx, warmupS: 0 },
-              'ipx-zipf',
-              'ipx, same Zipf mix',
-              work,
-              ipx.url,
-              seq.map((k) => k.ipx),
-              cfg.zipfConnections,
-              { cpu: ipx.pid },
-            ),
-          );
       }
       if (cfg.groups.has('hit')) {
         const key = all[0] as BenchKey;
@@ -300,6 +314,54 @@ export async function runBench(cfg: BenchConfig): Promise<BenchReport> {
         await closeStack();
         push(await bareFastifyArm(ctx, dir, hit.body, hit.contentType, key.marquee, cfg.hitConnections));
       }
+      await closeStack();
+    }
+
+    if (zipf && ipx) {
+      cfg.log('zipf behind Varnish: Marquee (a fresh stack with its CDN tier)…');
+      stack = await startEmbeddedStack({ cdn: true });
+      closeStack = stack.close;
+      const cdnUrl = stack.cdnUrl;
+      if (cdnUrl === undefined) throw new Error('the embedded stack started without its CDN tier (cdn: true)');
+      await warmMarquee(stack.url);
+      push(
+        await marqueeArm(
+          zipf.ctx,
+          'marquee-cdn-zipf',
+          'Marquee behind Varnish, same Zipf mix',
+          zipf.work,
+          cdnUrl,
+          zipf.seq.map((k) => k.marquee),
+          cfg.zipfConnections,
+          false,
+          { cpu: stack.pid },
+        ),
+      );
+      await closeStack();
+
+      cfg.log('zipf behind Varnish: ipx…');
+      const cached = await startChildServer(['ipx-cdn', path.join(dir, 'sources'), path.join(dir, 'varnish-ipx')]);
+      closers.push(() => cached.close());
+      const mix = new Set(zipf.seq.map((k) => k.ipx));
+      for (const k of all.slice(0, 2)) {
+        const outside = `/s_${k.width + 1}x${k.height + 1},f_webp,q_${k.quality}/${k.sourceKey}`;
+        if (mix.has(outside)) throw new Error(`${outside} is in the Zipf mix`);
+        const r = await fetchReply(cached.origin, outside);
+        if (r.status !== 200) throw new Error(`ipx warm-up ${outside}: ${r.status}`);
+      }
+      push(
+        await ipxArm(
+          zipf.ctx,
+          'ipx-cdn-zipf',
+          'ipx behind Varnish, same Zipf mix',
+          zipf.work,
+          cached.url,
+          zipf.seq.map((k) => k.ipx),
+          cfg.zipfConnections,
+          { cpu: cached.pid },
+        ),
+      );
+      await cached.close();
     }
   } finally {
     for (const close of closers.reverse()) await close().catch(() => undefined);
@@ -319,20 +381,34 @@ export async function runBench(cfg: BenchConfig): Promise<BenchReport> {
   };
 }
 
-/** Every ratio with its goal, from whatever arms ran (those without both sides are left out). */
-export function benchRatios(
-  arms: readonly ArmResult[],
-  cfg: Pick<BenchConfig, 'uncachedGoal' | 'ipxGoal' | 'cpuGoal' | 'hitGoal' | 'zipfGoal' | 'noiseLimit'>,
-  specIds: readonly string[] = ['boxshot', 'billboard'],
-): Ratio[] {
-  const out: Ratio[] = [];
+export type GoalConfig = Pick<
+  BenchConfig,
+  'uncachedGoal' | 'ipxGoal' | 'cpuGoal' | 'hitGoal' | 'zipfGoal' | 'noiseLimit'
+> &
+  Partial<Pick<BenchConfig, 'suite' | 'groups' | 'billboards'>>;
+
+const ALL_GROUPS: readonly ArmGroup[] = ['uncached', 'hit', 'zipf', 'ipx'];
+
+/**
+ * Every ratio with its goal. A ratio with a figure is shown whatever ran; a goal of the suite
+ * (`cfg.suite`: every group and spec when absent) without one is SKIP, its note saying which
+ * figure is missing and why; a ratio without a goal and without a figure is left out.
+ */
+export function benchRatios(arms: readonly ArmResult[], cfg: GoalConfig): Ratio[] {
+  const suite = cfg.suite ?? { groups: ALL_GROUPS, billboards: true };
+  const ran = cfg.groups ?? new Set(suite.groups);
+  const billboardsRan = cfg.billboards ?? suite.billboards;
+  const rows: Array<{ r: Ratio; needs: readonly ArmGroup[]; spec?: string }> = [];
   const noise = cfg.noiseLimit;
-  for (const id of specIds) {
+  const vsIpx: readonly ArmGroup[] = ['uncached', 'ipx'];
+  for (const id of ['boxshot', 'billboard']) {
     const m = `marquee-uncached-${id}`;
     const ipx = `ipx-uncached-${id}`;
     const aroundM = [`raw-${id}-1`, `raw-${id}-2`];
     const aroundI = [`raw-${id}-2`, `raw-${id}-3`];
-    out.push(
+    const row = (needs: readonly ArmGroup[], r: Ratio) => rows.push({ r, needs, spec: id });
+    row(
+      ['uncached'],
       abaRatio(
         arms,
         `uncached Marquee / raw sharp (${id}), req/s`,
@@ -342,6 +418,9 @@ export function benchRatios(
         { op: '>=', value: cfg.uncachedGoal },
         noise,
       ),
+    );
+    row(
+      ['uncached'],
       abaRatio(
         arms,
         `uncached Marquee / raw sharp (${id}), CPU per image`,
@@ -351,6 +430,9 @@ export function benchRatios(
         { op: '<=', value: cfg.cpuGoal },
         noise,
       ),
+    );
+    row(
+      vsIpx,
       crossRatio(
         arms,
         `uncached Marquee / ipx (${id}), req/s`,
@@ -362,6 +444,9 @@ export function benchRatios(
         { op: '>=', value: cfg.ipxGoal },
         noise,
       ),
+    );
+    row(
+      vsIpx,
       crossRatio(
         arms,
         `uncached Marquee / ipx (${id}), CPU per image`,
@@ -373,22 +458,54 @@ export function benchRatios(
         undefined,
         noise,
       ),
-      abaRatio(arms, `ipx / raw sharp (${id}), req/s`, 'throughput', ipx, aroundI, undefined, noise),
-      abaRatio(arms, `ipx / raw sharp (${id}), CPU per image`, 'cpu', ipx, aroundI, undefined, noise),
     );
+    row(vsIpx, abaRatio(arms, `ipx / raw sharp (${id}), req/s`, 'throughput', ipx, aroundI, undefined, noise));
+    row(vsIpx, abaRatio(arms, `ipx / raw sharp (${id}), CPU per image`, 'cpu', ipx, aroundI, undefined, noise));
   }
-  out.push(
-    ratio(arms, 'cache hit / bare Fastify, req/s', 'marquee-hit', 'bare', cfg.hitGoal),
-    ratio(
-      arms,
-      'Zipf mix: Marquee / ipx, req/s',
-      'marquee-zipf',
-      'ipx-zipf',
-      cfg.zipfGoal,
-      `≥ ${cfg.zipfGoal} ("several times")`,
-    ),
+  rows.push(
+    { needs: ['hit'], r: ratio(arms, 'cache hit / bare Fastify, req/s', 'marquee-hit', 'bare', cfg.hitGoal) },
+    {
+      needs: ['zipf', 'ipx'],
+      r: ratio(
+        arms,
+        'Zipf mix, each behind the same Varnish: Marquee / ipx, req/s',
+        'marquee-cdn-zipf',
+        'ipx-cdn-zipf',
+        cfg.zipfGoal,
+      ),
+    },
+    {
+      needs: ['zipf', 'ipx'],
+      r: {
+        ...ratio(
+          arms,
+          'Zipf mix: Marquee without a CDN / ipx behind Varnish, req/s',
+          'marquee-zipf',
+          'ipx-cdn-zipf',
+          undefined,
+        ),
+        note: "not a goal: Marquee's own output cache against Varnish; each is deployed behind a CDN",
+      },
+    },
   );
-  return out.filter((r) => r.value !== undefined);
+
+  const inSuite = (needs: readonly ArmGroup[], spec: string | undefined) =>
+    needs.every((g) => suite.groups.includes(g)) && (spec !== 'billboard' || suite.billboards);
+  /** Why a goal of the suite has no figure: the arms whose figure is missing, and what this run left out. */
+  const skipReason = (r: Ratio, needs: readonly ArmGroup[], spec: string | undefined): string => {
+    const missing = missingFigures(arms, [r.numerator, ...r.denominator], r.metric);
+    const left = needs.filter((g) => !ran.has(g));
+    const causes = [
+      ...(left.length > 0 ? [`--only ${[...ran].join(',')} leaves out ${left.join(', ')}`] : []),
+      ...(spec === 'billboard' && !billboardsRan ? ['--no-billboards'] : []),
+    ];
+    return `no figure: ${missing.join('; ')}${causes.length > 0 ? ` (not run: ${causes.join('; ')})` : ''}`;
+  };
+  return rows.flatMap(({ r, needs, spec }) => {
+    if (r.value !== undefined) return [r];
+    if (r.goal === undefined || !inSuite(needs, spec)) return [];
+    return [{ ...r, note: skipReason(r, needs, spec) }];
+  });
 }
 
 export const DEFAULT_GOALS = {
@@ -396,6 +513,6 @@ export const DEFAULT_GOALS = {
   ipxGoal: 1.2,
   cpuGoal: 1.1,
   hitGoal: 0.8,
-  zipfGoal: 3,
+  zipfGoal: 0.9,
   noiseLimit: DEFAULT_NOISE_LIMIT,
 } as const;

@@ -12,9 +12,10 @@ export interface Goal {
 /**
  * PASS / FAIL: the goal is met or not. NOISY: the baseline runs spread more than the noise
  * limit and the goal is met against one of them but not the other, so the run cannot decide.
- * INFO: a ratio shown for the picture, without a goal.
+ * INFO: a ratio shown for the picture, without a goal. SKIP: a goal without a figure (an arm not
+ * run, a figure not measured): undecided, never left out, its reason in the row's note.
  */
-export type Verdict = 'PASS' | 'FAIL' | 'NOISY' | 'INFO';
+export type Verdict = 'PASS' | 'FAIL' | 'NOISY' | 'INFO' | 'SKIP';
 
 export interface Ratio {
   name: string;
@@ -35,6 +36,8 @@ export interface Ratio {
   verdict: Verdict | undefined;
   /** verdict === 'PASS' (undefined without a value or a goal); kept for older readers of the JSON. */
   met: boolean | undefined;
+  /** Why the row reads as it does: a SKIP's reason, what an INFO row is shown for. */
+  note?: string;
 }
 
 /** Beyond this spread of the two raw sharp runs the ratio is marked noisy. */
@@ -44,6 +47,16 @@ function metricOf(arm: ArmResult | undefined, metric: RatioMetric): number | und
   if (!arm) return undefined;
   const v = metric === 'throughput' ? arm.result.rps : arm.cpu?.cpuPerImageMs;
   return v !== undefined && Number.isFinite(v) && v > 0 ? v : undefined;
+}
+
+/** For each arm among `ids` without a figure for `metric`: which, and why (not run, or not measured). */
+export function missingFigures(arms: readonly ArmResult[], ids: readonly string[], metric: RatioMetric): string[] {
+  return ids.flatMap((id) => {
+    const arm = arms.find((x) => x.id === id);
+    if (!arm) return [`${id} did not run`];
+    if (metricOf(arm, metric) !== undefined) return [];
+    return [`${id} has no ${metric === 'throughput' ? 'req/s' : 'CPU per image'} figure`];
+  });
 }
 
 const avg = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -67,7 +80,7 @@ export function decide(
   noisy: boolean,
   goal: Goal | undefined,
 ): Verdict | undefined {
-  if (value === undefined) return undefined;
+  if (value === undefined) return goal === undefined ? undefined : 'SKIP';
   if (goal === undefined) return 'INFO';
   if (noisy && range && meets(goal, range[0]) !== meets(goal, range[1])) return 'NOISY';
   return meets(goal, value) ? 'PASS' : 'FAIL';
@@ -79,7 +92,7 @@ function finish(r: Omit<Ratio, 'verdict' | 'met' | 'goalText'>, text?: string): 
     ...r,
     goalText: text ?? goalText(r.goal),
     verdict,
-    met: verdict === undefined || verdict === 'INFO' ? undefined : verdict === 'PASS',
+    met: verdict === 'PASS' ? true : verdict === 'FAIL' || verdict === 'NOISY' ? false : undefined,
   };
 }
 
@@ -192,14 +205,16 @@ export interface VerdictSummary {
   pass: number;
   fail: number;
   noisy: number;
-  /** What `--strict` exits with: 1 if a goal failed, else 2 if one could not be decided (noisy), else 0. */
+  /** Goals without a figure. */
+  skip: number;
+  /** What `--strict` exits with: 1 if a goal failed, else 2 if one could not be decided (noisy or skipped), else 0. */
   strictExitCode: number;
 }
 
 export function summarise(ratios: readonly Ratio[]): VerdictSummary {
   const n = (v: Verdict) => ratios.filter((r) => r.verdict === v).length;
-  const [pass, fail, noisy] = [n('PASS'), n('FAIL'), n('NOISY')];
-  return { pass, fail, noisy, strictExitCode: fail > 0 ? 1 : noisy > 0 ? 2 : 0 };
+  const [pass, fail, noisy, skip] = [n('PASS'), n('FAIL'), n('NOISY'), n('SKIP')];
+  return { pass, fail, noisy, skip, strictExitCode: fail > 0 ? 1 : noisy + skip > 0 ? 2 : 0 };
 }
 
 const f1 = (v: number) =>
@@ -233,14 +248,14 @@ export function markdown(
       `| ${a.label} | ${a.work} | ${a.driver} | ${r.requests} | ${f1(r.rps)} | ${cpu ? f1(cpu.cpuPerImageMs) : '-'} | ${cpu ? f2(cpu.cores) : '-'} | ${f1(r.p50Ms)} | ${f1(r.p99Ms)} | ${r.non2xx + r.socketErrors} |`,
     );
   }
-  lines.push('', '| ratio | value | range | raw spread | goal | verdict |', '|---|---:|---:|---:|---|---|');
+  lines.push('', '| ratio | value | range | raw spread | goal | verdict | note |', '|---|---:|---:|---:|---|---|---|');
   for (const q of ratios) {
     const range = q.range ? `${f2(q.range[0])}–${f2(q.range[1])}` : '-';
     const spread = q.spread === undefined ? '-' : `${pct(q.spread)}${q.noisy ? ' noisy' : ''}`;
     const verdict =
       q.verdict === undefined ? '-' : q.noisy && q.verdict !== 'NOISY' ? `${q.verdict} (noisy)` : q.verdict;
     lines.push(
-      `| ${q.name} | ${q.value === undefined ? '-' : f2(q.value)} | ${range} | ${spread} | ${q.goalText} | ${verdict} |`,
+      `| ${q.name} | ${q.value === undefined ? '-' : f2(q.value)} | ${range} | ${spread} | ${q.goalText} | ${verdict} | ${q.note ?? ''} |`,
     );
   }
   const first = stages[0];
@@ -265,6 +280,6 @@ export function markdown(
     );
   }
   const s = summarise(ratios);
-  lines.push('', `Goals: ${s.pass} PASS, ${s.fail} FAIL, ${s.noisy} NOISY.`);
+  lines.push('', `Goals: ${s.pass} PASS, ${s.fail} FAIL, ${s.noisy} NOISY, ${s.skip} SKIP.`);
   return lines.join('\n');
 }

@@ -2,7 +2,8 @@
 import t from 'tap';
 import type { ArmResult } from '../bench/arms.js';
 import { descendants, parseStat, sampleTree, type ProcStat } from '../bench/cpu.js';
-import { DEFAULT_GOALS, benchRatios } from '../bench/run.js';
+import { parseBenchArgs } from '../bench/main.js';
+import { DEFAULT_GOALS, benchRatios, type ArmGroup, type GoalConfig } from '../bench/run.js';
 import {
   addGeneratorLine,
   emptyGeneratorSums,
@@ -61,6 +62,9 @@ function uncached(o: { raw: [number, number, number]; marquee: number; ipx: numb
   ];
 }
 
+/** The goals of a bench of uncached boxshots against raw sharp and ipx alone (no billboards, hits or Zipf mix). */
+const BOXSHOT: GoalConfig = { ...DEFAULT_GOALS, suite: { groups: ['uncached', 'ipx'], billboards: false } };
+
 const find = (rs: readonly Ratio[], part: string) => {
   const r = rs.find((x) => x.name.includes(part));
   if (!r) throw new Error(`no ratio ${part} in ${rs.map((x) => x.name).join('; ')}`);
@@ -68,7 +72,7 @@ const find = (rs: readonly Ratio[], part: string) => {
 };
 
 t.test('uncached goals PASS when Marquee keeps up, FAIL when it does not', async (t) => {
-  const good = benchRatios(uncached({ raw: [50, 50, 50], marquee: 48, ipx: 38, cpu: [42, 40, 45] }), DEFAULT_GOALS);
+  const good = benchRatios(uncached({ raw: [50, 50, 50], marquee: 48, ipx: 38, cpu: [42, 40, 45] }), BOXSHOT);
   t.equal(find(good, 'Marquee / raw sharp (boxshot), req/s').verdict, 'PASS', '0.96 ≥ 0.9');
   t.equal(find(good, 'Marquee / raw sharp (boxshot), CPU').verdict, 'PASS', '42/40 = 1.05 ≤ 1.1');
   t.equal(find(good, 'Marquee / ipx (boxshot), req/s').verdict, 'PASS', '48/38 = 1.26 ≥ 1.2');
@@ -77,7 +81,7 @@ t.test('uncached goals PASS when Marquee keeps up, FAIL when it does not', async
 
   // The independent check's picture: 0.47x raw sharp by throughput, 1.3x by CPU per image.
   const badArms = uncached({ raw: [50, 50, 50], marquee: 23.5, ipx: 40, cpu: [52, 40, 45] });
-  const bad = benchRatios(badArms, DEFAULT_GOALS);
+  const bad = benchRatios(badArms, BOXSHOT);
   const tput = find(bad, 'Marquee / raw sharp (boxshot), req/s');
   t.equal(tput.verdict, 'FAIL');
   t.equal(tput.value?.toFixed(2), '0.47');
@@ -91,7 +95,7 @@ t.test('uncached goals PASS when Marquee keeps up, FAIL when it does not', async
 
 t.test('A B A: the ratio is against the mean of the raw runs around it, the range against each', async (t) => {
   const noisyArms = uncached({ raw: [40, 60, 60], marquee: 45, ipx: 50 });
-  const rs = benchRatios(noisyArms, DEFAULT_GOALS);
+  const rs = benchRatios(noisyArms, BOXSHOT);
   const r = find(rs, 'Marquee / raw sharp (boxshot), req/s');
   t.equal(r.value, 45 / 50);
   t.same(r.range, [45 / 60, 45 / 40]);
@@ -101,7 +105,7 @@ t.test('A B A: the ratio is against the mean of the raw runs around it, the rang
   t.equal(summarise(rs).strictExitCode, 1, 'a FAIL elsewhere (vs ipx) still wins over NOISY');
   t.match(markdown(noisyArms, rs, 'h'), /40 % noisy \| ≥ 0.9 \| NOISY \|/);
 
-  const onlyNoisy = benchRatios(uncached({ raw: [40, 60, 60], marquee: 45, ipx: 30 }), DEFAULT_GOALS);
+  const onlyNoisy = benchRatios(uncached({ raw: [40, 60, 60], marquee: 45, ipx: 30 }), BOXSHOT);
   t.equal(find(onlyNoisy, 'Marquee / raw sharp (boxshot), req/s').verdict, 'NOISY');
   t.equal(summarise(onlyNoisy).fail, 0);
   t.equal(summarise(onlyNoisy).strictExitCode, 2, 'undecided, not passed');
@@ -132,16 +136,129 @@ t.test('decide: lower-is-better goals and missing values', async (t) => {
   t.equal(decide(1.05, [1.0, 1.1], false, { op: '<=', value: 1.1 }), 'PASS');
   t.equal(decide(1.15, [1.0, 1.3], false, { op: '<=', value: 1.1 }), 'FAIL');
   t.equal(decide(1.15, [1.0, 1.3], true, { op: '<=', value: 1.1 }), 'NOISY');
-  t.equal(decide(undefined, undefined, false, { op: '<=', value: 1.1 }), undefined);
+  t.equal(decide(undefined, undefined, false, { op: '<=', value: 1.1 }), 'SKIP', 'a goal without a figure');
+  t.equal(decide(undefined, undefined, false, undefined), undefined, 'no goal, no figure: nothing to show');
   t.equal(decide(2, undefined, false, undefined), 'INFO');
 });
 
 t.test('cache hit goal against a bare Fastify route', async (t) => {
-  const rs = benchRatios([arm('marquee-hit', 17_000), arm('bare', 20_000)], DEFAULT_GOALS);
+  const hitOnly: GoalConfig = { ...DEFAULT_GOALS, suite: { groups: ['hit'], billboards: false } };
+  const rs = benchRatios([arm('marquee-hit', 17_000), arm('bare', 20_000)], hitOnly);
   t.equal(find(rs, 'cache hit').verdict, 'PASS', '0.85 ≥ 0.8');
-  const low = benchRatios([arm('marquee-hit', 15_000), arm('bare', 20_000)], DEFAULT_GOALS);
+  const low = benchRatios([arm('marquee-hit', 15_000), arm('bare', 20_000)], hitOnly);
   t.equal(find(low, 'cache hit').verdict, 'FAIL', '0.75 < 0.8');
-  t.equal(low.length, 1, 'ratios whose arms did not run are left out');
+  t.equal(low.length, 1, "the hit goal is this suite's only goal");
+});
+
+t.test('a goal without a figure is SKIP with its reason, and --strict exits 2', async (t) => {
+  // The full bench's goals, run with --only zipf: the Zipf goal's ipx side never ran.
+  const cfg: GoalConfig = { ...DEFAULT_GOALS, groups: new Set<ArmGroup>(['zipf']) };
+  const rs = benchRatios([arm('marquee-zipf', 900), arm('marquee-cdn-zipf', 1000)], cfg);
+  const z = find(rs, 'Zipf mix, each behind the same Varnish');
+  t.equal(z.verdict, 'SKIP', 'the goal stays, undecided');
+  t.equal(z.value, undefined);
+  t.equal(z.met, undefined);
+  t.match(z.note, /ipx-cdn-zipf did not run/);
+  t.match(z.note, /--only zipf leaves out ipx/);
+  const hit = find(rs, 'cache hit');
+  t.equal(hit.verdict, 'SKIP');
+  t.match(hit.note, /marquee-hit did not run; bare did not run \(not run: --only zipf leaves out hit\)/);
+  t.equal(find(rs, 'Marquee / raw sharp (billboard), req/s').verdict, 'SKIP', 'every goal of the suite is listed');
+  t.notOk(
+    rs.some((r) => r.name.includes('Marquee without a CDN')),
+    'a ratio without a goal and without a figure is left out',
+  );
+  t.equal(rs.filter((r) => r.verdict === 'SKIP').length, rs.length, 'nothing ran to decide any goal');
+  const s = summarise(rs);
+  t.equal(s.skip, rs.length);
+  t.equal(s.strictExitCode, 2, '--strict exits 2: a goal was not decided');
+  const md = markdown([], rs, 'h');
+  t.match(
+    md,
+    /\| Zipf mix, each behind the same Varnish: Marquee \/ ipx, req\/s \| - \| - \| - \| ≥ \d+(\.\d+)? \| SKIP \| no figure: ipx-cdn-zipf did not run/,
+  );
+  t.match(md, new RegExp(`Goals: 0 PASS, 0 FAIL, 0 NOISY, ${rs.length} SKIP\\.`));
+
+  // A FAIL still decides the exit code over a SKIP.
+  const failed = benchRatios([arm('marquee-hit', 1000), arm('bare', 20_000)], cfg);
+  t.equal(summarise(failed).strictExitCode, 1);
+
+  // An arm that ran without the figure a goal needs: CPU per image is measured on Linux only.
+  const noCpu = uncached({ raw: [50, 50, 50], marquee: 48, ipx: 38 }).map((a) =>
+    a.id === 'marquee-uncached-boxshot' ? { ...a, cpu: undefined } : a,
+  );
+  const cpu = find(benchRatios(noCpu, BOXSHOT), 'Marquee / raw sharp (boxshot), CPU');
+  t.equal(cpu.verdict, 'SKIP');
+  t.equal(cpu.note, 'no figure: marquee-uncached-boxshot has no CPU per image figure');
+  t.equal(summarise(benchRatios(noCpu, BOXSHOT)).strictExitCode, 2);
+
+  // --no-billboards on a suite with billboards: their goals are SKIP, saying so.
+  const noBillboards = benchRatios(uncached({ raw: [50, 50, 50], marquee: 48, ipx: 38 }), {
+    ...DEFAULT_GOALS,
+    suite: { groups: ['uncached', 'ipx'], billboards: true },
+    billboards: false,
+  });
+  t.match(find(noBillboards, 'Marquee / raw sharp (billboard), req/s').note, /\(not run: --no-billboards\)$/);
+});
+
+t.test("a suite's goals are what it runs before --only narrows it", async (t) => {
+  const full = parseBenchArgs(['--only', 'hit', '--no-billboards']);
+  t.same([...full.groups], ['hit']);
+  t.same(full.suite, { groups: ['uncached', 'hit', 'zipf', 'ipx'], billboards: true });
+  // The Preprocessor's bench (preprocessor/bench/bench.ts): uncached boxshots and cache hits.
+  const pre = parseBenchArgs([], { groups: new Set(['uncached', 'hit']), billboards: false, uncachedGoal: 0.85 });
+  t.same(pre.suite, { groups: ['uncached', 'hit'], billboards: false });
+  const arms = [
+    ...uncached({ raw: [50, 50, 50], marquee: 48, ipx: 38, cpu: [42, 40, 45] }).filter((a) => !a.id.startsWith('ipx')),
+    arm('marquee-hit', 17_000),
+    arm('bare', 20_000),
+  ];
+  const rs = benchRatios(arms, pre);
+  t.same(
+    rs.map((r) => `${r.name}: ${r.verdict}`),
+    [
+      'uncached Marquee / raw sharp (boxshot), req/s: PASS',
+      'uncached Marquee / raw sharp (boxshot), CPU per image: PASS',
+      'cache hit / bare Fastify, req/s: PASS',
+    ],
+    'no ipx, billboard or Zipf goal: not goals of this bench',
+  );
+  t.equal(summarise(rs).strictExitCode, 0);
+});
+
+t.test('Zipf mix: Marquee against ipx behind the same Varnish, a goal that can fail', async (t) => {
+  const goal = DEFAULT_GOALS.zipfGoal;
+  const at = (marquee: number, ipx: number) =>
+    find(
+      benchRatios(
+        [arm('marquee-cdn-zipf', marquee), arm('ipx-cdn-zipf', ipx), arm('marquee-zipf', 5000)],
+        DEFAULT_GOALS,
+      ),
+      'Zipf mix, each behind the same Varnish',
+    );
+  const pass = at(1000 * goal, 1000);
+  t.equal(pass.verdict, 'PASS', `${goal}x ipx meets ≥ ${goal}`);
+  t.same(pass.denominator, ['ipx-cdn-zipf']);
+  const fail = at(990 * goal, 1000);
+  t.equal(fail.verdict, 'FAIL', `${(0.99 * goal).toFixed(3)}x ipx misses ≥ ${goal}`);
+  t.equal(fail.met, false);
+  t.equal(summarise([fail]).strictExitCode, 1);
+  // Both caches serving the repeats: about 1, a pass. A Marquee whose replies Varnish cannot keep
+  // (every request a render, ipx's repeats served from the cache) is far below: a FAIL.
+  t.equal(at(1000, 1000).verdict, 'PASS');
+  t.equal(at(40, 15_000).verdict, 'FAIL');
+
+  const rs = benchRatios(
+    [arm('marquee-cdn-zipf', 1000), arm('ipx-cdn-zipf', 900), arm('marquee-zipf', 5000)],
+    DEFAULT_GOALS,
+  );
+  const own = find(rs, 'Marquee without a CDN / ipx behind Varnish');
+  t.equal(own.verdict, 'INFO', "Marquee's own output cache against Varnish: shown, not judged");
+  t.match(own.note, /not a goal/);
+  t.notOk(
+    rs.some((r) => r.denominator.includes('ipx-zipf')),
+    'ipx with no cache at all is no longer a denominator: any working cache beats it',
+  );
 });
 
 t.test('CPU of a process tree from /proc stat lines', async (t) => {
