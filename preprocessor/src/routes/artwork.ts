@@ -56,7 +56,8 @@ interface Resolved {
   /** The redirect's `Location`, for a snap or a non-canonical spelling. */
   location: string;
   etag: string;
-  size: string;
+  /** The rendered image's pixel size, `WxH` (the spec's, DPR applied): `X-Artwork-Size`. */
+  pixelSize: string;
   /** The headers of a 200 from the output cache, as name/value pairs, less the request id and the body's. */
   hitHeaders: readonly string[];
 }
@@ -72,16 +73,16 @@ function prepare(
   const canonical = formatArtworkFile(resolution.width, resolution.height, resolution.dpr, ext);
   const location = `/v1/artwork/${type}/${titleId}/${canonical}${imageSelectingQuery(query)}`;
   if (resolution.kind === 'redirect')
-    return { resolution, canonical, localeCanonical, location, etag: '', size: '', hitHeaders: [] };
+    return { resolution, canonical, localeCanonical, location, etag: '', pixelSize: '', hitHeaders: [] };
   const { spec } = resolution;
   const etag = `"${resolution.key}"`;
-  const size = `${spec.width}x${spec.height}`;
+  const pixelSize = `${spec.width}x${spec.height}`;
   const hitHeaders = [
     ...['x-content-type-options', 'nosniff', 'etag', etag, 'cache-control', resolution.cacheControl],
     ...(resolution.vary ? ['vary', 'Accept'] : []),
-    ...['x-artwork-locale', resolution.locale, 'x-artwork-size', size, 'x-cache', 'hit'],
+    ...['x-artwork-locale', resolution.locale, 'x-artwork-size', pixelSize, 'x-cache', 'hit'],
   ];
-  return { resolution, canonical, localeCanonical, location, etag, size, hitHeaders };
+  return { resolution, canonical, localeCanonical, location, etag, pixelSize, hitHeaders };
 }
 
 export const artworkRoutes: FastifyPluginAsyncTypebox<{ hot?: HotPath }> = async (app, { hot }) => {
@@ -138,7 +139,7 @@ export const artworkRoutes: FastifyPluginAsyncTypebox<{ hot?: HotPath }> = async
     reply.header('cache-control', resolution.cacheControl);
     if (resolution.vary) reply.header('vary', 'Accept');
     reply.header('x-artwork-locale', resolution.locale);
-    reply.header('x-artwork-size', resolved.size);
+    reply.header('x-artwork-size', resolved.pixelSize);
     if (etagMatches(request.headers['if-none-match'], etag)) {
       reply.header('x-cache', 'hit');
       return reply.code(304).send();

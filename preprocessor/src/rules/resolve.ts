@@ -47,10 +47,10 @@ export type Resolution =
       key: string;
       /** The catalog locale served, in the catalog's spelling. */
       locale: string;
-      /** Logical size, as numbers (the canonical URL is spelled from them) and as `WxH`. */
+      /** Logical size, as numbers (the canonical URL is spelled from them) and as `WxH` (the spec has the pixels). */
       width: number;
       height: number;
-      size: string;
+      logicalSize: string;
       dpr: number;
       format: Format;
       /** True when the format was negotiated from Accept (reply with `Vary: Accept`). */
@@ -99,7 +99,7 @@ export function resolveArtwork(state: ResolveState, req: ArtworkRequest): Resolu
     locale,
     width: decision.size.width,
     height: decision.size.height,
-    size: formatSize(decision.size),
+    logicalSize: formatSize(decision.size),
     dpr: req.dpr,
     format,
     vary: req.ext === 'auto',

@@ -57,7 +57,7 @@ function census(s: ResolveState, type: string, ext: ArtworkRequest['ext']): Cens
           }
           continue;
         }
-        if (first.kind === 'render') out.canonical.add(`${first.size}@${dpr}`);
+        if (first.kind === 'render') out.canonical.add(`${first.logicalSize}@${dpr}`);
         const final =
           first.kind === 'render' ? first : resolveArtwork(s, { ...asked, width: first.width, height: first.height });
         if (final.kind !== 'render') {
@@ -117,7 +117,7 @@ t.test('a made-up any type: listed sizes off the ladder, a cover fit', async (t)
 t.test("the issue's 100 URLs (301x101 … 400x107) come to one render", async (t) => {
   const target = (width: number, height?: number) => {
     const out = resolveArtwork(state, req({ type: 'logo', ext: 'png', width, height }));
-    return out.kind === 'render' ? out.size : `${out.width}x${out.height}`;
+    return out.kind === 'render' ? out.logicalSize : `${out.width}x${out.height}`;
   };
   const boxes = new Set(Array.from({ length: 100 }, (_, i) => target(301 + i, 101 + (i % 7))));
   // None of those boxes holds more than 321x107 of a 3:1 logo.

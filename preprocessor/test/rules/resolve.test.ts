@@ -102,7 +102,7 @@ t.test('size policy snap (boxshot: 171x256, 342x513, 684x1026)', async (t) => {
   for (const [name, overrides, kind, size] of cases) {
     const out = resolveArtwork(state, req(overrides));
     t.equal(out.kind, kind, name);
-    const got = out.kind === 'render' ? out.size : `${out.width}x${out.height}`;
+    const got = out.kind === 'render' ? out.logicalSize : `${out.width}x${out.height}`;
     t.equal(got, size, `${name}: size`);
   }
   t.same(
@@ -138,9 +138,9 @@ t.test('snap picks among the sizes that fit the max at the requested DPR', async
 
 t.test('size policy strict', async (t) => {
   const s = stateWith({ poster: { ...posterType, sizePolicy: 'strict' } });
-  t.equal(render(req({ type: 'poster', width: 342, height: 513 }), s).size, '342x513');
+  t.equal(render(req({ type: 'poster', width: 342, height: 513 }), s).logicalSize, '342x513');
   t.equal(
-    render(req({ type: 'poster', width: 171, height: undefined }), s).size,
+    render(req({ type: 'poster', width: 171, height: undefined }), s).logicalSize,
     '171x256',
     'W only of an allowed size renders',
   );
@@ -194,12 +194,12 @@ t.test('size policy any: snapped onto the ladder (logo: 3:1, max 1200x400, conta
   for (const [name, overrides, kind, size] of cases) {
     const out = resolveArtwork(state, logo(overrides));
     t.equal(out.kind, kind, name);
-    const got = out.kind === 'render' ? out.size : `${out.width}x${out.height}`;
+    const got = out.kind === 'render' ? out.logicalSize : `${out.width}x${out.height}`;
     t.equal(got, size, `${name}: size`);
     if (out.kind === 'redirect') {
       t.equal(out.dpr, overrides.dpr ?? 1, `${name}: keeps the DPR`);
       t.equal(
-        render(logo({ width: out.width, height: out.height, dpr: out.dpr })).size,
+        render(logo({ width: out.width, height: out.height, dpr: out.dpr })).logicalSize,
         size,
         `${name}: the target renders`,
       );
@@ -246,7 +246,7 @@ t.test('size policy any on a cover type: the ladder size covering the box', asyn
   for (const [name, overrides, kind, size] of cases) {
     const out = poster(overrides);
     t.equal(out.kind, kind, name);
-    t.equal(out.kind === 'render' ? out.size : `${out.width}x${out.height}`, size, `${name}: size`);
+    t.equal(out.kind === 'render' ? out.logicalSize : `${out.width}x${out.height}`, size, `${name}: size`);
   }
 });
 
@@ -257,7 +257,7 @@ t.test('DPR multiplies the pixel size and must be allowed', async (t) => {
     [3, 1026, 1539],
   ] as const) {
     const out = render(req({ dpr }));
-    t.same([out.spec.width, out.spec.height, out.dpr, out.size], [w, h, dpr, '342x513'], `@${dpr}x`);
+    t.same([out.spec.width, out.spec.height, out.dpr, out.logicalSize], [w, h, dpr, '342x513'], `@${dpr}x`);
   }
   for (const dpr of [0, 4, 1.5, -1, Number.NaN]) {
     const err = failure(req({ dpr }));
@@ -492,7 +492,7 @@ t.test('the render result and its key', async (t) => {
     locale: 'en',
     width: 342,
     height: 513,
-    size: '342x513',
+    logicalSize: '342x513',
     dpr: 2,
     format: 'jpeg',
     vary: false,
