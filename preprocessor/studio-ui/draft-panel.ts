@@ -4,6 +4,7 @@ import { byId, h, replaceChildren } from './dom.js';
 import { impactView } from './impact-view.js';
 import { problemDetail } from './problem.js';
 import { parseSize } from './sizes.js';
+import { publishEffect } from './words.js';
 import { editRules, readTypeForm, type Path, type TypeForm, type Value } from './yaml-edit.js';
 
 /** A form edit is saved this long after the last one (a slider sends many); typing, a little longer. */
@@ -280,9 +281,7 @@ export class DraftPanel {
       return;
     }
     const i = this.impact?.draft.rev === this.draft.rev ? this.impact : undefined;
-    const what = i
-      ? `${i.changed} URLs change, ${i.added} are added and ${i.removed} removed.`
-      : 'Its impact is not computed yet.';
+    const what = i ? publishEffect(i) : 'Its impact is not computed yet.';
     if (
       !confirm(`Publish draft ${this.draft.id} (revision ${this.draft.rev.slice(0, 7)}) as the rules in force? ${what}`)
     ) {

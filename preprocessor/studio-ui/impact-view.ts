@@ -1,5 +1,6 @@
 import type { Impact } from '@marquee/shared';
 import { h } from './dom.js';
+import { counted } from './words.js';
 
 const COUNTS = ['changed', 'added', 'removed', 'unchanged'] as const;
 
@@ -34,7 +35,7 @@ export function impactView(impact: Impact): Array<HTMLElement | null> {
     h(
       'p',
       { class: 'muted small' },
-      `Every canonical artwork URL of ${impact.titles} titles (types × locales × sizes × DPRs × formats), current rules vs this draft.`,
+      `Every canonical artwork URL of ${counted(impact.titles, 'title')} (types × locales × sizes × DPRs × formats), current rules vs this draft.`,
     ),
     h(
       'div',
@@ -64,7 +65,7 @@ export function impactView(impact: Impact): Array<HTMLElement | null> {
     h(
       'p',
       { id: 'impact-cost' },
-      `Re-rendering: ${impact.renders.toLocaleString('en')} images, ≈ ${seconds(impact.renderSeconds)} of Generator time, ≈ ${dollars(impact.costUsd)}.`,
+      `Re-rendering: ${counted(impact.renders, 'image')}, ≈ ${seconds(impact.renderSeconds)} of Generator time, ≈ ${dollars(impact.costUsd)}.`,
     ),
     h('p', { class: 'muted small' }, impact.costBasis),
     list('impact-invalidations', 'CDN invalidations', impact.invalidations, impact.invalidations.length),

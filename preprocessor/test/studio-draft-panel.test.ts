@@ -1,11 +1,13 @@
 // The studio's draft panel in a real browser (Debian's headless chromium driven by playwright-core,
 // never a downloaded browser) against the Preprocessor of the studio tests, no Generator: while the
 // text on screen is not the saved draft (being edited, or refused by the rules loader) Publish is
-// disabled, and a refusal names its field once, beside the loader's detail.
+// disabled, and a refusal names its field once, beside the loader's detail; counts read as English
+// (the harness catalog holds one title).
 import t from 'tap';
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { problemDetail } from '../studio-ui/problem.js';
+import { counted, publishEffect } from '../studio-ui/words.js';
 import { STUDIO_TOKEN, startHarness } from './studio/harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -37,6 +39,15 @@ t.test('problemDetail: the loader message without the draft and the field the pa
     'something else: /types: x',
     'a message in another shape is shown whole',
   );
+});
+
+t.test('counted and publishEffect: one thing in the singular, any other count in the plural', async (t) => {
+  t.equal(counted(1, 'title'), '1 title');
+  t.equal(counted(0, 'title'), '0 titles');
+  t.equal(counted(12345, 'image'), '12,345 images');
+  t.equal(counted(2, 'box', 'boxes'), '2 boxes');
+  t.equal(publishEffect({ changed: 1, added: 1, removed: 1 }), '1 URL changes, 1 is added and 1 removed.');
+  t.equal(publishEffect({ changed: 0, added: 2, removed: 0 }), '0 URLs change, 2 are added and 0 removed.');
 });
 
 t.test(
@@ -77,6 +88,8 @@ t.test(
     await page.click('#draft-open');
     await page.waitForSelector('#draft-status[data-state="saved"]');
     t.equal(await page.isEnabled('#draft-publish'), true, 'a saved draft can be published');
+    await page.waitForSelector('#impact[data-state="done"]');
+    t.match(await page.textContent('#impact'), /Every canonical artwork URL of 1 title \(/, 'one title, singular');
 
     const yaml = await page.inputValue('#draft-yaml');
     // The boxshot's top-10 badge (the first overlay of the shipped rules), twice the image's width.
