@@ -1,4 +1,4 @@
-import { parseCatalog, parseRules, warmSet, type Rules } from '@marquee/preprocessor/planner';
+import { parseCatalog, parseRules, warmSet, type Rules } from '@marquee/preprocessor/prewarm-consumer';
 import type { Planner } from './engine.js';
 
 /** The prewarm planner of `@marquee/preprocessor`: its rules loader and warm set. */
