@@ -124,6 +124,8 @@ async function putCatalog(client: S3Client, bucket: string, catalog: Catalog, me
 }
 
 const seconds = (since: number): string => `${((performance.now() - since) / 1000).toFixed(1)} s`;
+/** `1 title`, `24 titles`: progress lines read as English for any count. */
+const counted = (n: number, one: string): string => `${n} ${n === 1 ? one : `${one}s`}`;
 
 /**
  * Fills the sources bucket with generated sample artwork (boxshots,
@@ -168,7 +170,7 @@ export async function seedSamples(options: SeedOptions): Promise<SeedResult> {
   progress?.(
     rest.length > 0
       ? `rendering sample artwork: ${first.length} of ${count} titles first`
-      : `rendering sample artwork: ${count} titles`,
+      : `rendering sample artwork: ${counted(count, 'title')}`,
   );
   await pLimit(PARALLEL).map(Object.keys(BADGE_KEYS) as Badge[], async (badge) => {
     const body = await renderBadge(badge);
@@ -186,7 +188,7 @@ export async function seedSamples(options: SeedOptions): Promise<SeedResult> {
   if (rest.length === 0) {
     // The catalog goes last: an interrupted seed leaves no catalog, so the next start seeds again.
     await putCatalog(client, bucket, catalog);
-    progress?.(`sample artwork ready: ${count} titles, ${images} images (${seconds(started)})`);
+    progress?.(`sample artwork ready: ${counted(count, 'title')}, ${counted(images, 'image')} (${seconds(started)})`);
     finish();
     return { catalog, seeded: true, complete: Promise.resolve(), ready: count };
   }
@@ -194,7 +196,7 @@ export async function seedSamples(options: SeedOptions): Promise<SeedResult> {
   // The whole catalog now, marked partial until the rest is rendered.
   await putCatalog(client, bucket, catalog, PARTIAL);
   progress?.(
-    `sample artwork: ${first.length} titles ready (${seconds(started)}); ${rest.length} more rendering in the background`,
+    `sample artwork: ${counted(first.length, 'title')} ready (${seconds(started)}); ${rest.length} more rendering in the background`,
   );
   const complete = seedTitles(rest).then(async () => {
     await putCatalog(client, bucket, catalog);

@@ -152,7 +152,10 @@ t.test('the same title renders the same bytes on every run', async (t) => {
 
 t.test('force reseeds a bucket that has a catalog; bad counts are refused', async (t) => {
   const client = await setup(t);
-  await seedSamples({ client, sourcesBucket: BUCKET, titles: 1 });
+  const lines: string[] = [];
+  await seedSamples({ client, sourcesBucket: BUCKET, titles: 1, progress: (line) => lines.push(line) });
+  t.equal(lines[0], 'rendering sample artwork: 1 title', 'one title, in the singular');
+  t.match(lines[1], /^sample artwork ready: 1 title, \d+ images \(/);
   const forced = await seedSamples({ client, sourcesBucket: BUCKET, titles: 2, force: true });
   t.equal(forced.seeded, true);
   t.equal(Object.keys(forced.catalog.titles).length, 2);
