@@ -50,7 +50,7 @@ export const HistoryEntrySchema = Type.Object(
     previousEtag: Type.Union([Type.String(), Type.Null()]),
     /** The version published, as the rules poller (and `/readyz`) reports it. */
     publishedEtag: Type.String(),
-    /** SHA-256 of the published text, to find it again whatever the store's tag. */
+    /** SHA-256 of the published text, to find it again whatever tag the target gives it. */
     publishedSha256: Type.String(),
     /** Set when this publish restored the rules saved by an earlier one. */
     rollbackOf: Type.Optional(Type.String()),
