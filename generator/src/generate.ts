@@ -87,7 +87,10 @@ export async function generate(request: GeneratorRequest, deps: Deps): Promise<G
   const renderMs = ms(renderStart);
 
   if (data.length > config.maxOutputBytes)
-    throw new MarqueeError('OUTPUT_TOO_LARGE', `output of ${data.length} bytes is past the ${config.maxOutputBytes}-byte limit`);
+    throw new MarqueeError(
+      'OUTPUT_TOO_LARGE',
+      `output of ${data.length} bytes is past the ${config.maxOutputBytes}-byte limit`,
+    );
   return {
     data,
     contentType: contentTypeOf(spec.format),

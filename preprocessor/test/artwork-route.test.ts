@@ -1,17 +1,18 @@
 import t from 'tap';
 import sharp from 'sharp';
 import type { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import type { GeneratorRequest, GeneratorResult } from '@marquee/shared';
+import type { GeneratorRequest } from '@marquee/shared';
 import type { Problem } from '../src/plugins/problem.js';
 import { startHarness } from './studio/harness.js';
 import { renderDouble } from './studio/generator-double.js';
+import { replyChunks, requestOf, streamedOutput, type DoubleReply } from './lambda-double.js';
 
 /**
  * `/v1/artwork` through `app.inject()`, with a Lambda client double in place of the Invoke API
  * (the end-to-end tests in infra/local/test run the real one). The double renders a real image of
  * the spec's size and format, so what a client sees is checked on real bytes.
  */
-type Behaviour = (request: GeneratorRequest) => GeneratorResult | { functionError: string } | Promise<GeneratorResult>;
+type Behaviour = (request: GeneratorRequest) => DoubleReply | Promise<DoubleReply>;
 
 const invocations: GeneratorRequest[] = [];
 const render = renderDouble;
@@ -19,17 +20,9 @@ let behaviour: Behaviour = render;
 
 const lambda = {
   async send(command: InvokeCommand) {
-    const request = JSON.parse(Buffer.from(command.input.Payload as Uint8Array).toString('utf8')) as GeneratorRequest;
+    const request = requestOf(command);
     invocations.push(request);
-    const out = await behaviour(request);
-    if ('functionError' in out) {
-      return {
-        StatusCode: 200,
-        FunctionError: 'Unhandled',
-        Payload: Buffer.from(JSON.stringify({ errorType: out.functionError })),
-      };
-    }
-    return { StatusCode: 200, Payload: Buffer.from(JSON.stringify(out)) };
+    return streamedOutput(await behaviour(request));
   },
   destroy() {},
 } as unknown as LambdaClient;
@@ -156,16 +149,13 @@ t.test('problems: status, code and a problem+json body, never cached long', asyn
 });
 
 t.test("the Generator's failures: its code when it is the client's business, 502 when it is ours", async (t) => {
-  behaviour = () => ({
-    ok: false,
-    error: { code: 'SOURCE_NOT_FOUND', status: 404, message: 'NoSuchKey: bucket/titles/t1' },
-  });
+  behaviour = () => ({ ok: false, code: 'SOURCE_NOT_FOUND', message: 'NoSuchKey: bucket/titles/t1' });
   const missing = await get('/v1/artwork/boxshot/t1/342x513.jpg');
   t.equal(missing.statusCode, 404);
   t.equal(missing.json<Problem>().code, 'SOURCE_NOT_FOUND');
   t.notMatch(missing.body, /bucket|titles\//, 'no bucket or key names in public errors');
 
-  behaviour = () => ({ ok: false, error: { code: 'INVALID_SPEC', status: 400, message: 'bad spec' } });
+  behaviour = () => ({ ok: false, code: 'INVALID_SPEC', message: 'bad spec' });
   const refused = await get('/v1/artwork/boxshot/t1/342x513.jpg');
   t.equal(refused.statusCode, 502);
   t.equal(refused.json<Problem>().code, 'GENERATOR_FAILED');
@@ -178,6 +168,36 @@ t.test("the Generator's failures: its code when it is the client's business, 502
   behaviour = render;
   const ok = await get('/v1/artwork/boxshot/t1/342x513.jpg');
   t.equal(ok.statusCode, 200, 'failures are not cached');
+});
+
+t.test('a Generator cut off mid-stream: 502, and nothing of it cached', async (t) => {
+  const whole = await render({
+    v: 1,
+    id: 'x',
+    source: { s3: { bucket: 'b', key: 'k' } },
+    spec: { width: 342, height: 513, fit: 'cover', format: 'webp', quality: 80 },
+  });
+  if (!('ok' in whole) || !whole.ok) throw new Error('the double renders');
+  const [prelude, body] = replyChunks(whole).chunks as [Uint8Array, Uint8Array];
+  // The prelude and half the bytes it announced, then the environment dies.
+  behaviour = () => ({
+    functionError: 'Runtime.ExitError',
+    details: 'Runtime exited with error: signal: killed',
+    chunks: [prelude, body.subarray(0, body.length >> 1)],
+  });
+  const cut = await get('/v1/artwork/boxshot/t1/342x513.webp');
+  t.equal(cut.statusCode, 502);
+  t.equal(cut.json<Problem>().code, 'GENERATOR_FAILED');
+  t.equal(cut.headers['cache-control'], 'no-store');
+  // The stream ends early, short of the announced bytes, with no error at all.
+  behaviour = () => ({ functionError: '', chunks: [prelude, body.subarray(0, 10)] });
+  const short = await get('/v1/artwork/boxshot/t1/342x513.webp');
+  t.equal(short.statusCode, 502, 'short of the announced bytes');
+  behaviour = render;
+  const after = await get('/v1/artwork/boxshot/t1/342x513.webp');
+  t.equal(after.statusCode, 200);
+  t.equal(after.headers['x-cache'], 'miss', 'nothing was cached from the cut streams');
+  t.match(await sharp(after.rawPayload).metadata(), { format: 'webp', width: 342, height: 513 });
 });
 
 t.test('other methods: 405 with Allow', async (t) => {
@@ -196,7 +216,7 @@ t.test('other methods: 405 with Allow', async (t) => {
 t.test('a MISS reply says where the time went: queue, invoke, fetch, render', async (t) => {
   behaviour = async (request) => {
     const out = await render(request);
-    return out.ok ? { ...out, timings: { fetchMs: 3.04, renderMs: 30.46 } } : out;
+    return 'ok' in out && out.ok ? { ...out, fetchMs: 3.04, renderMs: 30.46 } : out;
   };
   const res = await get('/v1/artwork/boxshot/t1/342x513.webp');
   t.equal(res.headers['x-cache'], 'miss');

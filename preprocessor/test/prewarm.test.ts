@@ -4,6 +4,7 @@ import { MarqueeError, derivativeKey, type GeneratorRequest } from '@marquee/sha
 import { createMetrics } from '../src/plugins/metrics.js';
 import { changedArtwork } from '../src/prewarm/catalog-diff.js';
 import { Prewarmer, type PrewarmProgress } from '../src/prewarm/engine.js';
+import { Scheduler, type Priority } from '../src/lambda/scheduler.js';
 import { warmSet, type WarmEntry } from '../src/prewarm/warm-set.js';
 import { warmSetOfRulesChange } from '../src/prewarm/rules-change.js';
 import { parseCatalog } from '../src/rules/index.js';
@@ -14,9 +15,18 @@ import { CATALOG_DOC, SOURCES_BUCKET, defaultCatalog, defaultRules, rulesWith } 
 const quiet = { info: () => {}, warn: () => {} };
 
 /** A Generator client double: `pending` as the live client counts it, renders that wait for a release. */
-function fakeGenerator(maxInFlight: number) {
+/**
+ * The Generator client as the prewarmer sees it: the real scheduler in front of a render that
+ * takes a millisecond. `hold(n)` takes n live slots (a test releases them), as live misses would.
+ */
+function fakeGenerator(maxInFlight: number, share: number) {
+  const scheduler = new Scheduler({
+    slots: maxInFlight,
+    maxQueue: { live: 100, studio: 100, prewarm: Number.MAX_SAFE_INTEGER },
+    prewarmSlots: share > 0 ? Math.max(1, Math.floor(share * maxInFlight)) : 0,
+  });
   const state = {
-    live: 0,
+    scheduler,
     prewarm: 0,
     maxPrewarm: 0,
     rendered: [] as GeneratorRequest[],
@@ -24,12 +34,9 @@ function fakeGenerator(maxInFlight: number) {
     attempts: new Map<string, number>(),
   };
   const generator = {
-    get pending() {
-      return state.live + state.prewarm;
-    },
-    async render(request: GeneratorRequest) {
-      // The live client takes a slot at once when one is free: prewarm must only call it then.
-      if (state.live + state.prewarm >= maxInFlight) throw new Error('prewarm queued behind live requests');
+    async render(request: GeneratorRequest, priority: Priority = 'live', signal?: AbortSignal) {
+      if (priority !== 'prewarm') throw new Error('the prewarmer renders at prewarm priority');
+      const release = await scheduler.acquire('prewarm', Number.POSITIVE_INFINITY, signal);
       state.prewarm++;
       state.maxPrewarm = Math.max(state.maxPrewarm, state.prewarm);
       try {
@@ -42,6 +49,7 @@ function fakeGenerator(maxInFlight: number) {
         return { body: Buffer.alloc(0), contentType: 'image/webp', width: 1, height: 1, timings: {} as never };
       } finally {
         state.prewarm--;
+        release();
       }
     },
   };
@@ -64,7 +72,7 @@ function entries(n: number): WarmEntry[] {
 
 function setup(options: { maxInFlight?: number; share?: number; stored?: Set<string>; attempts?: number } = {}) {
   const maxInFlight = options.maxInFlight ?? 8;
-  const { generator, state } = fakeGenerator(maxInFlight);
+  const { generator, state } = fakeGenerator(maxInFlight, options.share ?? 0.25);
   const stored = options.stored ?? new Set<string>();
   const heads: string[] = [];
   const metrics = createMetrics();
@@ -81,7 +89,6 @@ function setup(options: { maxInFlight?: number; share?: number; stored?: Set<str
     share: options.share ?? 0.25,
     metrics,
     logger: quiet,
-    slotPollMs: 1,
     ...(options.attempts !== undefined ? { attempts: options.attempts } : {}),
   });
   const value = async (name: keyof typeof metrics) =>
@@ -136,15 +143,18 @@ t.test('idempotent and resumable: a second run renders nothing the first stored'
 
 t.test('prewarm waits for a free slot: live requests keep every slot they hold', async (t) => {
   const { prewarmer, state, heads } = setup({ maxInFlight: 4, share: 0.5 });
-  state.live = 4; // every slot busy with live misses
+  // Every slot busy with live misses.
+  const live = await Promise.all([0, 1, 2, 3].map(() => state.scheduler.acquire('live', 1000)));
   const running = prewarmer.run(entries(4), { reason: 'busy' });
   while (heads.length < 2) await sleep(1);
   for (let i = 0; i < 20; i++) await sleep(1);
   t.equal(state.rendered.length + state.prewarm, 0, 'no prewarm render while the slots are taken');
-  state.live = 3; // one slot frees up
+  t.equal(state.scheduler.queued, 2, 'the prewarmer waits, at most its share, without polling');
+  live[0]?.(); // one slot frees up
   const summary = await running;
   t.equal(summary.rendered, 4);
   t.equal(state.maxPrewarm, 1, 'only the free slot was taken');
+  for (const release of live) release();
 });
 
 t.test('load refusals are retried; other failures are final and counted', async (t) => {
@@ -173,11 +183,13 @@ t.test('a share of 0 prewarms nothing; close fails what is queued', async (t) =>
   t.equal(off.state.rendered.length, 0);
 
   const { prewarmer, state } = setup({ maxInFlight: 4, share: 0.25 });
-  state.live = 4;
+  const live = await Promise.all([0, 1, 2, 3].map(() => state.scheduler.acquire('live', 1000)));
   const running = prewarmer.run(entries(5), { reason: 'closing' });
   await sleep(5);
   prewarmer.close();
   t.match(await running, { total: 5, rendered: 0, failed: 5 });
+  t.equal(state.scheduler.queued, 0, 'the waits for a slot are given up');
+  for (const release of live) release();
 });
 
 t.test('the warm set: the rules’ prewarm section, one entry per image', async (t) => {

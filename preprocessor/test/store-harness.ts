@@ -8,23 +8,17 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import type { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { FastifyInstance } from 'fastify';
 import sharp from 'sharp';
-import {
-  contentTypeOf,
-  parseGeneratorRequest,
-  parseStoreRequest,
-  type GeneratorRequest,
-  type GeneratorResult,
-  type StoreRequest,
-} from '@marquee/shared';
+import { contentTypeOf, type GeneratorRequest } from '@marquee/shared';
 import { buildApp } from '../src/app.js';
 import { loadConfig, type ConfigOverrides } from '../src/config.js';
+import { isDryRun, requestOf, streamedOutput, type DoubleReply } from './lambda-double.js';
 
 /**
  * The Preprocessor with a real s3rver (sources and derivatives buckets) and a Lambda client double
- * that behaves as the Generator does on the two paths the store uses: a synchronous render (a real
- * image of the spec's size and format; with `store: true`, written to the derivatives bucket and
- * returned without a body) and an `Event` store request (validated as the Generator validates it,
- * then PUT). The end-to-end test (infra/local/test/e2e-prewarm.test.ts) runs the real Generator.
+ * that streams as the Generator does: a real image of the spec's size and format; with `output`,
+ * PUT to the derivatives bucket after the last byte has been read (before `InvokeComplete`); with
+ * `store: true`, PUT first and streamed without a body. The end-to-end test
+ * (infra/local/test/e2e-prewarm.test.ts) runs the real Generator.
  */
 
 export const SOURCES = 'marquee-sources';
@@ -51,10 +45,10 @@ export const CATALOG = {
 };
 
 export interface LambdaCalls {
-  /** Synchronous invocations (renders), in arrival order. */
+  /** Invocations (renders), in arrival order. */
   renders: GeneratorRequest[];
-  /** Store requests the double accepted (and wrote). */
-  events: StoreRequest[];
+  /** Derivative keys the double wrote, in order. */
+  stored: string[];
   /** The most `store: true` renders in flight at once. */
   maxPrewarmInFlight: number;
   /** The most renders of any kind in flight at once. */
@@ -64,10 +58,10 @@ export interface LambdaCalls {
 export interface DoubleOptions {
   /** Held before each render answers (tests open it to release renders). */
   renderGate?: (request: GeneratorRequest) => Promise<void>;
-  /** Held before each store request is accepted. */
-  eventGate?: () => Promise<void>;
-  /** Checked when a store request arrives (e.g. that its reply was sent first). */
-  onEvent?: (event: StoreRequest) => void;
+  /** Held before each PUT of a streamed render (after its bytes have been read). */
+  putGate?: (request: GeneratorRequest) => Promise<void>;
+  /** Makes the PUT of a streamed render fail (the reply must not). */
+  failPut?: (request: GeneratorRequest) => boolean;
 }
 
 export interface StoreHarness {
@@ -116,58 +110,71 @@ export async function startStoreHarness(
   await writeFile(rulesFile, options.rules ?? (await readFile(RULES_PATH, 'utf8')));
   await writeFile(catalogFile, JSON.stringify(options.catalog ?? CATALOG));
 
-  const calls: LambdaCalls = { renders: [], events: [], maxPrewarmInFlight: 0, maxInFlight: 0 };
+  const calls: LambdaCalls = { renders: [], stored: [], maxPrewarmInFlight: 0, maxInFlight: 0 };
   let prewarmInFlight = 0;
   let inFlight = 0;
   const double = options.double ?? {};
   const put = (key: string, body: Buffer, contentType: string) =>
     s3.send(new PutObjectCommand({ Bucket: DERIVATIVES, Key: key, Body: body, ContentType: contentType }));
 
-  async function render(request: GeneratorRequest): Promise<GeneratorResult> {
+  const keep = async (key: string, body: Buffer, contentType: string) => {
+    if (!key.startsWith('derivatives/')) throw new Error(`output outside the derivatives prefix: ${key}`);
+    await put(key, body, contentType);
+    calls.stored.push(key);
+  };
+
+  /** The invocation: its reply, and what it does after the reply (the PUT), within it. */
+  async function invoke(request: GeneratorRequest): Promise<{ reply: DoubleReply; after?: () => Promise<void> }> {
     const { width, height, format } = request.spec;
     const body = await image(width, height, format);
     await double.renderGate?.(request);
-    const result = {
-      ok: true as const,
-      contentType: contentTypeOf(format),
-      width,
-      height,
-      bytes: body.length,
-      timings: { fetchMs: 0, renderMs: 0 },
-      coldStart: false,
-    };
-    if (request.store !== true) return { ...result, body: body.toString('base64') };
+    const reply = { ok: true as const, contentType: contentTypeOf(format), width, height, body };
     const target = request.output?.s3;
-    if (target === undefined) throw new Error('a store render names its object');
-    await put(target.key, body, result.contentType);
-    return { ...result, s3: target };
+    if (request.store === true) {
+      if (target === undefined) throw new Error('a prewarm render names its object');
+      await keep(target.key, body, reply.contentType);
+      return { reply: { ...reply, stored: target.key } };
+    }
+    if (target === undefined) return { reply };
+    return {
+      reply,
+      after: async () => {
+        await double.putGate?.(request);
+        if (double.failPut?.(request) === true) return;
+        await keep(target.key, body, reply.contentType);
+      },
+    };
   }
 
   const lambda = {
     async send(command: InvokeCommand) {
-      const payload: unknown = JSON.parse(Buffer.from(command.input.Payload as Uint8Array).toString('utf8'));
-      if (command.input.InvocationType === 'Event') {
-        const event = parseStoreRequest(payload);
-        await double.eventGate?.();
-        double.onEvent?.(event);
-        if (event.target.bucket !== DERIVATIVES || !event.target.key.startsWith('derivatives/')) {
-          throw new Error(`store request outside the derivatives prefix: ${event.target.key}`);
-        }
-        await put(event.target.key, Buffer.from(event.body, 'base64'), event.contentType);
-        calls.events.push(event);
-        return { StatusCode: 202 };
-      }
-      const request = parseGeneratorRequest(payload);
+      if (isDryRun(command)) return { StatusCode: 204 };
+      const request = requestOf(command);
       calls.renders.push(request);
       const prewarm = request.store === true;
       inFlight++;
       calls.maxInFlight = Math.max(calls.maxInFlight, inFlight);
       if (prewarm) calls.maxPrewarmInFlight = Math.max(calls.maxPrewarmInFlight, ++prewarmInFlight);
-      try {
-        return { StatusCode: 200, Payload: Buffer.from(JSON.stringify(await render(request))) };
-      } finally {
+      let ended = false;
+      const end = () => {
+        if (ended) return;
+        ended = true;
         inFlight--;
         if (prewarm) prewarmInFlight--;
+      };
+      try {
+        const { reply, after } = await invoke(request);
+        // The invocation is in flight until its stream completes (the PUT included).
+        return streamedOutput(reply, async () => {
+          try {
+            await after?.();
+          } finally {
+            end();
+          }
+        });
+      } catch (err) {
+        end();
+        throw err;
       }
     },
     destroy() {},

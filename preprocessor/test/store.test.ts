@@ -7,8 +7,8 @@ import { STORE_PAUSE_MS } from '../src/store/reader.js';
 import { startStoreHarness, metric, until, gate, RULES_PATH, DERIVATIVES, type StoreHarness } from './store-harness.js';
 
 /**
- * The derivative store as a client and an operator see it: a render is kept after its reply (an
- * asynchronous invocation, never in the client's latency), a restarted or second Preprocessor
+ * The derivative store as a client and an operator see it: a render is kept by the invocation
+ * that streamed it, after its last byte (never in the client's latency), a restarted or second Preprocessor
  * answers from the store (`X-Cache: store`) without invoking the Generator, and coalescing spans
  * the store read and the render.
  */
@@ -22,33 +22,21 @@ async function setup(t: Test, options: Parameters<typeof startStoreHarness>[0] =
 }
 
 t.test(
-  'a miss renders, replies, then hands the render to the Generator to store; a restart serves it from the store',
+  'a miss is one invocation and one stored object: the Generator keeps what it streamed; a restart serves it from the store',
   async (t) => {
-    const finished = new Set<string>();
-    const late: string[] = [];
-    const h = await setup(t, {
-      double: { onEvent: (event) => (finished.has(event.id) ? undefined : late.push(event.id)) },
-    });
+    const h = await setup(t);
     const app = await h.start();
-    // Added after the app's own hooks: it runs once the reply is sent, before any store write can start.
-    app.addHook('onResponse', (request, _reply, done) => {
-      finished.add(request.id);
-      done();
-    });
 
     const first = await app.inject({ method: 'GET', url: URL });
     t.equal(first.statusCode, 200);
     t.equal(first.headers['x-cache'], 'miss');
-    t.equal(h.calls.renders.length, 1, 'one render');
-    t.equal(h.calls.renders[0]?.store, undefined, 'a live render is returned inline, not stored by the Generator');
-    await app.storeWriter?.idle();
-    t.equal(h.calls.events.length, 1, 'one store request');
-    t.same(late, [], 'the store request was sent after the reply');
-    const event = h.calls.events[0];
-    t.equal(event?.id, first.headers['x-request-id'], 'named by the request it was rendered for');
-    t.match(event?.target, { bucket: DERIVATIVES, key: /^derivatives\/[0-9a-f]{32}\.webp$/ });
-    t.equal(event?.target.key, derivativeKey(String(first.headers.etag).slice(1, -1), 'webp'), 'under the spec key');
-    t.equal(await metric(app, 'marquee_store_writes_total', { result: 'sent' }), 1);
+    t.equal(h.calls.renders.length, 1, 'one invocation');
+    const render = h.calls.renders[0];
+    t.equal(render?.store, undefined, 'a live render streams its bytes back');
+    const key = derivativeKey(String(first.headers.etag).slice(1, -1), 'webp');
+    t.same(render?.output, { s3: { bucket: DERIVATIVES, key } }, 'and names the object to keep, under the spec key');
+    await until(() => h.calls.stored.length === 1, 'the store write');
+    t.same(h.calls.stored, [key], 'one stored object, by the same invocation');
     t.equal(await metric(app, 'marquee_store_reads_total', { result: 'miss' }), 1, 'the store was read first');
 
     // A restart: an empty output cache, the same store.
@@ -66,27 +54,32 @@ t.test(
     t.equal(await metric(restarted, 'marquee_generator_invocations_total', { outcome: 'ok' }), 0);
     t.equal(await metric(restarted, 'marquee_cache_requests_total', { result: 'store' }), 1);
     t.equal(await metric(restarted, 'marquee_store_reads_total', { result: 'hit' }), 1);
-    await restarted.storeWriter?.idle();
-    t.equal(h.calls.events.length, 1, 'a store hit is not stored again');
+    t.equal(h.calls.stored.length, 1, 'a store hit is not stored again');
 
     const hit = await restarted.inject({ method: 'GET', url: URL });
     t.equal(hit.headers['x-cache'], 'hit', 'then the output cache holds it');
   },
 );
 
-t.test('a store request that cannot be sent never delays a reply', async (t) => {
+t.test('the reply never waits for the PUT, and a failed PUT does not fail it', async (t) => {
   const stuck = gate();
-  const h = await setup(t, { double: { eventGate: stuck.wait } });
-  const app = await h.start();
+  const h = await setup(t, { double: { putGate: stuck.wait } });
+  const app = await h.start({ generator: { maxInFlight: 4 } });
   for (const url of [URL, '/v1/artwork/boxshot/t1/171x256.jpg', '/v1/artwork/boxshot/t1/684x1026.avif']) {
     const res = await app.inject({ method: 'GET', url });
-    t.equal(res.statusCode, 200, `${url} answered while the store requests hang`);
+    t.equal(res.statusCode, 200, `${url} answered while its PUT hangs`);
   }
-  t.equal(h.calls.events.length, 0, 'none accepted yet');
-  t.equal(app.storeWriter?.size, 3, 'three writes pending');
+  t.equal(h.calls.stored.length, 0, 'none stored yet');
+  t.equal(app.generator.pending, 3, 'each invocation holds its slot until its PUT is done');
   stuck.open();
-  await app.storeWriter?.idle();
-  t.equal(h.calls.events.length, 3);
+  await until(() => h.calls.stored.length === 3 && app.generator.pending === 0, 'the three PUTs');
+
+  const failing = await setup(t, { double: { failPut: () => true } });
+  const app2 = await failing.start();
+  const res = await app2.inject({ method: 'GET', url: URL });
+  t.equal(res.statusCode, 200, 'served though its PUT failed');
+  await until(() => app2.generator.pending === 0, 'the invocation to end');
+  t.equal(failing.calls.stored.length, 0);
 });
 
 t.test('coalesced misses: one store read and at most one render', async (t) => {
@@ -115,7 +108,7 @@ t.test('coalesced misses: one store read and at most one render', async (t) => {
   t.same(replies.map((r) => r.headers['x-cache']).sort(), ['coalesced', 'coalesced', 'coalesced', 'coalesced', 'miss']);
   t.equal(reads.length, 1, 'one store read');
   t.equal(h.calls.renders.length, 1, 'one render');
-  await app.storeWriter?.idle();
+  await until(() => h.calls.stored.length === 1, 'the store write');
 
   // Stored: a second instance answers five concurrent misses with one read and no render.
   reads.length = 0;
@@ -184,21 +177,20 @@ t.test('a type with store: false is neither read from nor written to the store',
   const app = await h.start();
   const res = await app.inject({ method: 'GET', url: URL });
   t.equal(res.headers['x-cache'], 'miss');
-  await app.storeWriter?.idle();
-  t.equal(h.calls.events.length, 0, 'not stored');
+  t.equal(h.calls.renders[0]?.output, undefined, 'not asked to be kept');
+  t.equal(h.calls.stored.length, 0, 'not stored');
   t.equal(await metric(app, 'marquee_store_reads_total', { result: 'miss' }), 0, 'not read');
 
   const logo = await app.inject({ method: 'GET', url: '/v1/artwork/logo/t1/300x100.png' });
   t.equal(logo.headers['x-cache'], 'miss');
-  await app.storeWriter?.idle();
-  t.equal(h.calls.events.length, 1, 'another type still is');
+  await until(() => h.calls.stored.length === 1, 'the logo stored');
 });
 
 t.test('images.forget drops outputs from the output cache; the store still has them', async (t) => {
   const h = await setup(t);
   const app = await h.start();
   const first = await app.inject({ method: 'GET', url: URL });
-  await app.storeWriter?.idle();
+  await until(() => h.calls.stored.length === 1, 'the store write');
   const key = String(first.headers.etag).slice(1, -1);
   t.equal((await app.inject({ method: 'GET', url: URL })).headers['x-cache'], 'hit');
   t.equal(app.images.forget([key, 'f'.repeat(32)]), 1, 'one of the two was cached');

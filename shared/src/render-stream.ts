@@ -88,7 +88,8 @@ export function failureBody(code: ErrorCode, message: string): string {
 
 function integer(headers: Record<string, string>, name: string, min: number): number {
   const n = Number(headers[name]);
-  if (!Number.isInteger(n) || n < min) throw new MarqueeError('GENERATOR_FAILED', `bad ${name} in the Generator's prelude`);
+  if (!Number.isInteger(n) || n < min)
+    throw new MarqueeError('GENERATOR_FAILED', `bad ${name} in the Generator's prelude`);
   return n;
 }
 
@@ -119,7 +120,8 @@ export function renderFacts(prelude: RenderPrelude): RenderFacts {
 export function parseFailureBody(bytes: Uint8Array): RenderFailureBody | undefined {
   try {
     const value = JSON.parse(Buffer.from(bytes).toString('utf8')) as Partial<RenderFailureBody>;
-    if (typeof value.code !== 'string' || !isErrorCode(value.code) || typeof value.message !== 'string') return undefined;
+    if (typeof value.code !== 'string' || !isErrorCode(value.code) || typeof value.message !== 'string')
+      return undefined;
     return { code: value.code, status: ERRORS[value.code].status, message: value.message };
   } catch {
     return undefined;

@@ -25,8 +25,8 @@ export interface EnvironmentConfig {
  * `maxMemoryMb` is the largest resident set sampled during it (Lambda's `Max Memory Used`), where
  * the platform lets the endpoint see it.
  */
-export type Outcome = (
-  /** A streaming handler's payload is the bytes it wrote (when nobody took them as they came). */
+export type Outcome = /** A streaming handler's payload is the bytes it wrote (when nobody took them as they came). */
+(
   | { kind: 'ok'; payload: string | Buffer }
   | { kind: 'error'; error: FunctionErrorBody }
   | { kind: 'timeout' | 'crash' | 'init'; error: FunctionErrorBody }

@@ -26,7 +26,13 @@ export class ResponseStream extends Writable {
   /** Set by `HttpResponseStream.from`: writes the prelude before the first chunk. */
   _onBeforeFirstWrite: ((write: Write) => void) | undefined;
 
-  constructor(private readonly send: (data: Uint8Array, contentType: string | undefined, done: (err?: Error | null) => void) => void) {
+  constructor(
+    private readonly send: (
+      data: Uint8Array,
+      contentType: string | undefined,
+      done: (err?: Error | null) => void,
+    ) => void,
+  ) {
     super();
   }
 

@@ -308,7 +308,10 @@ export async function startLocalLambda(options: LocalLambdaOptions): Promise<Loc
             }
           : {};
     const tail = call.tail ? { LogResult: logResult(outcome, requestId, durationMs, fn) } : {};
-    logger.debug({ fn: fn.name, requestId, durationMs, outcome: outcome.kind, streamedBytes }, 'streamed invocation done');
+    logger.debug(
+      { fn: fn.name, requestId, durationMs, outcome: outcome.kind, streamedBytes },
+      'streamed invocation done',
+    );
     res.end(invokeComplete({ ...error, ...tail }));
   }
 

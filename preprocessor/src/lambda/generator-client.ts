@@ -153,17 +153,15 @@ export class GeneratorClient {
 
   /**
    * Renders `request` for `priority`. A prewarm render (`store: true`) resolves once the Generator
-   * has stored it, with an empty body.
+   * has stored it, with an empty body. `signal` gives up the wait for a slot (not a running invocation).
    */
-  async render(request: GeneratorRequest, priority: Priority = 'live'): Promise<RenderedImage> {
+  async render(request: GeneratorRequest, priority: Priority = 'live', signal?: AbortSignal): Promise<RenderedImage> {
     const deadline = Date.now() + this.opts.timeoutMs;
     const queued = performance.now();
     const { metrics } = this.opts;
     const wait =
-      priority === 'prewarm'
-        ? Number.POSITIVE_INFINITY
-        : Math.min(this.opts.queueTimeoutMs, this.opts.timeoutMs);
-    const acquiring = this.scheduler.acquire(priority, wait);
+      priority === 'prewarm' ? Number.POSITIVE_INFINITY : Math.min(this.opts.queueTimeoutMs, this.opts.timeoutMs);
+    const acquiring = this.scheduler.acquire(priority, wait, signal);
     metrics.queued.set(this.scheduler.queued);
     let release: () => void;
     try {
@@ -302,7 +300,8 @@ export class GeneratorClient {
       }
       if (split.prelude === undefined || split.prelude.statusCode !== 200) continue;
       facts ??= renderFacts(split.prelude);
-      if (split.bodyBytes > facts.bytes) throw this.cutOff(`${split.bodyBytes} bytes past the ${facts.bytes} announced`);
+      if (split.bodyBytes > facts.bytes)
+        throw this.cutOff(`${split.bodyBytes} bytes past the ${facts.bytes} announced`);
       if (split.bodyBytes === facts.bytes) {
         const result = { facts, body: split.bodyBuffer() };
         // The reply goes now; the invocation's tail (its PUT) holds the slot until it completes.

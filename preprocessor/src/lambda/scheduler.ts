@@ -68,20 +68,31 @@ export class Scheduler {
 
   /**
    * A slot for `priority`, waiting at most `waitMs` (Infinity: as long as it takes, for a caller
-   * whose own queue is bounded elsewhere). Refused at once when its queue is full.
+   * whose own queue is bounded elsewhere) or until `signal` aborts. Refused at once when its
+   * queue is full.
    */
-  async acquire(priority: Priority, waitMs: number): Promise<Release> {
+  async acquire(priority: Priority, waitMs: number, signal?: AbortSignal): Promise<Release> {
     if (this.mayTake(priority) && !this.anyWaiting(priority)) return this.take(priority);
     const queue = this.queues[priority];
-    if (queue.length >= this.opts.maxQueue[priority] || waitMs <= 0) throw overloaded();
+    if (queue.length >= this.opts.maxQueue[priority] || waitMs <= 0 || signal?.aborted === true) throw overloaded();
     await new Promise<void>((grant, reject) => {
-      const waiter: Waiter = { priority, grant, reject, timer: undefined };
-      if (Number.isFinite(waitMs)) {
-        waiter.timer = setTimeout(() => {
-          queue.splice(queue.indexOf(waiter), 1);
-          reject(overloaded());
-        }, waitMs);
-      }
+      const leave = (): void => {
+        const at = queue.indexOf(waiter);
+        if (at === -1) return;
+        queue.splice(at, 1);
+        clearTimeout(waiter.timer);
+        reject(overloaded());
+      };
+      const waiter: Waiter = {
+        priority,
+        grant: () => {
+          signal?.removeEventListener('abort', leave);
+          grant();
+        },
+        reject,
+        timer: Number.isFinite(waitMs) ? setTimeout(leave, waitMs) : undefined,
+      };
+      signal?.addEventListener('abort', leave, { once: true });
       queue.push(waiter);
     });
     return this.releaser(priority);

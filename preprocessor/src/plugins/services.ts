@@ -5,14 +5,13 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { PreprocessorConfig } from '../config.js';
 import { OutputCache } from '../cache/output-cache.js';
 import { SingleFlight } from '../cache/single-flight.js';
-import { GeneratorClient } from '../generator/client.js';
+import { GeneratorClient } from '../lambda/generator-client.js';
 import { ImageService, type Generation, type ImageStore } from '../images.js';
 import { Prewarmer } from '../prewarm/engine.js';
 import { prewarmOnReload } from '../prewarm/on-reload.js';
 import { RulesPoller } from '../rules/poller.js';
 import { StorePolicy } from '../store/policy.js';
 import { DerivativeStore } from '../store/reader.js';
-import { StoreWriter } from '../store/writer.js';
 
 /**
  * The Preprocessor's services, one plugin each: every plugin makes its service, decorates the
@@ -27,8 +26,6 @@ declare module 'fastify' {
     rulesPoller: RulesPoller;
     /** The readiness probe pings it; the embedded stack's tests watch its `pending`. */
     generator: GeneratorClient;
-    /** Hands renders back to the Generator to store; undefined without a derivatives bucket or with writes off. */
-    storeWriter: StoreWriter | undefined;
     images: ImageService;
     /**
      * Renders warm sets into the derivative store within the prewarm share of the Generator
@@ -39,8 +36,6 @@ declare module 'fastify' {
   }
 }
 
-/** Longest drain of queued store writes on close. */
-const STORE_DRAIN_MS = 2000;
 /** Largest stored object read back: a render this large was never inline either. */
 const MAX_STORED_BYTES = 64 * 1024 * 1024;
 
@@ -84,70 +79,20 @@ export const generatorPlugin = fp<{ lambda?: LambdaClient | undefined }>(
     const generator = new GeneratorClient({
       ...config.generator,
       region: config.region,
-      s3: app.s3,
+      prewarmShare: config.derivativesBucket === undefined || !config.store.enabled ? 0 : config.prewarm.share,
       metrics: app.metrics,
       ...(opts.lambda ? { lambda: opts.lambda } : {}),
     });
     app.decorate('generator', generator);
-    const writer = storeWriterFor(
-      app.config,
-      app.metrics,
-      app.log,
-      opts.lambda,
-      () => generator.pending + generator.waiting,
-    );
-    app.decorate('storeWriter', writer?.writer);
-    app.addHook('onClose', async () => {
-      if (writer) {
-        await writer.writer.close(STORE_DRAIN_MS);
-        writer.destroy();
-      }
-      generator.destroy();
-    });
+    app.addHook('onClose', async () => generator.destroy());
   },
   { fastify: '5.x', name: 'marquee-generator', dependencies: ['marquee-s3', 'marquee-metrics'] },
 );
 
 /**
- * The store writer, with a Lambda client of its own for its `Event` invocations (or the one passed
- * in: tests pass a double, which the Generator client destroys).
- */
-function storeWriterFor(
-  config: PreprocessorConfig,
-  metrics: FastifyInstance['metrics'],
-  logger: FastifyInstance['log'],
-  lambda: LambdaClient | undefined,
-  rendering: () => number,
-): { writer: StoreWriter; destroy: () => void } | undefined {
-  if (config.derivativesBucket === undefined || !config.store.enabled || config.store.queueBytes === 0)
-    return undefined;
-  const client =
-    lambda ??
-    new LambdaClient({
-      region: config.region,
-      ...(config.generator.endpoint ? { endpoint: config.generator.endpoint } : {}),
-    });
-  const writer = new StoreWriter({
-    lambda: client,
-    functionName: config.generator.functionName,
-    qualifier: config.generator.qualifier,
-    maxQueueBytes: config.store.queueBytes,
-    // Store requests use Lambda capacity too: they go out only while live renders (in flight or
-    // waiting) hold at most half the slots, so a spike's renders never share the Generator with them;
-    // the bounded queue holds them until it passes. With store writes taking any free slot, a 20x
-    // spike through the CDN shed more than with no store writes at all (the README's spike run).
-    freeSlots: () => Math.max(1, Math.floor(config.generator.maxInFlight / 2)) - rendering(),
-    metrics,
-    logger,
-  });
-  return { writer, destroy: () => (lambda ? undefined : client.destroy()) };
-}
-
-/**
  * Output cache, coalescing, the derivative store and the Generator behind one `images.get`, and
  * the prewarm of what a catalog reload brings. Nothing of the images to close: the cache is
- * memory, flights end with their invocations (the Generator client closes those), and held store
- * writes go with the writer.
+ * memory, and flights end with their invocations (the Generator client closes those).
  */
 export const imagesPlugin = fp(
   async (app) => {
@@ -165,7 +110,7 @@ export const imagesPlugin = fp(
               metrics: app.metrics,
               logger: app.log,
             }),
-            writer: app.storeWriter,
+            writes: config.store.writes,
             policy: new StorePolicy(() => app.rulesPoller.current(), config.sourcesBucket),
           };
     const images = new ImageService({
@@ -173,17 +118,9 @@ export const imagesPlugin = fp(
       flights: new SingleFlight<Generation>(),
       generator: app.generator,
       metrics: app.metrics,
-      derivativesBucket: bucket,
       store,
     });
     app.decorate('images', images);
-    // A render's store write waits for its reply to be sent (cache hits skip this hook altogether).
-    if (store?.writer !== undefined) {
-      app.addHook('onResponse', (request, _reply, done) => {
-        images.replied(request.id);
-        done();
-      });
-    }
 
     const prewarm =
       store === undefined || config.prewarm.share === 0

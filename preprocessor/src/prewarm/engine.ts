@@ -206,7 +206,7 @@ export class Prewarmer {
       this.rendering++;
       this.opts.metrics.prewarmInFlight.set(this.rendering);
       try {
-        await this.opts.generator.render(request, 'prewarm');
+        await this.opts.generator.render(request, 'prewarm', this.abort.signal);
         return 'rendered';
       } catch (err) {
         const code = err instanceof MarqueeError ? err.code : undefined;

@@ -37,6 +37,8 @@ export const previewRenderRoutes: FastifyPluginAsyncTypebox<{ drafts: SavedDraft
       format: resolution.format,
       requestId,
       version: resolution.version,
+      // A partner previewing waits behind live misses, never behind prewarm.
+      priority: 'studio',
     });
 
   app.get(RENDER_PATH, { schema: { querystring: PreviewQuery }, preValidation: verify }, async (request, reply) => {

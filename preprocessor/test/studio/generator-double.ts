@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import type { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { contentTypeOf, type GeneratorRequest, type GeneratorResult } from '@marquee/shared';
+import { contentTypeOf, type GeneratorRequest } from '@marquee/shared';
+import { isDryRun, requestOf, streamedOutput, type DoubleReply } from '../lambda-double.js';
 
 /**
  * A Lambda client double for studio tests: renders a real image of the spec's size and format,
@@ -14,7 +15,7 @@ export interface GeneratorDouble {
 }
 
 /** The double's render: the spec's size and format, each overlay a white block at its corner. */
-export async function renderDouble(request: GeneratorRequest): Promise<GeneratorResult> {
+export async function renderDouble(request: GeneratorRequest): Promise<DoubleReply> {
   const { width, height, format, quality, overlays = [] } = request.spec;
   const blocks = overlays.map((o) => {
     const w = Math.max(1, Math.round(o.scale * width));
@@ -31,26 +32,17 @@ export async function renderDouble(request: GeneratorRequest): Promise<Generator
     .composite(blocks)
     .toFormat(format, format === 'avif' ? { effort: 0, quality } : { quality })
     .toBuffer();
-  return {
-    ok: true,
-    contentType: contentTypeOf(format),
-    width,
-    height,
-    bytes: body.length,
-    body: body.toString('base64'),
-    timings: { fetchMs: 0, renderMs: 0 },
-    coldStart: false,
-  };
+  return { ok: true, contentType: contentTypeOf(format), width, height, body };
 }
 
 export function generatorDouble(): GeneratorDouble {
   const invocations: GeneratorRequest[] = [];
   const lambda = {
     async send(command: InvokeCommand) {
-      if (command.input.InvocationType === 'DryRun') return { StatusCode: 204 };
-      const request = JSON.parse(Buffer.from(command.input.Payload as Uint8Array).toString('utf8')) as GeneratorRequest;
+      if (isDryRun(command)) return { StatusCode: 204 };
+      const request = requestOf(command);
       invocations.push(request);
-      return { StatusCode: 200, Payload: Buffer.from(JSON.stringify(await renderDouble(request))) };
+      return streamedOutput(await renderDouble(request));
     },
     destroy() {},
   } as unknown as LambdaClient;
