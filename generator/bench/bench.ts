@@ -14,7 +14,10 @@ import sharp from 'sharp';
 import { photoJpeg } from '../test/helpers/images.js';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { loadavg } from 'node:os';
+import { collectRenderStream } from '@marquee/shared';
 import { S3RVER_CREDENTIALS } from '../test/helpers/s3.js';
+import { dropBareAwsLambdaGlobal, invoke, type Reply } from '../test/helpers/stream.js';
+import type { StreamingGenerator } from '../src/handler.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const here = dirname(fileURLToPath(import.meta.url));
@@ -127,16 +130,44 @@ console.log(
 
 const focalSpec = { ...SPEC, focal: { x: 0.5, y: 0.5 } };
 
-/** The local Lambda endpoint (its CLI, `args`) in a child, and an Invoke API client for it. */
+/**
+ * The shipped bundle's handler, in this process: off Lambda's runtime it exports the plain
+ * streaming function, called here with a collecting stream. The AWS SDK this bench loaded left a
+ * bare `awslambda` global, which the bundle would take for the runtime's: dropped first.
+ */
+async function importBundle(): Promise<(e: unknown) => Promise<Reply>> {
+  Object.assign(process.env, env);
+  dropBareAwsLambdaGlobal();
+  const { handler } = (await import(pathToFileURL(bundle).href)) as { handler: StreamingGenerator };
+  return async (e) => {
+    const reply = await invoke(handler, e);
+    if (reply.facts === undefined) throw new Error(`handler failed: ${reply.body.toString('utf8')}`);
+    return reply;
+  };
+}
+
+/** The local Lambda endpoint (its CLI, `args`) in a child, and a streamed invoke through it. */
 async function startLocalLambda(args: string[]) {
   const url = await startChild(args, /"url":"(http:\/\/127\.0\.0\.1:\d+)"/, { LOG_LEVEL: 'info' });
-  const { LambdaClient, InvokeCommand } = await import('@aws-sdk/client-lambda');
+  const { LambdaClient, InvokeWithResponseStreamCommand } = await import('@aws-sdk/client-lambda');
   const lambda = new LambdaClient({
     region: 'us-east-1',
     endpoint: url,
     credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
   });
-  return { lambda, InvokeCommand };
+  /** InvokeWithResponseStream, as the Preprocessor calls it: the body once InvokeComplete has come. */
+  const invokeStreamed = async (payload: Uint8Array): Promise<Buffer> => {
+    const out = await lambda.send(
+      new InvokeWithResponseStreamCommand({ FunctionName: 'marquee-generator', Payload: payload }),
+    );
+    if (out.EventStream === undefined) throw new Error('no event stream');
+    const result = await collectRenderStream(out.EventStream, 64 * 1024 * 1024);
+    if ('functionError' in result) throw new Error(`function error: ${result.functionError}`);
+    if (result.prelude.statusCode !== 200)
+      throw new Error(`handler failed: ${result.prelude.statusCode} ${result.body.toString('utf8')}`);
+    return result.body;
+  };
+  return { lambda, invokeStreamed };
 }
 
 /** The throughput rows (skipped with BENCH_ONLY=cold). */
@@ -158,22 +189,16 @@ async function throughputRows() {
   rows.push(['raw sharp (attention crop)', rawAttention, rawAttention]);
 
   // The handler in-process: the shipped bundle, configured through its environment.
-  Object.assign(process.env, env);
-  const { handler } = (await import(pathToFileURL(bundle).href)) as {
-    handler: (e: unknown) => Promise<{ ok: boolean }>;
-  };
+  const handler = await importBundle();
   let n = 0;
-  const check = (r: { ok: boolean }) => {
-    if (!r.ok) throw new Error(`handler failed: ${JSON.stringify(r)}`);
-  };
   rows.push([
     'handler in-process, S3 source (attention)',
-    await throughput(async () => check(await handler(event(`b${n++}`)))),
+    await throughput(() => handler(event(`b${n++}`))),
     rawAttention,
   ]);
   rows.push([
     'handler in-process, S3 source, focal (centre)',
-    await throughput(async () => check(await handler(event(`f${n++}`, focalSpec)))),
+    await throughput(() => handler(event(`f${n++}`, focalSpec))),
     raw,
   ]);
 
@@ -193,18 +218,9 @@ async function throughputRows() {
       bundle,
     ];
     for (const [k, v] of Object.entries(env)) args.push('--env', `${k}=${v}`);
-    const { lambda, InvokeCommand } = await startLocalLambda(args);
-    const invoke = async () => {
-      const out = await lambda.send(
-        new InvokeCommand({
-          FunctionName: 'marquee-generator',
-          Payload: Buffer.from(JSON.stringify(event(`l${n++}`))),
-        }),
-      );
-      if (out.FunctionError) throw new Error(`function error: ${Buffer.from(out.Payload ?? []).toString()}`);
-      check(JSON.parse(Buffer.from(out.Payload ?? []).toString()) as { ok: boolean });
-    };
-    rows.push(['handler via local Lambda endpoint (attention)', await throughput(invoke), rawAttention]);
+    const { lambda, invokeStreamed } = await startLocalLambda(args);
+    const viaLambda = () => invokeStreamed(Buffer.from(JSON.stringify(event(`l${n++}`))));
+    rows.push(['handler via local Lambda endpoint (attention)', await throughput(viaLambda), rawAttention]);
     lambda.destroy();
   } else {
     rows.push(['handler via local Lambda endpoint', `skipped: ${lambdaCli} not built yet`]);
@@ -223,7 +239,7 @@ if (!ONLY_COLD && !ONLY_CPU) await throughputRows();
  * and medians taken: where the Generator's milliseconds go beyond raw sharp's. The render step is
  * the Generator's own sharp pipeline without the handler; the handler holds the source (a
  * versioned event, as the Preprocessor sends); the Invoke hop is the local Lambda endpoint and the
- * SDK around a handler that renders nothing and returns a body the size of the real output. CPU is
+ * SDK around a handler that renders nothing and streams a body the size of the real output. CPU is
  * this process and every descendant (the local endpoint and its environments), from /proc.
  */
 async function cpuRows() {
@@ -235,15 +251,12 @@ async function cpuRows() {
   const header = await probe(jpeg, limits.maxInputPixels);
   const plan = planRender(header, spec);
 
-  Object.assign(process.env, env);
-  const { handler } = (await import(pathToFileURL(bundle).href)) as {
-    handler: (e: unknown) => Promise<{ ok: boolean }>;
-  };
+  const handler = await importBundle();
   const args = [lambdaCli, '--port', '0', '--concurrency', '1', '--timeout', '30', '--memory', '512'];
   // The body of a typical boxshot (342x513 WebP, about 30 KB), not this smooth test photo's.
   const hopBytes = 30_000;
   args.push('--handler', join(here, 'noop-handler.mjs'), '--env', `BENCH_NOOP_BYTES=${hopBytes}`);
-  const { lambda, InvokeCommand } = await startLocalLambda(args);
+  const { lambda, invokeStreamed } = await startLocalLambda(args);
   const request = Buffer.from(JSON.stringify({ ...event('hop', spec), version: 'bench-1' }));
   let n = 0;
   const contenders: Array<[string, () => Promise<unknown>]> = [
@@ -253,14 +266,7 @@ async function cpuRows() {
     ],
     ['Generator render step (no handler)', () => render(jpeg, header, spec, plan, [], limits)],
     ['handler in-process, source held (versioned)', () => handler({ ...event(`c${n++}`, spec), version: 'bench-1' })],
-    [
-      `Invoke hop only (no-op handler, ${hopBytes} B body)`,
-      async () => {
-        const out = await lambda.send(new InvokeCommand({ FunctionName: 'marquee-generator', Payload: request }));
-        const result = JSON.parse(Buffer.from(out.Payload ?? []).toString('utf8')) as { body: string };
-        return Buffer.from(result.body, 'base64');
-      },
-    ],
+    [`Invoke hop only (no-op handler, ${hopBytes} B body)`, () => invokeStreamed(request)],
   ];
   const PER_ROUND = 40;
   const ROUNDS = 5;
@@ -315,7 +321,11 @@ const coldKinds = {
     '-e',
     probe(
       `const {handler}=await import(${JSON.stringify(pathToFileURL(bundle).href)});`,
-      `const r=await handler(${JSON.stringify(coldEvent)});if(!r.ok){console.error(JSON.stringify(r));process.exit(1)}`,
+      // A stream that keeps what the handler writes, as the test helper's: the prelude's status decides.
+      `const {Writable}=await import('node:stream');const parts=[];` +
+        `const s=new Writable({write(c,e,cb){parts.push(c);cb()}});s.setContentType=()=>{};` +
+        `await handler(${JSON.stringify(coldEvent)},s);const b=Buffer.concat(parts);` +
+        `if(JSON.parse(b.subarray(0,b.indexOf(0)).toString()).statusCode!==200){console.error(b.toString());process.exit(1)}`,
     ),
   ],
 } as const;

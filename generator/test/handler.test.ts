@@ -1,37 +1,65 @@
 import t from 'tap';
 import sharp from 'sharp';
-import { parseGeneratorResult } from '@marquee/shared';
+import { PRELUDE_CONTENT_TYPE, RENDER_HEADERS } from '@marquee/shared';
 import { createHandler } from '../src/handler.js';
 import { captureLogger, makeRequest, s3Source, testDeps } from './helpers/deps.js';
 import { photoJpeg } from './helpers/images.js';
 import { startS3 } from './helpers/s3.js';
+import { CollectedStream, factsOf, invoke, readReply } from './helpers/stream.js';
 
 const s3 = await startS3(t, ['sources']);
 await s3.put('sources', 'master.jpg', await photoJpeg(800, 600));
 
-t.test('success: a contract-valid result, coldStart only the first time, one info line', async (t) => {
+t.test('success: a prelude then the image, coldStart only the first time, one info line each', async (t) => {
   const { logger, lines } = captureLogger();
   const handler = createHandler(testDeps(s3, {}, { logger }));
   const event = makeRequest(s3Source('sources', 'master.jpg'), { width: 200, height: 100, format: 'jpeg' });
-  const first = parseGeneratorResult(await handler(event, { awsRequestId: 'aws-1' }));
-  const second = parseGeneratorResult(await handler(event));
-  if (!first.ok || !second.ok) throw new Error('expected success');
-  t.equal(first.coldStart, true);
-  t.equal(second.coldStart, false);
-  t.match(first, { contentType: 'image/jpeg', width: 200, height: 100 });
-  t.match(await sharp(Buffer.from(first.body ?? '', 'base64')).metadata(), { format: 'jpeg', width: 200, height: 100 });
-  t.equal(lines.length, 2, 'one line per invocation');
+  const first = await invoke(handler, event, { awsRequestId: 'aws-1' });
+  const second = await invoke(handler, event);
+  t.equal(first.contentType, PRELUDE_CONTENT_TYPE, "the stream is Lambda's HTTP integration response");
+  t.equal(first.prelude.statusCode, 200);
+  t.match(first.prelude.headers, {
+    'content-type': 'image/jpeg',
+    'content-length': String(first.body.length),
+    [RENDER_HEADERS.width]: '200',
+    [RENDER_HEADERS.height]: '100',
+    [RENDER_HEADERS.coldStart]: 'true',
+    [RENDER_HEADERS.fetchMs]: /^\d+(\.\d+)?$/,
+    [RENDER_HEADERS.renderMs]: /^\d+(\.\d+)?$/,
+  });
+  t.notOk(RENDER_HEADERS.stored in first.prelude.headers, 'nothing stored');
+  t.match(factsOf(first), {
+    contentType: 'image/jpeg',
+    width: 200,
+    height: 100,
+    bytes: first.body.length,
+    coldStart: true,
+  });
+  t.equal(factsOf(second).coldStart, false, 'the second invocation of the environment is warm');
+  const another = await invoke(createHandler(testDeps(s3, {}, { logger })), event);
+  t.equal(factsOf(another).coldStart, false, 'per environment (process), not per handler made');
+  t.match(await sharp(first.body).metadata(), { format: 'jpeg', width: 200, height: 100 });
+  t.ok(first.body.equals(second.body), 'the same raw bytes again (no base64, no JSON around them)');
+  t.equal(lines.length, 3, 'one line per invocation');
   t.match(lines[0], {
     level: 30,
+    msg: 'generated',
     reqId: event.id,
     awsRequestId: 'aws-1',
     code: 'OK',
+    status: 200,
     coldStart: true,
+    bytes: first.body.length,
+    width: 200,
+    height: 100,
+    ms: Number,
     timings: { fetchMs: Number, renderMs: Number },
   });
+  t.match(lines[1], { code: 'OK', coldStart: false, awsRequestId: undefined });
+  t.notOk('key' in (lines[0] ?? {}) || 'stored' in (lines[0] ?? {}), 'no store fields without output');
 });
 
-t.test('a bad event is INVALID_SPEC, logged at info', async (t) => {
+t.test('a bad event is an INVALID_SPEC failure reply, logged at info', async (t) => {
   const { logger, lines } = captureLogger();
   const handler = createHandler(testDeps(s3, {}, { logger }));
   const cases: unknown[] = [
@@ -43,29 +71,36 @@ t.test('a bad event is INVALID_SPEC, logged at info', async (t) => {
     makeRequest({ url: 'file:///etc/passwd' }),
   ];
   for (const event of cases) {
-    const result = await handler(event);
-    t.match(result, { ok: false, error: { code: 'INVALID_SPEC', status: 400 } }, JSON.stringify(event)?.slice(0, 60));
+    const what = JSON.stringify(event)?.slice(0, 60) ?? String(event);
+    const reply = await invoke(handler, event);
+    t.equal(reply.contentType, PRELUDE_CONTENT_TYPE, what);
+    t.equal(reply.prelude.statusCode, 400, what);
+    t.equal(reply.prelude.headers['content-type'], 'application/json', what);
+    t.match(JSON.parse(reply.body.toString('utf8')), { code: 'INVALID_SPEC', status: 400, message: String }, what);
+    t.match(reply.failure, { code: 'INVALID_SPEC', status: 400 }, what);
   }
+  t.equal(lines.length, cases.length, 'one line per invocation');
   t.ok(
     lines.every((l) => l.level === 30 && l.code === 'INVALID_SPEC'),
     '4xx at info',
   );
 });
 
-t.test('coded errors become failures; 5xx logged at error', async (t) => {
+t.test('coded errors become failure replies; 5xx logged at error', async (t) => {
   const { logger, lines } = captureLogger();
   const handler = createHandler(testDeps(s3, {}, { logger }));
-  const missing = await handler(makeRequest(s3Source('sources', 'nope.jpg')));
-  t.match(missing, { ok: false, error: { code: 'SOURCE_NOT_FOUND', status: 404 } });
-  t.match(lines.at(-1), { level: 30, code: 'SOURCE_NOT_FOUND' });
-  const tooBig = await handler(makeRequest(s3Source('sources', 'master.jpg'), { format: 'png' }));
-  t.match(tooBig, { ok: true }, 'sanity: renders');
-  const noInline = createHandler(testDeps(s3, { maxInlineBytes: 100 }, { logger }));
-  t.match(await noInline(makeRequest(s3Source('sources', 'master.jpg'))), {
-    ok: false,
-    error: { code: 'OUTPUT_TOO_LARGE', status: 502 },
-  });
-  t.match(lines.at(-1), { level: 50, code: 'OUTPUT_TOO_LARGE' });
+  const missing = await invoke(handler, makeRequest(s3Source('sources', 'nope.jpg')));
+  t.equal(missing.prelude.statusCode, 404);
+  t.match(missing.failure, { code: 'SOURCE_NOT_FOUND', status: 404 });
+  t.match(lines.at(-1), { level: 30, code: 'SOURCE_NOT_FOUND', status: 404 });
+  const png = await invoke(handler, makeRequest(s3Source('sources', 'master.jpg'), { format: 'png' }));
+  t.ok(png.body.length > 100, `sanity: renders ${png.body.length} bytes`);
+  const capped = createHandler(testDeps(s3, { maxOutputBytes: 100 }, { logger }));
+  const tooLarge = await invoke(capped, makeRequest(s3Source('sources', 'master.jpg'), { format: 'png' }));
+  t.equal(tooLarge.prelude.statusCode, 502);
+  t.match(tooLarge.failure, { code: 'OUTPUT_TOO_LARGE', status: 502 });
+  t.match(lines.at(-1), { level: 50, code: 'OUTPUT_TOO_LARGE', status: 502 });
+  t.equal(lines.length, 3, 'one line per invocation');
 });
 
 t.test('an unexpected error is INTERNAL, without its details, logged at error', async (t) => {
@@ -73,9 +108,43 @@ t.test('an unexpected error is INTERNAL, without its details, logged at error', 
   const broken = createHandler(
     testDeps(s3, {}, { logger, s3Client: () => Promise.reject(new Error('secret detail: /var/task/x')) }),
   );
-  const result = await broken(makeRequest(s3Source('sources', 'master.jpg')));
-  t.same(result, { ok: false, error: { code: 'INTERNAL', status: 500, message: 'internal error' } });
+  const reply = await invoke(broken, makeRequest(s3Source('sources', 'master.jpg')));
+  t.equal(reply.prelude.statusCode, 500);
+  t.same(JSON.parse(reply.body.toString('utf8')), { code: 'INTERNAL', status: 500, message: 'internal error' });
+  t.notMatch(reply.body.toString('utf8'), /secret|var\/task/, 'nothing of the cause in the reply');
   t.match(lines.at(-1), { level: 50, code: 'INTERNAL', err: { message: 'secret detail: /var/task/x' } });
+});
+
+/** A bug in generator/src/handler.ts, shown here until it is fixed (then drop the `todo`s). */
+const BARE_GLOBAL_BUG =
+  'generator/src/handler.ts reply() takes any globalThis.awslambda for the runtime and calls ' +
+  'HttpResponseStream.from, which the SDK-made global lacks (helpers/stream.ts works around it)';
+
+t.test('off Lambda, with the bare `awslambda` global the AWS SDK leaves, the reply is still written', async (t) => {
+  const g = globalThis as { awslambda?: unknown };
+  const saved = g.awslambda;
+  t.teardown(() => {
+    if (saved === undefined) delete g.awslambda;
+    else g.awslambda = saved;
+  });
+  const handler = createHandler(testDeps(s3));
+  const cases: Array<[string, unknown, number]> = [
+    ['a render', makeRequest(s3Source('sources', 'master.jpg'), { width: 40, height: 30 }), 200],
+    ['a bad event', null, 400],
+  ];
+  const todo = { todo: BARE_GLOBAL_BUG };
+  for (const [what, event, status] of cases) {
+    // What importing @aws-sdk/client-s3 does (@aws/lambda-invoke-store): `awslambda ||= {}`.
+    g.awslambda = {};
+    const stream = new CollectedStream();
+    const settled = await handler(event, stream).then(
+      () => 'resolved',
+      (err: unknown) => `rejected: ${String(err)}`,
+    );
+    t.equal(settled, 'resolved', `${what}: the handler never throws`, todo);
+    t.ok(stream.writableFinished, `${what}: the stream ended`, todo);
+    if (stream.writableFinished) t.equal(readReply(stream).prelude.statusCode, status, `${what}: ${status}`, todo);
+  }
 });
 
 type Line = Record<string, unknown>;
@@ -135,8 +204,8 @@ t.test('a coded 5xx failure is a GeneratorFailures metric in its one log line (E
       addressPolicy: (address) => address === '127.0.0.2',
     },
   );
-  const result = await createHandler(deps)(makeRequest({ url: 'http://127.0.0.2:9/master.jpg' }));
-  t.match(result, { ok: false, error: { code: 'SOURCE_FETCH_FAILED', status: 502 } });
+  const reply = await invoke(createHandler(deps), makeRequest({ url: 'http://127.0.0.2:9/master.jpg' }));
+  t.match(reply.failure, { code: 'SOURCE_FETCH_FAILED', status: 502 });
   t.equal(lines.length, 1, 'still one line');
   const line = lines[0] ?? {};
   t.same(emfProblems(line), [], 'valid EMF');
@@ -158,7 +227,7 @@ t.test('a coded 5xx failure is a GeneratorFailures metric in its one log line (E
   const broken = createHandler(
     testDeps(s3, { functionName }, { logger, s3Client: () => Promise.reject(new Error('boom')) }),
   );
-  await broken(makeRequest(s3Source('sources', 'master.jpg')));
+  await invoke(broken, makeRequest(s3Source('sources', 'master.jpg')));
   t.same(emfProblems(lines.at(-1) ?? {}), [], 'valid EMF');
   t.match(lines.at(-1), { code: 'INTERNAL', status: 500, FunctionName: functionName, GeneratorFailures: 1 });
 });
@@ -166,14 +235,14 @@ t.test('a coded 5xx failure is a GeneratorFailures metric in its one log line (E
 t.test('a 4xx failure is a ClientErrors metric; a success line carries no metric', async (t) => {
   const { logger, lines } = captureLogger();
   const handler = createHandler(testDeps(s3, { functionName: 'fn' }, { logger }));
-  await handler(makeRequest(s3Source('sources', 'nope.jpg')));
+  await invoke(handler, makeRequest(s3Source('sources', 'nope.jpg')));
   const notFound = lines.at(-1) ?? {};
   t.same(emfProblems(notFound), [], 'valid EMF');
   t.same(declared(notFound), ['Marquee/ClientErrors']);
   t.match(notFound, { level: 30, code: 'SOURCE_NOT_FOUND', FunctionName: 'fn', ClientErrors: 1 });
   t.notOk('GeneratorFailures' in notFound, 'not a Generator failure: the alarm does not count it');
 
-  t.match(await handler(makeRequest(s3Source('sources', 'master.jpg'))), { ok: true });
+  t.equal((await invoke(handler, makeRequest(s3Source('sources', 'master.jpg')))).prelude.statusCode, 200);
   const ok = lines.at(-1) ?? {};
   t.equal(ok.code, 'OK');
   for (const key of ['_aws', 'FunctionName', 'GeneratorFailures', 'ClientErrors'])
@@ -183,7 +252,7 @@ t.test('a 4xx failure is a ClientErrors metric; a success line carries no metric
 t.test('off Lambda (no function name) a failure line carries no EMF', async (t) => {
   const { logger, lines } = captureLogger();
   const handler = createHandler(testDeps(s3, {}, { logger }));
-  await handler(makeRequest(s3Source('sources', 'nope.jpg')));
+  await invoke(handler, makeRequest(s3Source('sources', 'nope.jpg')));
   t.match(lines.at(-1), { code: 'SOURCE_NOT_FOUND' });
   t.notOk('_aws' in (lines.at(-1) ?? {}));
 });

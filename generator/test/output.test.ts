@@ -1,113 +1,144 @@
 import t from 'tap';
 import sharp from 'sharp';
-import { MarqueeError, derivativeKey, specKey } from '@marquee/shared';
-import { DERIVATIVE_CACHE_CONTROL, DEFAULT_MAX_INLINE_BYTES, LAMBDA_RESPONSE_LIMIT, generate } from '../src/index.js';
-import { base64Length, fitsInline } from '../src/output.js';
+import {
+  DERIVATIVES_PREFIX,
+  MAX_PRELUDE_BYTES,
+  MAX_STREAMED_RESPONSE_BYTES,
+  MarqueeError,
+  derivativeKey,
+  specKey,
+} from '@marquee/shared';
+import { DERIVATIVE_CACHE_CONTROL, DEFAULT_MAX_OUTPUT_BYTES, generate, loadConfig } from '../src/index.js';
+import { derivativeTarget, putDerivative } from '../src/output.js';
 import { makeRequest, s3Source, testDeps } from './helpers/deps.js';
-import { photo, photoJpeg } from './helpers/images.js';
-import { startS3 } from './helpers/s3.js';
+import { photoJpeg } from './helpers/images.js';
+import { startS3, watchedPuts } from './helpers/s3.js';
 
 const s3 = await startS3(t, ['sources', 'derivatives', 'elsewhere']);
 await s3.put('sources', 'master.jpg', await photoJpeg(1200, 800));
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
+async function codeOf(p: Promise<unknown> | (() => unknown)): Promise<string> {
   try {
-    await p;
+    await (typeof p === 'function' ? p() : p);
     return 'OK';
   } catch (err) {
     return err instanceof MarqueeError ? err.code : String(err);
   }
 }
 
-t.test('inline limit arithmetic stays under the Lambda response limit', async (t) => {
-  t.ok(DEFAULT_MAX_INLINE_BYTES < LAMBDA_RESPONSE_LIMIT);
-  t.equal(base64Length(3), 4);
-  t.equal(base64Length(4), 8);
-  const envelope = {
-    ok: true,
-    contentType: 'image/png',
-    width: 1,
-    height: 1,
-    bytes: 0,
-    timings: { fetchMs: 1, renderMs: 1 },
-  };
-  const overhead = Buffer.byteLength(JSON.stringify({ ...envelope, body: '', coldStart: false }));
-  t.ok(fitsInline(envelope, 3, overhead + 4));
-  t.notOk(fitsInline(envelope, 4, overhead + 4));
+async function exists(bucket: string, key: string): Promise<boolean> {
+  try {
+    await s3.get(bucket, key);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+t.test('the output limit is the streamed response limit less room for the prelude', async (t) => {
+  t.equal(DEFAULT_MAX_OUTPUT_BYTES, MAX_STREAMED_RESPONSE_BYTES - MAX_PRELUDE_BYTES);
+  t.ok(DEFAULT_MAX_OUTPUT_BYTES > 100 * 1024 * 1024, 'far past the old 6 MB buffered limit');
+  t.equal(loadConfig({}, {}).maxOutputBytes, DEFAULT_MAX_OUTPUT_BYTES, 'the default');
+  t.equal(loadConfig({ maxOutputBytes: 2000 }, {}).maxOutputBytes, 2000, 'an option lowers it');
+  for (const bad of [0, -1, Number.NaN])
+    t.throws(
+      () => loadConfig({ maxOutputBytes: bad }, {}),
+      { name: 'ConfigError', message: /maxOutputBytes/ },
+      String(bad),
+    );
 });
 
-t.test('too large to inline: written to the derivatives bucket under its spec key', async (t) => {
-  const deps = testDeps(s3, { derivativesBucket: 'derivatives', maxInlineBytes: 2000 });
+t.test('generate renders and returns the bytes; it writes nothing itself', async (t) => {
+  const deps = testDeps(s3, { derivativesBucket: 'derivatives' });
   const request = makeRequest(s3Source('sources', 'master.jpg'), { width: 400, height: 300, format: 'png' });
   const out = await generate(request, deps);
-  const key = `derivatives/${specKey(request.source, request.spec)}.png`;
-  t.same(out.s3, { bucket: 'derivatives', key });
-  t.equal(out.body, undefined, 'no inline body');
-  const stored = await s3.get('derivatives', key);
-  t.equal(stored.body.length, out.bytes);
-  t.equal(stored.contentType, 'image/png');
-  t.equal(stored.cacheControl, DERIVATIVE_CACHE_CONTROL);
-  t.match(await sharp(stored.body).metadata(), { format: 'png', width: 400, height: 300 });
+  t.match(out, { contentType: 'image/png', width: 400, height: 300 });
+  t.match(await sharp(out.data).metadata(), { format: 'png', width: 400, height: 300 });
+  t.notOk(await exists('derivatives', derivativeKey(specKey(request.source, request.spec), 'png')), 'nothing stored');
 });
 
-t.test('without output, the derivative key includes the artwork version, as the Preprocessor names it', async (t) => {
-  const deps = testDeps(s3, { derivativesBucket: 'derivatives', maxInlineBytes: 2000 });
-  const request = makeRequest(
-    s3Source('sources', 'master.jpg'),
-    { width: 400, height: 300, format: 'png' },
-    { version: 'v7' },
+t.test('past maxOutputBytes: OUTPUT_TOO_LARGE, whatever bucket is configured', async (t) => {
+  const request = makeRequest(s3Source('sources', 'master.jpg'), { format: 'png' });
+  t.equal(await codeOf(generate(request, testDeps(s3, { maxOutputBytes: 2000 }))), 'OUTPUT_TOO_LARGE');
+  t.equal(
+    await codeOf(generate(request, testDeps(s3, { maxOutputBytes: 2000, derivativesBucket: 'derivatives' }))),
+    'OUTPUT_TOO_LARGE',
+    'a derivatives bucket is no way around it',
   );
-  const out = await generate(request, deps);
-  const key = derivativeKey(specKey(request.source, request.spec, 'v7'), 'png');
-  t.same(out.s3, { bucket: 'derivatives', key });
-  t.not(key, derivativeKey(specKey(request.source, request.spec), 'png'), 'another object than the unversioned one');
-  t.equal((await s3.get('derivatives', key)).body.length, out.bytes);
+  const exact = await generate(request, testDeps(s3));
+  t.equal(
+    await codeOf(generate(request, testDeps(s3, { maxOutputBytes: exact.data.length }))),
+    'OK',
+    'an output of exactly the limit is fine',
+  );
 });
 
-t.test('the request names the output object, inside the derivatives prefix only', async (t) => {
-  const deps = testDeps(s3, { derivativesBucket: 'derivatives', maxInlineBytes: 2000 });
-  const output = { s3: { bucket: 'derivatives', key: 'derivatives/custom/out.webp' } };
-  const out = await generate(
-    makeRequest(s3Source('sources', 'master.jpg'), { width: 600, height: 400 }, { output }),
-    deps,
+t.test('where a render is kept: nowhere unless asked', async (t) => {
+  const deps = testDeps(s3, { derivativesBucket: 'derivatives' });
+  const request = makeRequest(s3Source('sources', 'master.jpg'), { width: 400, height: 300, format: 'png' });
+  t.equal(derivativeTarget(request, deps), undefined, 'neither output nor store: only streamed back');
+  const output = { s3: { bucket: 'derivatives', key: `${DERIVATIVES_PREFIX}custom/out.webp` } };
+  t.same(derivativeTarget({ ...request, output }, deps), output.s3, 'output names the object');
+  t.same(derivativeTarget({ ...request, output, store: true }, deps), output.s3, 'store: true with output: there');
+});
+
+t.test('store: true without output is named as the Preprocessor names it, artwork version included', async (t) => {
+  const deps = testDeps(s3, { derivativesBucket: 'derivatives' });
+  const request = makeRequest(s3Source('sources', 'master.jpg'), { width: 400, height: 300, format: 'png' });
+  const versioned = derivativeTarget({ ...request, version: 'v7', store: true }, deps);
+  t.same(versioned, { bucket: 'derivatives', key: derivativeKey(specKey(request.source, request.spec, 'v7'), 'png') });
+  t.not(
+    versioned?.key,
+    derivativeTarget({ ...request, store: true }, deps)?.key,
+    'another object than the unversioned one',
   );
-  t.same(out.s3, output.s3);
-  t.equal((await s3.get('derivatives', 'derivatives/custom/out.webp')).body.length, out.bytes);
+  t.ok(versioned?.key.startsWith(DERIVATIVES_PREFIX));
+  t.equal(
+    await codeOf(() => derivativeTarget({ ...request, store: true }, testDeps(s3))),
+    'INVALID_SPEC',
+    'no derivatives bucket: refused',
+  );
+});
+
+t.test('output only inside the derivatives prefix of the configured bucket', async (t) => {
+  const deps = testDeps(s3, { derivativesBucket: 'derivatives' });
+  const request = makeRequest(s3Source('sources', 'master.jpg'));
   // Regression (review finding): any bucket or key the event named was written to.
   for (const elsewhere of [
-    { bucket: 'elsewhere', key: 'derivatives/out.webp' },
+    { bucket: 'elsewhere', key: `${DERIVATIVES_PREFIX}out.webp` },
     { bucket: 'derivatives', key: 'catalog.json' },
-    { bucket: 'derivatives', key: 'derivatives/../catalog.json' },
+    { bucket: 'derivatives', key: `${DERIVATIVES_PREFIX}../catalog.json` },
+    { bucket: 'derivatives', key: 'titles/1/boxshot/en.webp' },
   ]) {
-    const request = makeRequest(
-      s3Source('sources', 'master.jpg'),
-      { width: 600, height: 400 },
-      { output: { s3: elsewhere } },
+    t.equal(
+      await codeOf(() => derivativeTarget({ ...request, output: { s3: elsewhere } }, deps)),
+      'INVALID_SPEC',
+      `${elsewhere.bucket}/${elsewhere.key}`,
     );
-    t.equal(await codeOf(generate(request, deps)), 'INVALID_SPEC', `${elsewhere.bucket}/${elsewhere.key}`);
   }
+  const output = { s3: { bucket: 'derivatives', key: `${DERIVATIVES_PREFIX}x.webp` } };
+  t.equal(await codeOf(() => derivativeTarget({ ...request, output }, testDeps(s3))), 'INVALID_SPEC', 'no bucket');
 });
 
-t.test('too large to inline and nowhere to put it: OUTPUT_TOO_LARGE', async (t) => {
-  const deps = testDeps(s3, { maxInlineBytes: 2000 });
-  t.equal(
-    await codeOf(generate(makeRequest(s3Source('sources', 'master.jpg'), { format: 'png' }), deps)),
-    'OUTPUT_TOO_LARGE',
-  );
-});
-
-t.test('a real large output goes to S3 under the default 6 MB limit', async (t) => {
-  // A noisy 2400x1600 PNG is about 8 MB: over Lambda's limit once base64-encoded.
-  const big = await photo(2400, 1600, 7).png({ compressionLevel: 1 }).toBuffer();
-  await s3.put('sources', 'big.png', big);
+t.test('putDerivative writes an immutable derivative; a failure is GENERATOR_FAILED with its cause', async (t) => {
   const deps = testDeps(s3, { derivativesBucket: 'derivatives' });
-  const out = await generate(
-    makeRequest(s3Source('sources', 'big.png'), { width: 2400, height: 1600, format: 'png', effort: 0 }),
-    deps,
-  );
-  t.ok(base64Length(out.bytes) > LAMBDA_RESPONSE_LIMIT, `output is ${out.bytes} bytes`);
-  t.ok(out.s3, 'stored in S3');
-  t.equal(out.body, undefined);
+  const data = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#369' } })
+    .webp()
+    .toBuffer();
+  const target = { bucket: 'derivatives', key: `${DERIVATIVES_PREFIX}put/one.webp` };
+  await putDerivative(target, data, 'image/webp', deps);
+  const stored = await s3.get(target.bucket, target.key);
+  t.ok(stored.body.equals(data), 'the exact bytes');
+  t.equal(stored.contentType, 'image/webp');
+  t.equal(stored.cacheControl, DERIVATIVE_CACHE_CONTROL);
+
+  const cause = new Error('s3 down');
+  const failing = testDeps(s3, {}, { s3Client: async () => watchedPuts(s3.client, () => Promise.reject(cause)) });
+  await t.rejects(putDerivative(target, data, 'image/webp', failing), {
+    code: 'GENERATOR_FAILED',
+    message: /s3:\/\/derivatives\/derivatives\/put\/one\.webp/,
+    cause,
+  });
 });
 
 t.test('S3 source errors', async (t) => {

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client, type PutObjectCommandInput } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 
 /** s3rver's fixed credentials. */
@@ -48,4 +48,16 @@ export async function startS3(t: Teardown, buckets: string[]): Promise<LocalS3> 
       return { body, contentType: out.ContentType, cacheControl: out.CacheControl };
     },
   };
+}
+
+/**
+ * A client for `Deps.s3Client` that hands every command to `client`, except that each PutObject
+ * first goes through `onPut`: it may record what it sees, or throw (reject) to fail that PUT.
+ */
+export function watchedPuts(client: S3Client, onPut: (input: PutObjectCommandInput) => void | Promise<void>): S3Client {
+  const send = async (command: { input: unknown }, options?: unknown): Promise<unknown> => {
+    if (command instanceof PutObjectCommand) await onPut(command.input);
+    return (client.send as (c: unknown, o?: unknown) => Promise<unknown>)(command, options);
+  };
+  return { send } as unknown as S3Client;
 }
