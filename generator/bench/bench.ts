@@ -16,7 +16,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { loadavg } from 'node:os';
 import { collectRenderStream } from '@marquee/shared';
 import { S3RVER_CREDENTIALS } from '../test/helpers/s3.js';
-import { dropBareAwsLambdaGlobal, invoke, type Reply } from '../test/helpers/stream.js';
+import { invoke, type Reply } from '../test/helpers/stream.js';
 import type { StreamingGenerator } from '../src/handler.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -137,7 +137,6 @@ const focalSpec = { ...SPEC, focal: { x: 0.5, y: 0.5 } };
  */
 async function importBundle(): Promise<(e: unknown) => Promise<Reply>> {
   Object.assign(process.env, env);
-  dropBareAwsLambdaGlobal();
   const { handler } = (await import(pathToFileURL(bundle).href)) as { handler: StreamingGenerator };
   return async (e) => {
     const reply = await invoke(handler, e);

@@ -88,7 +88,9 @@ export const GeneratorEnv = Type.Object({
   MARQUEE_SOURCE_BUCKETS: Type.Optional(
     Type.Array(BucketVar(), { description: 'buckets sources may be read from; unset = any' }),
   ),
-  MARQUEE_DERIVATIVES_BUCKET: Type.Optional(BucketVar({ description: 'where outputs too large to return inline go' })),
+  MARQUEE_DERIVATIVES_BUCKET: Type.Optional(
+    BucketVar({ description: 'where renders are kept (`output`, or `store: true`)' }),
+  ),
   MARQUEE_HTTP_ALLOWED_HOSTS: Type.Array(
     // Normalised as the guard compares them: lower case, default port dropped, IPv6 bracketed.
     Type.String({ parse: allowlistEntry }),

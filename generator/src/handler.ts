@@ -41,16 +41,25 @@ function requestId(event: unknown): string | undefined {
   return typeof id === 'string' ? id.slice(0, 128) : undefined;
 }
 
+/** Lambda's streaming runtime (`awslambda` with both members), or undefined off it. */
+function runtimeStreaming(): typeof awslambda | undefined {
+  const g = (globalThis as { awslambda?: Partial<typeof awslambda> }).awslambda;
+  return typeof g?.streamifyResponse === 'function' && typeof g.HttpResponseStream?.from === 'function'
+    ? (g as typeof awslambda)
+    : undefined;
+}
+
 /**
  * Writes Lambda's HTTP prelude and the body, and ends the stream: through
  * `awslambda.HttpResponseStream.from` where the runtime provides it (Lambda, the local endpoint),
  * else the same bytes by hand (a test's stream).
  */
 function reply(stream: ResponseStream, prelude: RenderPrelude, body: Buffer): Promise<void> {
-  const lambda = (globalThis as { awslambda?: typeof awslambda }).awslambda;
+  // The capability, not the global: the AWS SDK sets a bare `globalThis.awslambda` of its own.
+  const from = runtimeStreaming()?.HttpResponseStream.from;
   let out: Writable = stream;
-  if (lambda !== undefined) {
-    out = lambda.HttpResponseStream.from(stream, prelude as unknown as Record<string, unknown>);
+  if (from !== undefined) {
+    out = from(stream, prelude as unknown as Record<string, unknown>);
   } else {
     stream.setContentType(PRELUDE_CONTENT_TYPE);
     stream.write(JSON.stringify(prelude));
@@ -69,7 +78,7 @@ function reply(stream: ResponseStream, prelude: RenderPrelude, body: Buffer): Pr
  * nothing in the background). A failed PUT never fails the reply: it is counted (an EMF metric on
  * the line) and logged once per outage. A prewarm render (`store: true`) is PUT first and streams
  * no body. It never throws: a coded error becomes its failure reply, anything else INTERNAL, and
- * every invocation logs exactly one line.
+ * every invocation logs exactly one line (an outage of the store adds its own two: begun, over).
  */
 export function createHandler(deps: Deps): StreamingGenerator {
   const storeOutage = new OutageLog(deps.logger, 'derivative store write');
@@ -145,7 +154,10 @@ export function createHandler(deps: Deps): StreamingGenerator {
       else deps.logger.info({ ...line, cause: e.cause instanceof Error ? e.cause.message : undefined }, e.message);
       // A failure after the prelude went out cannot be told: the stream is cut instead, and the
       // caller, short of the bytes the prelude announced, answers 502.
-      if (replied) return;
+      if (replied) {
+        stream.destroy(e);
+        return;
+      }
       const body = failureBody(e.code, e.message);
       await reply(stream, failurePrelude(body, e.status), Buffer.from(body));
     }
@@ -162,6 +174,5 @@ const generator = createHandler(deps);
  * this module) there is no `awslambda` to mark it with, and the plain function is exported.
  */
 export const handler: StreamingGenerator | StreamifyHandler =
-  typeof awslambda === 'undefined'
-    ? generator
-    : awslambda.streamifyResponse((event: unknown, stream, context) => generator(event, stream, context));
+  runtimeStreaming()?.streamifyResponse((event: unknown, stream, context) => generator(event, stream, context)) ??
+  generator;

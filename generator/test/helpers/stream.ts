@@ -33,22 +33,6 @@ export class CollectedStream extends Writable implements ResponseStream {
   }
 }
 
-/**
- * Removes the bare `globalThis.awslambda = {}` that loading the AWS SDK leaves behind
- * (`@aws/lambda-invoke-store`, under `@aws-sdk/core`), when it lacks the runtime's
- * `HttpResponseStream`. Lambda's runtime (and the local endpoint) install the real one; off Lambda
- * the handler takes any `awslambda` for it and throws (see handler.test.ts, the todo test).
- * A workaround, for tests and the bench, until generator/src/handler.ts checks for
- * `HttpResponseStream.from` itself. Returns what it removed, for a test to put back.
- */
-export function dropBareAwsLambdaGlobal(): unknown {
-  const g = globalThis as { awslambda?: { HttpResponseStream?: unknown } };
-  const bare = g.awslambda;
-  if (bare === undefined || bare.HttpResponseStream !== undefined) return undefined;
-  delete g.awslambda;
-  return bare;
-}
-
 /** One invocation as its caller sees it: the prelude, then the facts of a 200 or the failure body. */
 export interface Reply {
   /** The stream's content type (Lambda's HTTP-integration type when there is a prelude). */
@@ -74,7 +58,6 @@ export async function invoke(
   context?: { awsRequestId: string },
   stream = new CollectedStream(),
 ): Promise<Reply> {
-  dropBareAwsLambdaGlobal();
   await handler(event, stream, context);
   return readReply(stream);
 }
