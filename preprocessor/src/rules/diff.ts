@@ -40,6 +40,8 @@ export interface DiffCounts {
 export interface DiffCosts {
   /** Billed Generator time per render: one figure, or per format (formats left out take the default). */
   msPerImage?: number | Partial<Record<Format, number>>;
+  /** Where one `msPerImage` figure comes from, said beside it in the cost basis. Default `given` (a flag). */
+  msSource?: string;
   memoryMiB?: number;
   pricePerGbSecond?: number;
   pricePerRequest?: number;
@@ -297,7 +299,7 @@ function renderCost(
   const measured = costs.msPerImage !== undefined;
   const ms =
     typeof costs.msPerImage === 'number'
-      ? `${costs.msPerImage} ms per image (given)`
+      ? `${costs.msPerImage} ms per image (${costs.msSource ?? 'given'})`
       : measured
         ? `per format ${JSON.stringify(costs.msPerImage)} ms, else ${DEFAULT_MS_PER_IMAGE} ms (stated default, not measured)`
         : `${DEFAULT_MS_PER_IMAGE} ms per image (stated default, not measured)`;

@@ -123,13 +123,10 @@ class DiffWorker {
   }
 }
 
-/** Says where a per-image time the diff calls "given" came from: this Preprocessor's own measurements. */
-function basisOf(diff: RulesDiff, costs: DiffCosts): string {
-  if (typeof costs.msPerImage !== 'number') return diff.costBasis;
-  return `${diff.costBasis} The ms per image is the mean Generator invocation this Preprocessor measured.`;
-}
+/** Where the studio's ms per image comes from (`measuredMsPerImage`), as the cost basis says it. */
+export const MEASURED_MS_SOURCE = "measured: this Preprocessor's mean Generator invocation";
 
-function impactOf(state: RulesState, draft: SavedDraft, diff: RulesDiff, costs: DiffCosts): Impact {
+function impactOf(state: RulesState, draft: SavedDraft, diff: RulesDiff): Impact {
   return {
     draft: { id: draft.id, rev: draft.rev },
     rulesEtag: state.rulesEtag,
@@ -143,7 +140,7 @@ function impactOf(state: RulesState, draft: SavedDraft, diff: RulesDiff, costs: 
     renders: diff.renders,
     renderSeconds: diff.renderSeconds,
     costUsd: diff.costUsd,
-    costBasis: basisOf(diff, costs),
+    costBasis: diff.costBasis,
     invalidations: diff.invalidations,
     changedPaths: diff.changedPaths.slice(0, IMPACT_PATHS_SHOWN),
     addedPaths: diff.addedPaths.slice(0, IMPACT_PATHS_SHOWN),
@@ -161,13 +158,15 @@ export class ImpactReports {
   private readonly kept = new LRUCache<string, Promise<Impact>>({ max: IMPACTS_KEPT });
   private readonly worker = new DiffWorker();
 
+  /** `costs`: a `msPerImage` figure here is the measured mean (`measuredMsPerImage`). */
   report(state: RulesState, draft: SavedDraft, sourcesBucket: string, costs: DiffCosts): Promise<Impact> {
     const cacheKey = `${draft.id}@${draft.rev}|${state.rulesEtag}|${state.catalogEtag}`;
     const known = this.kept.get(cacheKey);
     if (known) return known;
+    const measured = typeof costs.msPerImage === 'number' ? { ...costs, msSource: MEASURED_MS_SOURCE } : costs;
     const report = this.worker
-      .run(state, draft.rules, sourcesBucket, costs)
-      .then((diff) => impactOf(state, draft, diff, costs));
+      .run(state, draft.rules, sourcesBucket, measured)
+      .then((diff) => impactOf(state, draft, diff));
     this.kept.set(cacheKey, report);
     report.catch(() => this.kept.delete(cacheKey));
     return report;

@@ -6,7 +6,7 @@ import { warmSetOfRulesChange } from '../prewarm/rules-change.js';
 import { warmSet } from '../prewarm/warm-set.js';
 import { PublishConflictError, publishRules, type PublishResult } from '../publish/index.js';
 import type { SavedDrafts } from './drafts.js';
-import { measuredMsPerImage } from './impact.js';
+import { MEASURED_MS_SOURCE, measuredMsPerImage } from './impact.js';
 
 const Params = Type.Object({ id: DraftIdSchema });
 
@@ -69,7 +69,7 @@ export const publishRoutes: FastifyPluginAsyncTypebox<{ drafts: SavedDrafts }> =
           author: request.body.author ?? DEFAULT_AUTHOR,
           catalog,
           sourcesBucket: app.config.sourcesBucket,
-          ...(msPerImage !== undefined ? { costs: { msPerImage } } : {}),
+          ...(msPerImage !== undefined ? { costs: { msPerImage, msSource: MEASURED_MS_SOURCE } } : {}),
           // This Preprocessor serves the new rules before the CDN is told to drop the old looks.
           awaitRollout: async () => {
             await app.rulesPoller.reload();
