@@ -22,6 +22,11 @@ export function readFraction(text: string): number | undefined {
   return FRACTION.test(text) ? Number(text) : undefined;
 }
 
+/** The noun for `count` things: `one` for exactly one, else `many` (`1 path`, `0 paths`, `2 paths`). */
+export function plural(count: number, one: string, many = `${one}s`): string {
+  return count === 1 ? one : many;
+}
+
 /** What a refusal shows of the text it refused: bounded and quoted. */
 export function quoteInput(value: unknown): string {
   const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));

@@ -204,7 +204,7 @@ t.test(
       ['/v1/artwork/billboard/*'],
       'one wildcard: every billboard changed, nothing else',
     );
-    t.match(published.json.invalidation, /^varnish: 1 paths in 1 requests/, 'sent to the stack’s Varnish');
+    t.match(published.json.invalidation, /^varnish: 1 path in 1 request\b/, 'sent to the stack’s Varnish');
 
     const hitsBefore = (await stack.cdn!.counters())['MAIN.cache_hit'] ?? 0;
     const fresh = await get(changed);

@@ -11,7 +11,7 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { ConfigError, configOrExit } from '@marquee/shared';
+import { ConfigError, configOrExit, plural } from '@marquee/shared';
 import { PreprocessorEnv, loadConfig, type PreprocessorConfig } from '../config.js';
 import { s3ClientFor } from '../plugins/services.js';
 import { LOCAL, USAGE, parsePrewarmArgs, progressBar, type PrewarmArgs } from '../prewarm/cli-args.js';
@@ -82,7 +82,7 @@ async function main(): Promise<number> {
       throw new Error(`unknown type ${filter.type}; the rules define ${typeNames(rules).join(', ')}`);
     const entries = warmSet(rules, catalog, config.sourcesBucket, [filter]);
     out(
-      `prewarm: ${entries.length} images in the warm set of ${describe(filter)} (rules ${config.rules}, catalog ${config.catalog})`,
+      `prewarm: ${entries.length} ${plural(entries.length, 'image')} in the warm set of ${describe(filter)} (rules ${config.rules}, catalog ${config.catalog})`,
     );
     if (args.dryRun) {
       for (const entry of entries) process.stdout.write(`${entry.url}\n`);

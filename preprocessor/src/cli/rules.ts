@@ -23,6 +23,7 @@ import {
   Type,
   configProblem,
   exitOnConfigError,
+  plural,
   readEnv,
   readInteger,
   type RulesProblem,
@@ -85,6 +86,8 @@ class UsageError extends Error {}
 
 const out = (text: string) => process.stdout.write(`${text}\n`);
 const fmt = (n: number) => n.toLocaleString('en-US');
+/** `1 path`, `1,024 paths`: a count and its noun. */
+const count = (n: number, one: string, many?: string) => `${fmt(n)} ${plural(n, one, many)}`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -157,7 +160,7 @@ async function check(args: string[], s3: S3For): Promise<number> {
   const location = positionals[0] as string;
   const rules = await loadRules(location, s3);
   if (!rules) return 1;
-  out(`${location}: ok (${Object.keys(rules.types).length} types: ${Object.keys(rules.types).join(', ')})`);
+  out(`${location}: ok (${count(Object.keys(rules.types).length, 'type')}: ${Object.keys(rules.types).join(', ')})`);
   return 0;
 }
 
@@ -192,7 +195,7 @@ async function diff(args: string[], env: Env, s3: S3For): Promise<number> {
     out(JSON.stringify({ old: oldLocation, new: newLocation, catalog: catalogLocation, ...result }, null, 2));
   } else {
     out(`rules diff ${oldLocation} → ${newLocation}`);
-    out(`catalog ${catalogLocation}: ${fmt(result.titles)} titles`);
+    out(`catalog ${catalogLocation}: ${count(result.titles, 'title')}`);
     out('');
     for (const line of impactLines(result)) out(line);
   }
@@ -210,7 +213,7 @@ function impactLines(d: RulesDiff): string[] {
   );
   lines.push('');
   lines.push(
-    `re-render: ${fmt(d.renders)} images ≈ ${d.renderSeconds.toFixed(1)} s of Generator time ≈ $${d.costUsd.toFixed(4)}`,
+    `re-render: ${count(d.renders, 'image')} ≈ ${d.renderSeconds.toFixed(1)} s of Generator time ≈ $${d.costUsd.toFixed(4)}`,
   );
   for (const line of wrap(d.costBasis, 100)) lines.push(`  ${line}`);
   lines.push('');
@@ -218,7 +221,7 @@ function impactLines(d: RulesDiff): string[] {
   lines.push(
     d.invalidations.length === 0
       ? 'invalidate: nothing'
-      : `invalidate: ${fmt(d.invalidations.length)} paths (CloudFront: $${d.invalidationCostUsd.toFixed(3)} past ${free})`,
+      : `invalidate: ${count(d.invalidations.length, 'path')} (CloudFront: $${d.invalidationCostUsd.toFixed(3)} past ${free})`,
   );
   for (const p of d.invalidations.slice(0, SHOWN_PATHS)) lines.push(`  ${p}`);
   if (d.invalidations.length > SHOWN_PATHS) {
@@ -311,7 +314,7 @@ function report(r: PublishResult): number {
   else if ('error' in inv) out(`invalidation: FAILED: ${inv.error}`);
   else
     out(
-      `invalidation: ${inv.backend}, ${fmt(inv.paths)} paths in ${fmt(inv.requests)} requests (${inv.ids.slice(0, 3).join(', ')}${inv.ids.length > 3 ? ', …' : ''})`,
+      `invalidation: ${inv.backend}, ${count(inv.paths, 'path')} in ${count(inv.requests, 'request')} (${inv.ids.slice(0, 3).join(', ')}${inv.ids.length > 3 ? ', …' : ''})`,
     );
   const warm = r.prewarm;
   if ('skipped' in warm) {
@@ -365,7 +368,7 @@ async function standaloneWarm(): Promise<{ prewarm: (r: PrewarmRequest) => Promi
       const entries = r.previous
         ? warmSetOfRulesChange(r.previous, r.rules, r.catalog, config.sourcesBucket)
         : warmSet(r.rules, r.catalog, config.sourcesBucket);
-      out(`prewarm: ${fmt(entries.length)} new images to render into the store`);
+      out(`prewarm: ${count(entries.length, 'new image')} to render into the store`);
       return prewarmer.run(entries, { reason: r.reason });
     },
     close: () => {
@@ -430,7 +433,7 @@ function historyLines(entries: readonly HistoryEntry[]): string[] {
     e.id,
     e.author,
     `${fmt(e.impact.changed)} changed, ${fmt(e.impact.added)} added, ${fmt(e.impact.removed)} removed`,
-    `${fmt(e.impact.invalidations)} paths${e.invalidation?.error ? ' (invalidation failed)' : ''}`,
+    `${count(e.impact.invalidations, 'path')}${e.invalidation?.error ? ' (invalidation failed)' : ''}`,
     e.rollbackOf ? `rollback of ${e.rollbackOf}` : '',
   ]);
   const table = [['id (rollback restores the rules before it)', 'author', 'impact', 'invalidated', ''], ...rows];

@@ -6,6 +6,7 @@ import {
   LAMBDA_ARM64_USD_PER_GB_SECOND,
   LAMBDA_USD_PER_REQUEST,
   lambdaCostUsd,
+  plural,
   stableStringify,
   type Format,
 } from '@marquee/shared';
@@ -221,7 +222,7 @@ export function diffRules(options: DiffOptions): RulesDiff {
     byType,
     ...cost,
     costBasis:
-      `${cost.costBasis} Invalidation: ${invalidations.length} CloudFront paths × $${CLOUDFRONT_USD_PER_INVALIDATION_PATH} ` +
+      `${cost.costBasis} Invalidation: ${invalidations.length} CloudFront ${plural(invalidations.length, 'path')} × $${CLOUDFRONT_USD_PER_INVALIDATION_PATH} ` +
       `past the ${CLOUDFRONT_FREE_INVALIDATION_PATHS_PER_MONTH} free paths a month.`,
     invalidations,
     invalidationCostUsd,
@@ -304,7 +305,7 @@ function renderCost(
         ? `per format ${JSON.stringify(costs.msPerImage)} ms, else ${DEFAULT_MS_PER_IMAGE} ms (stated default, not measured)`
         : `${DEFAULT_MS_PER_IMAGE} ms per image (stated default, not measured)`;
   const costBasis =
-    `${renders} renders (distinct images of the changed and added URLs that the current rules do not already have) ` +
+    `${renders} ${plural(renders, 'render')} (distinct images of the changed and added URLs that the current rules do not already have) ` +
     `× ${ms}, on Lambda arm64 at ${memoryMiB} MiB: $${usdPerGbSecond} per GB-s + $${(usdPerRequest * 1_000_000).toFixed(2)} per ` +
     'million requests. An upper bound for on-demand traffic: an image is rendered only when one of its URLs is ' +
     'requested again (or prewarmed); S3 and CDN charges are not included.';

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { DraftIdSchema, MarqueeError, PublishDraftSchema, PublishReplySchema } from '@marquee/shared';
+import { DraftIdSchema, MarqueeError, PublishDraftSchema, PublishReplySchema, plural } from '@marquee/shared';
 import { invalidatorFor } from '../invalidation/backends.js';
 import { warmSetOfRulesChange } from '../prewarm/rules-change.js';
 import { warmSet } from '../prewarm/warm-set.js';
@@ -21,7 +21,7 @@ function invalidationText(r: PublishResult): string {
       : `not needed: ${inv.skipped}`;
   }
   if ('error' in inv) return `FAILED: ${inv.error}`;
-  return `${inv.backend}: ${inv.paths} paths in ${inv.requests} requests`;
+  return `${inv.backend}: ${inv.paths} ${plural(inv.paths, 'path')} in ${inv.requests} ${plural(inv.requests, 'request')}`;
 }
 
 function prewarmText(r: PublishResult, prewarmsOnReload: boolean): string {
