@@ -110,7 +110,7 @@ export function pointFrom(samples: readonly PromSample[], t: number): MetricsPoi
     generatorCalls: sumMetric(samples, 'marquee_generator_duration_seconds_count'),
     stageSeconds: histogramByLabel(samples, STAGE_HISTOGRAM, 'stage'),
     shed: sumMetric(samples, 'marquee_shed_total'),
-    storeWrites: sumMetric(samples, 'marquee_store_writes_total', { result: 'sent' }),
+    storeWrites: sumMetric(samples, 'marquee_store_writes_total', {}),
     coldStarts: sumMetric(samples, 'marquee_generator_cold_starts_total'),
     rssBytes: sumMetric(samples, 'marquee_process_resident_memory_bytes'),
   };

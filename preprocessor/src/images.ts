@@ -140,6 +140,7 @@ export class ImageService {
       },
       job.priority ?? 'live',
     );
+    if (keepIn !== undefined) this.deps.metrics.storeWrites.inc();
     const image: CachedImage = { ...rendered, etag: `"${job.key}"`, contentLength: String(rendered.body.length) };
     this.deps.cache.set(job.key, image);
     this.countCached();

@@ -183,3 +183,33 @@ t.test(
     t.match(lambda.stats(), { coldStarts: 2, outOfMemory: 1 });
   },
 );
+
+t.test('a Generator that dies mid-stream: 502 problem+json, nothing cached, the next render is whole', async (t) => {
+  const lambda = await startLocalLambda({
+    concurrency: 1,
+    stdout: new PassThrough().resume(),
+    stderr: new PassThrough().resume(),
+    functions: {
+      'marquee-generator': {
+        handler: fileURLToPath(new URL('./fixtures/e2e-slow-generator.mjs', import.meta.url)),
+        env: { CRASH_TITLE: '80000001' },
+        memoryMb: 256,
+      },
+    },
+  });
+  t.teardown(() => lambda.close());
+  const a = await app(lambda.url, { timeoutMs: 8000 });
+  const res = await a.inject(url('80000001'));
+  t.equal(res.statusCode, 502);
+  t.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8');
+  t.match(res.json(), { status: 502, code: 'GENERATOR_FAILED' });
+  t.equal(res.headers['cache-control'], 'no-store');
+  t.match(lambda.stats(), { crashes: 1 });
+  const again = await a.inject(url('80000001'));
+  t.equal(again.statusCode, 502, 'not served from any cache: rendered (and cut) again');
+  t.equal(lambda.stats().invocations, 2);
+  const whole = await a.inject(url('80000002'));
+  t.equal(whole.statusCode, 200, 'the endpoint and the Preprocessor keep serving');
+  t.equal(whole.headers['content-type'], 'image/jpeg');
+  t.equal(Number(whole.headers['content-length']), whole.rawPayload.length);
+});

@@ -112,13 +112,7 @@ export function createMetrics() {
     }),
     storeWrites: new Counter({
       name: 'marquee_store_writes_total',
-      help: 'Renders handed to the Generator to store, by result (sent, skipped: over the event payload limit, dropped: queue full, failed)',
-      labelNames: ['result'] as const,
-      registers: [registry],
-    }),
-    storeQueueBytes: new Gauge({
-      name: 'marquee_store_write_queue_bytes',
-      help: 'Bytes of renders waiting to be handed to the Generator to store',
+      help: 'Renders the Generator was asked to keep (it PUTs them after streaming them back; the objects written are counted in the bucket, and as StoreWriteFailures by the Generator when a PUT fails)',
       registers: [registry],
     }),
     prewarmQueued: new Counter({
