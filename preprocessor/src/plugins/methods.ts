@@ -20,7 +20,8 @@ export function routeEveryMethod(app: FastifyInstance): void {
 
 /**
  * 405 with `Allow: GET, HEAD` for every other method on `url`, in `onRequest`: before any body
- * is parsed (the problem reply then closes the connection rather than drain what was sent).
+ * is parsed (the problem reply then closes the connection, lingering, rather than drain what
+ * was sent: see `lingerAfterReply`).
  */
 export function refuseOtherMethods(app: FastifyInstance, url: string, what: string): void {
   app.route({

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ERRORS, isMarqueeError, problemType, type ErrorCode } from '@marquee/shared';
+import { lingerAfterReply } from './client-error.js';
 
 export interface Problem {
   type: string;
@@ -55,9 +56,13 @@ export function sendProblem(
     reply.removeHeader(name);
   }
   if (options.retryAfter !== undefined) reply.header('retry-after', String(options.retryAfter));
-  // A refusal before the body was read (405, 404, 401 …): close rather than let Node drain what
-  // the client declared, which may be 100 MB that nobody will look at.
-  if (!request.raw.complete) reply.header('connection', 'close');
+  // A refusal before the body was read (405, 404, 401, 413 …): close rather than let Node drain
+  // what the client declared, which may be 100 MB that nobody will look at, and close lingering,
+  // so that a client still sending reads this reply rather than a reset.
+  if (!request.raw.complete) {
+    reply.header('connection', 'close');
+    lingerAfterReply(request.raw);
+  }
   return reply.send(body);
 }
 
