@@ -75,7 +75,7 @@ export function charts(r: RunReport): string[] {
   const origin: Series[] = [
     { name: 'origin requests/s (artwork route)', color: '#333', points: rate((p) => p.originRequests ?? 0) },
     { name: 'Generator renders/s', color: '#d33', points: rate((p) => p.generatorInvocations) },
-    { name: 'store writes handed back/s', color: '#b05fd0', points: rate((p) => p.storeWrites ?? 0) },
+    { name: 'renders kept (asked to store)/s', color: '#b05fd0', points: rate((p) => p.storeWrites ?? 0) },
     { name: 'output cache hits/s', color: '#2e9e4f', points: rate((p) => p.cacheHits) },
     { name: 'coalesced/s', color: '#5b8def', points: rate((p) => p.cacheCoalesced) },
     { name: 'shed by the Preprocessor/s', color: '#f0a030', points: rate((p) => p.shed) },

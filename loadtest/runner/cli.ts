@@ -180,7 +180,9 @@ async function main(): Promise<number> {
       sloOverrides: args.slo,
       verify: args.verify ?? (args.smoke ? 'all' : 'unique'),
       embedded: stack !== undefined,
-      ...(stack ? { lambdaStats: stack.lambdaStats, cdnStats: stack.cdnStats, stackPid: stack.pid } : {}),
+      ...(stack
+        ? { lambdaStats: stack.lambdaStats, cdnStats: stack.cdnStats, stackPid: stack.pid, store: stack.store }
+        : {}),
       ...(baseline ? { baseline } : {}),
       onProgress: progress,
     });

@@ -83,7 +83,7 @@ export interface MetricsPoint {
   /** Per-stage histogram sums (seconds) and counts, when the Preprocessor exports `marquee_generator_stage_seconds{stage}`. */
   stageSeconds: Record<string, { sum: number; count: number }>;
   shed: number;
-  /** Renders handed back to the Generator to store (an asynchronous invocation each). */
+  /** Renders the Generator was asked to keep (`marquee_store_writes_total`: it PUTs each after its reply). */
   storeWrites: number;
   coldStarts: number;
   rssBytes: number;

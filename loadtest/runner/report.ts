@@ -145,7 +145,7 @@ export function serverTable(r: RunReport): string[][] {
     ...(r.target.cdn ? ['CDN hit ratio'] : []),
     'origin req/s',
     'renders/s',
-    'store writes/s',
+    'renders kept/s',
     'stack cores (tree / main)',
     'load generator cores',
     'machine cores busy',
@@ -208,12 +208,15 @@ function figure(v: number | undefined, unit: string | undefined): string {
   return `${+v.toFixed(2)}${u}`;
 }
 
+const relationSign = (figure: number, limit: number, relation: Check['relation']) =>
+  relation === 'equals' ? (figure === limit ? '=' : '≠') : figure <= limit ? '≤' : '>';
+
 /** One check, one line: status, scope, what, the figure against its limit, how it was measured. */
 export function checkLine(c: Check, widths = { scope: 8, name: 28 }): string {
   const status = c.status.toUpperCase().padEnd(4);
   const against =
     c.figure !== undefined && c.limit !== undefined
-      ? `${figure(c.figure, c.unit)} ${c.figure <= c.limit ? '≤' : '>'} ${figure(c.limit, c.unit)}`
+      ? `${figure(c.figure, c.unit)} ${relationSign(c.figure, c.limit, c.relation)} ${figure(c.limit, c.unit)}`
       : c.limit !== undefined
         ? `limit ${figure(c.limit, c.unit)}`
         : '';
@@ -280,13 +283,21 @@ export function comparisonTables(r: RunReport): Array<{ title: string; table: st
   ];
 }
 
+/** The objects the Generator wrote to the derivative store during the run, as the bucket lists them. */
+function storeFacts(r: RunReport): string {
+  const s = r.store;
+  if (s === undefined) return 'store objects written not counted (no derivatives bucket to list)';
+  if ('error' in s) return `store objects written not counted (${s.error})`;
+  return `${s.written} store objects written to s3://${s.bucket}/${s.prefix} (${s.objectsBefore} → ${s.objectsAfter} objects; counted ${(s.waitedMs / 1000).toFixed(1)} s after the run, up to ${(s.settleMs / 1000).toFixed(0)} s)`;
+}
+
 /** The facts under the tables: target, Generator, memory, recovery, CPU source. */
 export function factLines(r: RunReport): string[] {
   const g = r.generator;
   const rec = r.recovery;
   const lines = [
     `target ${r.target.url}${r.target.cdn ? ` through the CDN (origin ${r.target.originUrl})` : ''}${r.target.embedded ? ' (embedded stack)' : ''}; ${r.durationS} s; load: ${r.tool}`,
-    `Generator: ${g.invocations ?? '?'} renders for ${r.uniqueKeys} unique keys, ${g.storeWrites ?? '?'} store writes handed back${g.lambdaInvocations !== undefined ? `, ${g.lambdaInvocations} invocations at the Lambda endpoint` : ''}; output cache hits ${g.cacheHits ?? '?'}, coalesced ${g.coalesced ?? '?'}` +
+    `Generator: ${g.invocations ?? '?'} renders for ${r.uniqueKeys} unique keys, ${g.storeWrites ?? '?'} asked to keep${g.lambdaInvocations !== undefined ? `, ${g.lambdaInvocations} invocations at the Lambda endpoint` : ''}; ${storeFacts(r)}; output cache hits ${g.cacheHits ?? '?'}, coalesced ${g.coalesced ?? '?'}` +
       (g.lambda
         ? `; Lambda: cold starts ${g.lambda.coldStarts ?? '?'}, throttles ${g.lambda.throttles ?? '?'}, timeouts ${g.lambda.timeouts ?? '?'}, crashes ${g.lambda.crashes ?? '?'}`
         : ''),

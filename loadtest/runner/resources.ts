@@ -16,7 +16,7 @@ export interface PhaseResources {
   /** Render invocations (/metrics: the Preprocessor's count, throttled attempts aside). */
   generatorInvocations?: number;
   invocationsPerS?: number;
-  /** Asynchronous store invocations (renders handed back to be written to the derivative store). */
+  /** Renders the Generator was asked to keep (it PUTs each itself after its reply: no invocation of its own). */
   storeWrites?: number;
   storeWritesPerS?: number;
   /** Mean Generator call (ms) as the Preprocessor timed it (marquee_generator_duration_seconds). */

@@ -12,8 +12,9 @@ import { memoryGrowth, phaseResources, type MemoryGrowth, type PhaseResources } 
 import { rateAt, type PhaseWindow } from './schedule.js';
 import type { CdnStats, LambdaStats } from './stack-protocol.js';
 import type { PhaseSummary, TimelinePoint } from './stats.js';
+import { watchStore, type StoreReport, type StoreTarget } from './store.js';
 import { UsageSampler, usageSource, type UsagePoint } from './usage.js';
-import { phaseChecks, propertyChecks, runChecks, verdictOf, type Check, type Verdict } from './verdict.js';
+import { phaseChecks, propertyChecks, runChecks, storeCheck, verdictOf, type Check, type Verdict } from './verdict.js';
 import { ReplyVerifier, type VerifyMode, type VerifyResult } from './verify.js';
 
 export interface RunOptions {
@@ -37,6 +38,13 @@ export interface RunOptions {
   cdnStats?: () => Promise<CdnStats | undefined>;
   /** Root of the stack's process tree, for its CPU. */
   stackPid?: number;
+  /**
+   * The derivatives bucket the Generator writes to (the embedded stack's): listed before and after
+   * the run, to count the objects written against the renders asked to keep.
+   */
+  store?: StoreTarget;
+  /** How long the count after the run waits for the Generator's last PUTs (default 10 s). */
+  storeSettleMs?: number;
   embedded?: boolean;
   /** A previous run's report (`--baseline`), and the tolerances that turn a regression into a FAIL. */
   baseline?: { file: string; report: unknown; tolerances?: Tolerances };
@@ -65,10 +73,11 @@ export interface RunReport {
   generator: {
     /**
      * Render invocations during the run (the Preprocessor's /metrics), and every invocation the
-     * embedded Lambda endpoint ran (renders, and the store writes handed back after them).
+     * embedded Lambda endpoint ran (each render keeps itself: there is no store invocation).
      */
     invocations: number | undefined;
     lambdaInvocations: number | undefined;
+    /** Renders the Generator was asked to keep (`marquee_store_writes_total` over the run). */
     storeWrites: number | undefined;
     lambda: LambdaStats | undefined;
     coalesced: number | undefined;
@@ -84,6 +93,11 @@ export interface RunReport {
   recovery: Recovery;
   verification: VerifyResult;
   healthAfter: { status: number; body: string };
+  /**
+   * The derivatives bucket before and after the run: the objects written, to set against
+   * `generator.storeWrites`; `{ error }` when it could not be listed; absent without a bucket.
+   */
+  store?: StoreReport | { error: string };
   /** The CDN's own counters over the run (Varnish's, embedded), with the hit ratio they give. */
   cdn?: CdnStats & { hitRatio: number | undefined };
   comparison?: Comparison;
@@ -148,6 +162,7 @@ export async function runScenario(o: RunOptions): Promise<RunReport> {
   const usage = new UsageSampler(clock, o.stackPid);
   const lambdaBefore = await o.lambdaStats?.();
   const cdnBefore = await o.cdnStats?.();
+  const storeWatch = o.store ? await watchStore(o.store, o.storeSettleMs) : undefined;
   await sampler?.sampleOnce();
   usage.sampleOnce();
 
@@ -172,6 +187,10 @@ export async function runScenario(o: RunOptions): Promise<RunReport> {
   const healthAfter = await health(originUrl);
   const verification = await verifier.verify();
   const points = sampler?.points ?? [];
+  // Counted once the replies are in: the Generator PUTs each kept render after its reply.
+  const storeWrites = delta(points, (p) => p.storeWrites ?? 0);
+  const storeAfter = await storeWatch?.after(storeWrites);
+  const store = typeof storeAfter === 'string' ? { error: storeAfter } : storeAfter;
   const total = load.stats.totalSummary();
   const phases = load.stats.phaseSummaries().map((p, index) => ({ ...p, index }));
   const recovery = measureRecovery(load.stats, load.windows);
@@ -201,15 +220,28 @@ export async function runScenario(o: RunOptions): Promise<RunReport> {
       total,
       verification,
       verifyMode,
-      // Renders, as the Preprocessor counts them: the Lambda endpoint also runs the store writes.
+      // Renders, as the Preprocessor counts them (throttled attempts aside), else the Lambda endpoint's.
       invocations:
         invocations !== undefined
           ? { count: invocations, source: 'renders in /metrics' }
           : lambdaInvocations !== undefined
-            ? { count: lambdaInvocations, source: 'Lambda endpoint, store writes included' }
+            ? { count: lambdaInvocations, source: 'Lambda endpoint' }
             : undefined,
       uniqueKeys: load.uniqueKeys,
       healthAfter,
+    }),
+    storeCheck({
+      asked: storeWrites,
+      written: store && 'written' in store ? store.written : undefined,
+      ...(store && 'written' in store
+        ? { where: `s3://${store.bucket}/${store.prefix}`, waitedMs: store.waitedMs, settleMs: store.settleMs }
+        : {}),
+      unmeasured:
+        store === undefined
+          ? 'no derivatives bucket to list (the embedded stack has one)'
+          : 'error' in store
+            ? store.error
+            : `no /metrics at ${originUrl}`,
     }),
   ];
 
@@ -234,7 +266,7 @@ export async function runScenario(o: RunOptions): Promise<RunReport> {
       invocations,
       lambdaInvocations,
       lambda: lambdaAfter,
-      storeWrites: delta(points, (p) => p.storeWrites ?? 0),
+      storeWrites,
       coalesced: delta(points, (p) => p.cacheCoalesced),
       cacheHits: delta(points, (p) => p.cacheHits),
     },
@@ -248,6 +280,7 @@ export async function runScenario(o: RunOptions): Promise<RunReport> {
     recovery,
     verification,
     healthAfter,
+    ...(store ? { store } : {}),
     ...(cdnBefore && cdnAfter ? { cdn: cdnDelta(cdnBefore, cdnAfter) } : {}),
   };
   if (o.baseline) {

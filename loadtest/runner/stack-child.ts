@@ -5,7 +5,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '@marquee/shared';
 import { stackChildSettings, type StackChildSettings } from './env.js';
-import type { CdnStats, EmbeddedStack, StackModule, ChildMessage, ParentMessage } from './stack-protocol.js';
+import {
+  DERIVATIVES_BUCKET,
+  type CdnStats,
+  type EmbeddedStack,
+  type StackModule,
+  type ChildMessage,
+  type ParentMessage,
+} from './stack-protocol.js';
 
 /** A start-up failure for the parent: a bad configuration as its lines (no stack), anything else with its stack. */
 function failure(err: unknown): ChildMessage {
@@ -52,6 +59,7 @@ async function main(): Promise<void> {
       dataDir,
       port: 0,
       logger: false,
+      derivativesBucket: DERIVATIVES_BUCKET,
       ...(options.lambdaConcurrency !== undefined ? { lambdaConcurrency: options.lambdaConcurrency } : {}),
       ...(options.preprocessor !== undefined ? { preprocessor: options.preprocessor } : {}),
       ...(options.cdn ? { cdn: true } : {}),
@@ -86,6 +94,7 @@ async function main(): Promise<void> {
     url: stack.url,
     ...(cdnUrl !== undefined ? { cdnUrl } : {}),
     s3Endpoint: stack.s3Endpoint,
+    derivativesBucket: DERIVATIVES_BUCKET,
     lambdaEndpoint: stack.lambdaEndpoint,
     dataDir,
   });

@@ -18,6 +18,9 @@ export interface CdnStats {
   backendRequests: number;
 }
 
+/** The derivatives bucket the runner starts the embedded stack with (startStack's default too). */
+export const DERIVATIVES_BUCKET = 'marquee-derivatives';
+
 export interface EmbeddedStack {
   url: string;
   /** The CDN tier in front of the Preprocessor (Varnish, infra/local/cdn), when started with `cdn: true`. */
@@ -45,6 +48,8 @@ export interface StackModule {
     lambdaConcurrency?: number;
     preprocessor?: PreprocessorOverrides;
     cdn?: boolean;
+    /** Named by the runner, so that it knows where to count the objects the Generator writes. */
+    derivativesBucket?: string;
   }): Promise<EmbeddedStack>;
 }
 
@@ -59,7 +64,15 @@ export interface StackChildOptions {
 export type ParentMessage = { type: 'stats'; id: number } | { type: 'close' };
 
 export type ChildMessage =
-  | { type: 'ready'; url: string; cdnUrl?: string; s3Endpoint: string; lambdaEndpoint: string; dataDir: string }
+  | {
+      type: 'ready';
+      url: string;
+      cdnUrl?: string;
+      s3Endpoint: string;
+      derivativesBucket: string;
+      lambdaEndpoint: string;
+      dataDir: string;
+    }
   | { type: 'stats'; id: number; lambda: LambdaStats; cdn?: CdnStats }
   /** `problems`: the lines of a ConfigError (a bad variable), rethrown as one by the parent. */
   | { type: 'error'; message: string; problems?: string[] };

@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { ConfigError, childEnv, siblingScript } from '@marquee/shared';
+import { ConfigError, DERIVATIVES_PREFIX, childEnv, siblingScript } from '@marquee/shared';
 import type { CdnStats, ChildMessage, LambdaStats, ParentMessage, StackChildOptions } from './stack-protocol.js';
+import type { StoreTarget } from './store.js';
 
 /** How long the stack may take to start (s3rver, seeding, the Lambda pool, the Preprocessor). */
 const START_TIMEOUT_MS = 90_000;
@@ -11,6 +12,8 @@ export interface StackHandle {
   /** The CDN tier in front of it, when started with `cdn: true`. */
   cdnUrl?: string;
   s3Endpoint: string;
+  /** Where the Generator writes the renders it keeps: the runner counts the objects there. */
+  store: StoreTarget;
   lambdaEndpoint: string;
   pid: number;
   /** Functions, not methods: callers pass them on detached from the handle. */
@@ -92,6 +95,7 @@ export async function startEmbeddedStack(options: StackChildOptions = {}): Promi
     url: ready.url,
     ...(ready.cdnUrl !== undefined ? { cdnUrl: ready.cdnUrl } : {}),
     s3Endpoint: ready.s3Endpoint,
+    store: { endpoint: ready.s3Endpoint, bucket: ready.derivativesBucket, prefix: DERIVATIVES_PREFIX },
     lambdaEndpoint: ready.lambdaEndpoint,
     pid: child.pid ?? -1,
     onStdoutLine: (listener) => {

@@ -20,6 +20,8 @@ export interface Check {
   /** The measured figure and the limit it was held to, in `unit`. */
   figure?: number;
   limit?: number;
+  /** How the figure is held to the limit: at most (the default), or exactly. */
+  relation?: 'atMost' | 'equals';
   unit?: 'ms' | 's' | 'MB' | '%' | '';
   detail: string;
 }
@@ -178,4 +180,53 @@ export function propertyChecks(r: PropertyInputs): Check[] {
       detail: `GET /healthz → ${r.healthAfter.status}`,
     },
   ];
+}
+
+export interface StoreInputs {
+  /** Renders the Preprocessor asked the Generator to keep (`marquee_store_writes_total` over the run). */
+  asked: number | undefined;
+  /** Objects written under the derivatives prefix during the run and the wait after it. */
+  written: number | undefined;
+  /** `s3://bucket/prefix`, for the detail. */
+  where?: string;
+  /** How long the count waited for the last PUTs, and could have (ms). */
+  waitedMs?: number;
+  settleMs?: number;
+  /** Why a figure is missing (the check is then skipped). */
+  unmeasured?: string;
+}
+
+/**
+ * Every render stored: the Generator PUTs each render of a stored type after its reply, and a
+ * failed PUT is only logged, so the objects in the bucket are the proof. Objects written must
+ * equal the renders asked to keep: fewer is a lost write; more is a writer the count does not see.
+ */
+export function storeCheck(s: StoreInputs): Check {
+  const base = { scope: 'run', name: 'every render stored', kind: 'property' as const, unit: '' as const };
+  if (s.asked === undefined || s.written === undefined)
+    return {
+      ...base,
+      status: 'skip',
+      detail: `not measured: ${s.unmeasured ?? (s.asked === undefined ? 'no marquee_store_writes_total' : 'no derivatives bucket to list')}`,
+    };
+  const where = s.where !== undefined ? ` to ${s.where}` : '';
+  const waited =
+    s.waitedMs !== undefined
+      ? `, counted ${(s.waitedMs / 1000).toFixed(1)} s after the run${s.settleMs !== undefined ? ` (up to ${(s.settleMs / 1000).toFixed(0)} s)` : ''}`
+      : '';
+  const facts = `${s.written} objects written${where} for ${s.asked} renders asked to keep (marquee_store_writes_total)${waited}`;
+  const gap = s.asked - s.written;
+  return {
+    ...base,
+    status: gap === 0 ? 'pass' : 'fail',
+    figure: s.written,
+    limit: s.asked,
+    relation: 'equals',
+    detail:
+      gap > 0
+        ? `${facts}: ${gap} missing (a failed PUT is only logged by the Generator: "stored":false)`
+        : gap < 0
+          ? `${facts}: ${-gap} more than asked (a writer the Preprocessor does not count)`
+          : facts,
+  };
 }

@@ -1,6 +1,9 @@
 // A stand-in for the Preprocessor with the same URL shape, headers and metrics, for testing the
 // runner without the embedded stack: renders a flat image of the asked size (AVIF included),
-// caches it, sheds when too many renders are in flight, and sends a MISS's Server-Timing.
+// caches it, sheds when too many renders are in flight, and sends a MISS's Server-Timing. With
+// `store`, it keeps each render as the Generator does: a PUT after the reply, counted beforehand.
+import { createHash } from 'node:crypto';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import Fastify, { type FastifyInstance } from 'fastify';
 import sharp from 'sharp';
 import { REQUEST_EXTENSIONS, formatOfExtension } from '@marquee/shared';
@@ -12,19 +15,42 @@ export interface FakeOptions {
   renderDelayMs?: number;
   /** Reply with a 500 for this many requests (to test error counting). */
   failFirst?: number;
+  /**
+   * Keep every render in this bucket, counted in `marquee_store_writes_total` when its reply is
+   * sent and PUT `lateMs` after it; the first `lose` PUTs are never made (a PUT that failed).
+   */
+  store?: { client: S3Client; bucket: string; prefix: string; lateMs?: number; lose?: number };
 }
 
 const FILE = new RegExp(`^(\\d+)x(\\d+)\\.(${REQUEST_EXTENSIONS.join('|')})$`);
 
 export async function startFake(
   o: FakeOptions = {},
-): Promise<{ url: string; app: FastifyInstance; invocations: () => number }> {
+): Promise<{ url: string; app: FastifyInstance; invocations: () => number; settled: () => Promise<void> }> {
   const app = Fastify({ logger: false });
   const cache = new Map<string, { body: Buffer; type: string }>();
   const counters = { hit: 0, miss: 0, coalesced: 0, invocations: 0, shed: 0, requests: 0, renderSeconds: 0 };
   const pending = new Map<string, Promise<{ body: Buffer; type: string }>>();
   let inFlight = 0;
   let failures = o.failFirst ?? 0;
+  let kept = 0;
+  let lose = o.store?.lose ?? 0;
+  const puts = new Set<Promise<unknown>>();
+  const keep = (key: string, body: Buffer, type: string) => {
+    const store = o.store;
+    if (!store) return;
+    kept++;
+    if (lose > 0) {
+      lose--;
+      return;
+    }
+    const name = `${store.prefix}${createHash('sha256').update(key).digest('hex')}.${type.slice('image/'.length)}`;
+    const put = new Promise((resolve) => setTimeout(resolve, store.lateMs ?? 0))
+      .then(() => store.client.send(new PutObjectCommand({ Bucket: store.bucket, Key: name, Body: body })))
+      .catch(() => undefined)
+      .finally(() => puts.delete(put));
+    puts.add(put);
+  };
 
   app.get<{ Params: { type: string; id: string; file: string } }>('/v1/artwork/:type/:id/:file', async (req, reply) => {
     counters.requests++;
@@ -72,6 +98,7 @@ export async function startFake(
         pending.set(key, p);
         image = await p;
         cache.set(key, image);
+        keep(key, image.body, image.type);
       }
     }
     counters[result]++;
@@ -99,11 +126,20 @@ export async function startFake(
       `marquee_shed_total{reason="queue"} ${counters.shed}`,
       `marquee_cache_bytes ${[...cache.values()].reduce((s, v) => s + v.body.length, 0)}`,
       `marquee_process_resident_memory_bytes ${process.memoryUsage().rss}`,
+      `marquee_store_writes_total ${kept}`,
       '',
     ].join('\n');
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  return { url: `http://127.0.0.1:${port}`, app, invocations: () => counters.invocations };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    app,
+    invocations: () => counters.invocations,
+    /** Every PUT begun has ended. */
+    settled: async () => {
+      await Promise.all([...puts]);
+    },
+  };
 }

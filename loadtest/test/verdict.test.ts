@@ -9,6 +9,7 @@ import {
   phaseChecks,
   propertyChecks,
   runChecks,
+  storeCheck,
   verdictOf,
   type Check,
   type PropertyInputs,
@@ -209,4 +210,27 @@ t.test('properties: each fails when it should', async (t) => {
   );
   t.equal(status({ invocations: undefined }, 'Generator invocations never exceed unique keys'), 'skip');
   t.equal(status({ healthAfter: { status: 503 } }, 'healthy after'), 'fail');
+});
+
+t.test('every render stored: equal passes, fewer objects than renders fail, nothing to count skips', async (t) => {
+  const where = 's3://marquee-derivatives/derivatives/';
+  const equal = storeCheck({ asked: 120, written: 120, where, waitedMs: 800, settleMs: 10_000 });
+  t.match(equal, { status: 'pass', figure: 120, limit: 120, relation: 'equals', kind: 'property', scope: 'run' });
+  t.match(
+    equal.detail,
+    /120 objects written to s3:\/\/marquee-derivatives\/derivatives\/ for 120 renders asked to keep/,
+  );
+  t.equal(verdictOf([equal]), 'pass');
+  const fewer = storeCheck({ asked: 120, written: 117, where, waitedMs: 10_000, settleMs: 10_000 });
+  t.equal(fewer.status, 'fail', 'three renders were never stored');
+  t.match(fewer.detail, /3 missing/);
+  t.equal(verdictOf([equal, fewer]), 'fail', 'and the run fails with it');
+  const more = storeCheck({ asked: 120, written: 121 });
+  t.equal(more.status, 'fail', 'an object no render asked for: the count is not to be trusted');
+  t.match(more.detail, /1 more than asked/);
+  t.equal(storeCheck({ asked: 0, written: 0 }).status, 'pass', 'no stored type rendered: nothing to store');
+  const noBucket = storeCheck({ asked: 120, written: undefined, unmeasured: 'no derivatives bucket to list' });
+  t.match(noBucket, { status: 'skip', detail: 'not measured: no derivatives bucket to list' });
+  t.equal(storeCheck({ asked: undefined, written: 5 }).status, 'skip', 'no /metrics: no renders to hold it to');
+  t.equal(verdictOf([noBucket]), 'pass', 'a skip alone does not fail the run');
 });
