@@ -13,7 +13,6 @@ export const SERVER_TIMING_NAMES = [
   'decode',
   'encode',
   'render',
-  'b64',
   'reply',
   'total',
 ] as const;
@@ -21,14 +20,13 @@ export type ServerTimingName = (typeof SERVER_TIMING_NAMES)[number];
 
 /** What each name must cover, for the Preprocessor's side of the contract (and the report). */
 export const SERVER_TIMING_MEANING: Record<ServerTimingName, string> = {
-  queue: 'waiting for a Generator slot in the Preprocessor (Slots.acquire), 0 when there was no wait',
+  queue: 'waiting for a Generator slot in the Preprocessor (Scheduler.acquire), 0 when there was no wait',
   invoke:
-    'the Lambda Invoke round trip as the Preprocessor sees it: request sent → payload received (transport + everything the Generator does)',
+    'the InvokeWithResponseStream call as the Preprocessor sees it: request sent → the last byte the prelude announced (transport + everything the Generator does before it)',
   fetch: "the Generator's source fetch (its timings.fetchMs)",
   decode: 'the Generator decoding + resizing (sharp pipeline up to the encoder)',
   encode: 'the Generator encoding the output (WebP/AVIF/JPEG)',
   render: "decode + resize + encode when not split (the Generator's timings.renderMs)",
-  b64: "the Preprocessor's JSON.parse of the Invoke payload + base64 → Buffer",
   reply: 'from the rendered Buffer to the reply handed to the socket (headers, cache, send)',
   total: "the Preprocessor's whole handling of the request",
 };
@@ -150,8 +148,8 @@ const mean = (s: { sumMs: number; count: number } | undefined): number | undefin
   s && s.count > 0 ? s.sumMs / s.count : undefined;
 
 /**
- * The seven stages the issue asks for (queue wait, invoke transport, source fetch,
- * decode+resize, encode, base64/JSON, reply) plus the totals they sit in. A Server-Timing
+ * The stages (queue wait, invoke transport, source fetch, decode+resize, encode, reply) plus the
+ * totals they sit in. Nothing is base64 on the streamed boundary, so there is no such stage. A Server-Timing
  * figure wins over a derived one; a stage neither measures is listed in `missing`.
  */
 export function stageBreakdown(i: StageInputs): StageBreakdown {
@@ -191,7 +189,7 @@ export function stageBreakdown(i: StageInputs): StageBreakdown {
   const invokeSt = st('invoke');
   const invoke = invokeSt ?? genCallMs;
   row(
-    'Generator call (invoke + materialise)',
+    'Generator call (to the last announced byte)',
     invoke,
     invokeSt !== undefined ? 'Server-Timing invoke' : 'metrics: marquee_generator_duration_seconds',
     false,
@@ -201,16 +199,14 @@ export function stageBreakdown(i: StageInputs): StageBreakdown {
   const encode = st('encode');
   const render = st('render') ?? gMean(g.renderMs);
   const renderAll = decode !== undefined && encode !== undefined ? decode + encode : render;
-  const b64 = st('b64');
-  // Transport: the call less what the Generator reports of its own work (and the Preprocessor's b64 when timed).
-  const genWork = invokeSt !== undefined ? sub(invokeSt, fetch, renderAll) : sub(invoke, handlerMs);
-  const transport = b64 !== undefined && invokeSt === undefined ? sub(genWork, b64) : genWork;
+  // Transport: the call less what the Generator reports of its own work.
+  const transport = invokeSt !== undefined ? sub(invokeSt, fetch, renderAll) : sub(invoke, handlerMs);
   row(
     'invoke transport',
     transport,
     invokeSt !== undefined
       ? 'Server-Timing invoke − fetch − render'
-      : 'derived: Generator call − Generator handler ms (includes base64/JSON both sides, HTTP, IPC)',
+      : 'derived: Generator call − Generator handler ms (HTTP, event-stream framing, IPC)',
   );
   row('source fetch', fetch, st('fetch') !== undefined ? 'Server-Timing fetch' : 'Generator log timings.fetchMs');
   row(
@@ -235,7 +231,6 @@ export function stageBreakdown(i: StageInputs): StageBreakdown {
     'Generator log ms − fetchMs − renderMs',
     false,
   );
-  row('base64/JSON', b64, b64 !== undefined ? 'Server-Timing b64' : 'not measured apart (in "invoke transport")');
   const reply = st('reply');
   row('reply', reply, reply !== undefined ? 'Server-Timing reply' : 'not measured apart (no Server-Timing reply)');
   row(

@@ -97,6 +97,23 @@ function finish(r: Omit<Ratio, 'verdict' | 'met' | 'goalText'>, text?: string): 
 }
 
 /**
+ * A stage's mean milliseconds per image against a ceiling (the invoke transport's): not a ratio,
+ * but a goal row like one, PASS/FAIL on the figure, SKIP without it.
+ */
+export function stageGoal(name: string, column: StageColumn | undefined, stage: string, ceilingMs: number): Ratio {
+  const ms = column?.stages.rows.find((r) => r.stage === stage)?.ms;
+  return finish({
+    name,
+    metric: 'throughput',
+    numerator: `stage ${stage} (${column?.name ?? 'not run'})`,
+    denominator: [],
+    value: ms,
+    noisy: false,
+    goal: { op: '<=', value: ceilingMs },
+  });
+}
+
+/**
  * A B A: the contender against the mean of the raw sharp runs around it, with the ratio against
  * each of them as its range and their spread; noisy past `noiseLimit`.
  */
