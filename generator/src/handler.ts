@@ -56,10 +56,10 @@ function runtimeStreaming(): typeof awslambda | undefined {
  */
 function reply(stream: ResponseStream, prelude: RenderPrelude, body: Buffer): Promise<void> {
   // The capability, not the global: the AWS SDK sets a bare `globalThis.awslambda` of its own.
-  const from = runtimeStreaming()?.HttpResponseStream.from;
+  const runtime = runtimeStreaming();
   let out: Writable = stream;
-  if (from !== undefined) {
-    out = from(stream, prelude as unknown as Record<string, unknown>);
+  if (runtime !== undefined) {
+    out = runtime.HttpResponseStream.from(stream, prelude as unknown as Record<string, unknown>);
   } else {
     stream.setContentType(PRELUDE_CONTENT_TYPE);
     stream.write(JSON.stringify(prelude));

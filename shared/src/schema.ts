@@ -1,5 +1,4 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { ERROR_CODES } from './errors.js';
 
 /**
  * Bounds of the wire contract. They are the outer walls: the rules of an
