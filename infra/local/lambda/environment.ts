@@ -25,14 +25,15 @@ export interface EnvironmentConfig {
  * `maxMemoryMb` is the largest resident set sampled during it (Lambda's `Max Memory Used`), where
  * the platform lets the endpoint see it.
  */
-export type Outcome = /** A streaming handler's payload is the bytes it wrote (when nobody took them as they came). */
-(
-  | { kind: 'ok'; payload: string | Buffer }
-  | { kind: 'error'; error: FunctionErrorBody }
-  | { kind: 'timeout' | 'crash' | 'init'; error: FunctionErrorBody }
-  /** Killed for passing its memory: `rssMb` is the resident set that was seen, `limitMb` the configured memory. */
-  | { kind: 'oom'; error: FunctionErrorBody; rssMb: number; limitMb: number }
-) & { logTail: string; maxMemoryMb?: number };
+export type Outcome =
+  /** A streaming handler's payload is the bytes it wrote (when nobody took them as they came). */
+  (
+    | { kind: 'ok'; payload: string | Buffer }
+    | { kind: 'error'; error: FunctionErrorBody }
+    | { kind: 'timeout' | 'crash' | 'init'; error: FunctionErrorBody }
+    /** Killed for passing its memory: `rssMb` is the resident set that was seen, `limitMb` the configured memory. */
+    | { kind: 'oom'; error: FunctionErrorBody; rssMb: number; limitMb: number }
+  ) & { logTail: string; maxMemoryMb?: number };
 
 /** The runtime bootstrap beside this module, with the loader it needs (tsx under tests). */
 const RUNTIME = siblingScript(import.meta.url, 'runtime');
