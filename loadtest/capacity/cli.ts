@@ -1,6 +1,6 @@
 // npm run capacity -- --rate R [--spike 20] [--hit-ratio H] [--report REPORT.json …] [--markdown | --json]
 //   [--origin-hit-ratio F] [--generator-ms N] [--generator-cpu-ms N] [--preprocessor-cpu-ms N]
-//   [--cold-start-ms N] [--store-writes-per-render F] [--store-ms N] [--lambda-memory-mb N] [--account-concurrency N] [--initial-burst N]
+//   [--cold-start-ms N] [--kept-per-render F] [--put-ms N] [--lambda-memory-mb N] [--account-concurrency N] [--initial-burst N]
 //   [--burst-per-10s N] [--task-vcpu N] [--task-memory-gb N] [--utilisation F] [--min-tasks N] [--spike-hours N]
 // Without --report it reads loadtest/reports/bench-latest.json when there is one; with several, a
 // figure comes from the first report that measured it (a bench's clean render times, then a load
@@ -56,8 +56,8 @@ const NUMBER_FLAGS = [
   'generator-cpu-ms',
   'preprocessor-cpu-ms',
   'cold-start-ms',
-  'store-writes-per-render',
-  'store-ms',
+  'kept-per-render',
+  'put-ms',
   'lambda-memory-mb',
   'account-concurrency',
   'initial-burst',
@@ -101,8 +101,8 @@ export function parseCapacityArgs(argv: readonly string[]): CapacityArgs {
     generatorCpuMs: positive('--generator-cpu-ms', s('generator-cpu-ms')),
     preprocessorCpuMs: positive('--preprocessor-cpu-ms', s('preprocessor-cpu-ms')),
     coldStartMs: positive('--cold-start-ms', s('cold-start-ms')),
-    storeWritesPerRender: nonNegative('--store-writes-per-render', s('store-writes-per-render')),
-    storeMs: positive('--store-ms', s('store-ms')),
+    keptPerRender: nonNegative('--kept-per-render', s('kept-per-render')),
+    putMs: nonNegative('--put-ms', s('put-ms')),
     lambdaMemoryMb: integer('--lambda-memory-mb', s('lambda-memory-mb'), 128),
     accountConcurrency: integer('--account-concurrency', s('account-concurrency'), 1),
     initialBurst: integer('--initial-burst', s('initial-burst'), 1),

@@ -15,8 +15,8 @@ export interface StatedInputs {
   generatorCpuMs?: number;
   preprocessorCpuMs?: number;
   coldStartMs?: number;
-  storeWritesPerRender?: number;
-  storeMs?: number;
+  keptPerRender?: number;
+  putMs?: number;
   lambdaMemoryMb?: number;
   accountConcurrency?: number;
   initialBurst?: number;
@@ -41,18 +41,19 @@ function pick(given: number | undefined, flag: string, ...fallbacks: Array<Sourc
 export const DEFAULT_COLD_START: Sourced = {
   value: 400,
   source:
-    'default from /work/shared/ANCHORS.md: Generator cold start +254 ms over a bare require("sharp") + one resize (106–122 ms), ≈ 400 ms on the bench machine',
+    'default: a fresh process importing the Generator bundle and rendering once, spawn to exit (`BENCH_ONLY=cold npm run bench -w generator`, "process" column: 250–470 ms on the 2-core bench machine), rounded up to 400 ms for the runtime\'s own start',
 };
 
-export const DEFAULT_STORE_WRITES: Sourced = {
+export const DEFAULT_KEPT: Sourced = {
   value: 1,
   source:
-    'default: the Preprocessor hands each render back to the Generator to store in the derivatives bucket, an asynchronous Event invocation (preprocessor/src/store/writer.ts)',
+    'default: with the derivative store on, every render is kept: the Generator PUTs it after ending the reply, in the same invocation (generator/src/handler.ts)',
 };
 
-export const DEFAULT_STORE_MS: Sourced = {
+export const DEFAULT_PUT_MS: Sourced = {
   value: 50,
-  source: 'assumed: one S3 PUT of the output from the Generator (not measured here: the local S3 is no guide)',
+  source:
+    'assumed: one S3 PUT of the output from the Generator, billed inside the render invocation (not measured here: the local S3 is no guide)',
 };
 
 export const DEFAULT_SPIKE_HOURS: Sourced = {
@@ -102,13 +103,8 @@ export function buildInputs(s: StatedInputs, m: MeasuredFigures | undefined): Ca
     generatorMs,
     generatorCpuMs,
     preprocessorCpuMs: pick(s.preprocessorCpuMs, '--preprocessor-cpu-ms', m?.preprocessorCpuMs, mixed),
-    storeWritesPerRender: pick(
-      s.storeWritesPerRender,
-      '--store-writes-per-render',
-      m?.storeWritesPerRender,
-      DEFAULT_STORE_WRITES,
-    ),
-    storeMs: pick(s.storeMs, '--store-ms', DEFAULT_STORE_MS),
+    keptPerRender: pick(s.keptPerRender, '--kept-per-render', m?.keptPerRender, DEFAULT_KEPT),
+    putMs: pick(s.putMs, '--put-ms', DEFAULT_PUT_MS),
     coldStartMs: pick(s.coldStartMs, '--cold-start-ms', DEFAULT_COLD_START),
     lambdaMemoryMb: pick(s.lambdaMemoryMb, '--lambda-memory-mb', LAMBDA_LIMITS.generatorMemoryMb),
     mbPerVcpu: LAMBDA_LIMITS.mbPerVcpu,

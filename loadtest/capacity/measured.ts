@@ -15,7 +15,7 @@ export interface MeasuredFigures {
   preprocessorCpuMs?: Sourced;
   hitRatio?: Sourced;
   originHitRatio?: Sourced;
-  storeWritesPerRender?: Sourced;
+  keptPerRender?: Sourced;
   /** Per class (format / size), for the printout. */
   classes: Array<{ name: string; generatorMs: number; cpuMs?: number }>;
   kind: 'bench' | 'load';
@@ -155,9 +155,9 @@ function fromLoad(r: Json, file: string): MeasuredFigures {
     }
   }
   if (storedRenders > 0)
-    out.storeWritesPerRender = {
+    out.keptPerRender = {
       value: r2(stores / storedRenders),
-      source: `${at}: store writes handed back / renders (/metrics), judged phases`,
+      source: `${at}: renders asked to keep (marquee_store_writes_total) / renders (/metrics), judged phases`,
     };
   if (invocations > 0)
     out.generatorCpuMs = {

@@ -20,10 +20,10 @@ export interface CapacityInputs {
   generatorCpuMs: Sourced;
   /** Preprocessor CPU per request it answers (ms). */
   preprocessorCpuMs: Sourced;
-  /** Asynchronous store invocations per render (the render handed back to be written to the derivative store). */
-  storeWritesPerRender: Sourced;
-  /** Billed ms of one store invocation (an S3 PUT from the Generator). */
-  storeMs: Sourced;
+  /** Share of renders the Generator keeps in the derivative store (a PUT in the same invocation, after the reply). */
+  keptPerRender: Sourced;
+  /** Billed ms a kept render's PUT adds to its invocation (the CDN's reply has ended before it). */
+  putMs: Sourced;
   /** Extra billed time of a new Lambda environment (INIT is billed since 2025-08-01). */
   coldStartMs: Sourced;
   lambdaMemoryMb: Sourced;
@@ -48,10 +48,10 @@ export interface LevelFigures {
   /** Requests per second at the CDN, at the origin, and Generator invocations per second. */
   cdnRps: number;
   originRps: number;
-  /** Render invocations per second, and the store invocations that follow them. */
+  /** Render invocations per second, and those of them that keep their render (PUT after the reply). */
   invocationsPerS: number;
-  storeInvocationsPerS: number;
-  /** Little's law: invocations/s × seconds each, renders and store writes. */
+  keptPerS: number;
+  /** Little's law: invocations/s × seconds each, the kept renders' PUTs included. */
   concurrency: number;
   /** Execution environments: concurrency rounded up. */
   environments: number;
@@ -94,7 +94,8 @@ export interface CapacityResult {
   /** Seconds Lambda bills per invocation: generatorMs, slowed when the memory buys less than a vCPU. */
   lambdaSecondsPerInvocation: number;
   lambdaUsdPerInvocation: number;
-  lambdaUsdPerStoreWrite: number;
+  /** What a kept render's PUT adds to its invocation's bill (no request of its own). */
+  lambdaUsdPerPut: number;
   taskUsdPerHour: number;
   base: LevelFigures;
   spike: LevelFigures;
@@ -106,7 +107,7 @@ export interface CapacityResult {
 interface Unit {
   lambdaS: number;
   perInvocation: number;
-  perStore: number;
+  perPut: number;
   taskHour: number;
 }
 
@@ -114,21 +115,21 @@ function level(i: CapacityInputs, multiple: number, u: Unit) {
   const cdnRps = i.rate.value * multiple;
   const originRps = cdnRps * (1 - i.hitRatio.value);
   const invocationsPerS = originRps * (1 - i.originHitRatio.value);
-  const storeInvocationsPerS = invocationsPerS * i.storeWritesPerRender.value;
-  const concurrency = invocationsPerS * u.lambdaS + (storeInvocationsPerS * i.storeMs.value) / 1000;
+  const keptPerS = invocationsPerS * i.keptPerRender.value;
+  const concurrency = invocationsPerS * u.lambdaS + (keptPerS * i.putMs.value) / 1000;
   const preprocessorVcpu = (originRps * i.preprocessorCpuMs.value) / 1000;
   const preprocessorTasks = Math.max(
     i.minTasks.value,
     Math.ceil(preprocessorVcpu / (i.taskVcpu.value * i.utilisation.value) - 1e-9),
   );
-  const lambdaUsdPerHour = invocationsPerS * 3600 * u.perInvocation + storeInvocationsPerS * 3600 * u.perStore;
+  const lambdaUsdPerHour = invocationsPerS * 3600 * u.perInvocation + keptPerS * 3600 * u.perPut;
   const tasksUsdPerHour = preprocessorTasks * u.taskHour;
   const usdPerHour = lambdaUsdPerHour + tasksUsdPerHour;
   return {
     cdnRps,
     originRps,
     invocationsPerS,
-    storeInvocationsPerS,
+    keptPerS,
     concurrency,
     environments: Math.ceil(concurrency - 1e-9),
     preprocessorVcpu,
@@ -150,8 +151,8 @@ export function capacity(i: CapacityInputs): CapacityResult {
   const perInvocation = lambdaS * memGb * i.lambdaUsdPerGbSecond.value + i.lambdaUsdPerRequest.value;
   const taskHour =
     i.taskVcpu.value * i.fargateUsdPerVcpuHour.value + i.taskMemoryGb.value * i.fargateUsdPerGbHour.value;
-  const perStore = (i.storeMs.value / 1000) * memGb * i.lambdaUsdPerGbSecond.value + i.lambdaUsdPerRequest.value;
-  const unit: Unit = { lambdaS, perInvocation, perStore, taskHour };
+  const perPut = (i.putMs.value / 1000) * memGb * i.lambdaUsdPerGbSecond.value;
+  const unit: Unit = { lambdaS, perInvocation, perPut, taskHour };
   const base = level(i, 1, unit);
   const spike = level(i, i.spike.value, unit);
 
@@ -163,7 +164,7 @@ export function capacity(i: CapacityInputs): CapacityResult {
   const steps = Math.ceil(beyondBurst / i.perTenSeconds.value - 1e-9);
   let throttled = 0;
   // An environment short for 10 s is 10 s of invocations not run, at the mean seconds per invocation.
-  const meanS = spike.concurrency / Math.max(1e-12, spike.invocationsPerS + spike.storeInvocationsPerS);
+  const meanS = spike.concurrency / Math.max(1e-12, spike.invocationsPerS);
   for (let k = 0; k < steps; k++) {
     const available = base.environments + i.initialBurst.value + k * i.perTenSeconds.value;
     throttled += (Math.max(0, target - available) / meanS) * 10;
@@ -194,7 +195,7 @@ export function capacity(i: CapacityInputs): CapacityResult {
     inputs: i,
     lambdaSecondsPerInvocation: lambdaS,
     lambdaUsdPerInvocation: perInvocation,
-    lambdaUsdPerStoreWrite: perStore,
+    lambdaUsdPerPut: perPut,
     taskUsdPerHour: taskHour,
     base,
     spike,

@@ -15,8 +15,8 @@ const INPUT_LABELS: Record<keyof CapacityInputs, string> = {
   generatorMs: 'Generator ms per render, where measured',
   generatorCpuMs: 'Generator CPU ms per render',
   preprocessorCpuMs: 'Preprocessor CPU ms per origin request',
-  storeWritesPerRender: 'store invocations per render',
-  storeMs: 'store invocation, billed ms',
+  keptPerRender: 'renders kept in the store, per render',
+  putMs: "billed ms a kept render's PUT adds",
   coldStartMs: 'cold start, billed ms',
   lambdaMemoryMb: 'Lambda memory, MB',
   mbPerVcpu: 'Lambda MB per vCPU',
@@ -59,9 +59,9 @@ export function tables(r: CapacityResult): Tables {
     ['', `base (${num(b.cdnRps)} req/s)`, `spike ${num(i.spike.value)}x (${num(s.cdnRps)} req/s)`],
     ['origin requests/s (CDN misses)', num(b.originRps, 2), num(s.originRps, 2)],
     ['Generator renders/s', num(b.invocationsPerS, 2), num(s.invocationsPerS, 2)],
-    ['store invocations/s', num(b.storeInvocationsPerS, 2), num(s.storeInvocationsPerS, 2)],
+    ['renders kept/s (PUT after the reply)', num(b.keptPerS, 2), num(s.keptPerS, 2)],
     [
-      `Lambda concurrency (Little: renders/s × ${+(r.lambdaSecondsPerInvocation * 1000).toFixed(1)} ms + store invocations/s × ${num(i.storeMs.value)} ms)`,
+      `Lambda concurrency (Little: renders/s × ${+(r.lambdaSecondsPerInvocation * 1000).toFixed(1)} ms + kept/s × ${num(i.putMs.value)} ms PUT)`,
       num(b.concurrency, 2),
       num(s.concurrency, 2),
     ],
@@ -129,7 +129,7 @@ export function render(r: CapacityResult, o: { markdown: boolean; command: strin
   const t = tables(r);
   const fleet = r.fleet;
   const notes = [
-    `Little's law: Lambda concurrency = renders/s × billed seconds each, plus store invocations/s × theirs (${+(r.lambdaSecondsPerInvocation * 1000).toFixed(1)} ms: the measured time${r.inputs.lambdaMemoryMb.value < r.inputs.mbPerVcpu.value ? `, × ${+(r.inputs.mbPerVcpu.value / r.inputs.lambdaMemoryMb.value).toFixed(2)} for the CPU share ${r.inputs.lambdaMemoryMb.value} MB buys` : `; ${r.inputs.lambdaMemoryMb.value} MB buys at least a vCPU, and a render uses one core`}).`,
+    `Little's law: Lambda concurrency = renders/s × billed seconds each, plus kept renders/s × the PUT's billed ms (render time ${+(r.lambdaSecondsPerInvocation * 1000).toFixed(1)} ms: the measured time${r.inputs.lambdaMemoryMb.value < r.inputs.mbPerVcpu.value ? `, × ${+(r.inputs.mbPerVcpu.value / r.inputs.lambdaMemoryMb.value).toFixed(2)} for the CPU share ${r.inputs.lambdaMemoryMb.value} MB buys` : `; ${r.inputs.lambdaMemoryMb.value} MB buys at least a vCPU, and a render uses one core`}).`,
     `The prescaled fleet runs the Preprocessor and the renders in the same Fargate tasks, sized for the spike at the CPU target: ${+fleet.vcpu.toFixed(3)} vCPU → ${fleet.tasks} tasks of ${r.inputs.taskVcpu.value} vCPU / ${r.inputs.taskMemoryGb.value} GB, on all month.`,
     "Not counted on either side (the same for both): CloudFront, the ALB, NAT, S3 requests and storage, logs. A fleet's own store writes (S3 PUTs from the tasks) cost it no Lambda. Local measurements stand for Graviton cores: check with a run on AWS.",
   ];

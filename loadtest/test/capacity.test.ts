@@ -18,8 +18,8 @@ const inputs: CapacityInputs = {
   generatorMs: s(200),
   generatorCpuMs: s(150),
   preprocessorCpuMs: s(10),
-  storeWritesPerRender: s(0),
-  storeMs: s(50),
+  keptPerRender: s(0),
+  putMs: s(50),
   coldStartMs: s(500),
   lambdaMemoryMb: s(1024),
   mbPerVcpu: s(2048),
@@ -106,20 +106,21 @@ t.test('the prescaled fleet and the month, worked by hand', async (t) => {
   close(t, r.monthly.fleetUsd, 1241, 'fleet month');
 });
 
-t.test('store writes handed back after each render, worked by hand', async (t) => {
-  const r = capacity({ ...inputs, storeWritesPerRender: s(1), storeMs: s(100) });
-  // Each store: 0.1 s × 1 GB × $0.00001 + $0.0000002.
-  close(t, r.lambdaUsdPerStoreWrite, 0.0000012, 'USD per store invocation');
-  // Base: 5 renders/s × 0.4 s + 5 stores/s × 0.1 s = 2.5 → 3 environments.
-  close(t, r.base.concurrency, 2.5, 'base concurrency with the stores');
+t.test('a kept render is one invocation billed for its PUT too, worked by hand', async (t) => {
+  const r = capacity({ ...inputs, keptPerRender: s(1), putMs: s(100) });
+  // Each PUT: 0.1 s × 1 GB × $0.00001, and no request of its own.
+  close(t, r.lambdaUsdPerPut, 0.000001, 'USD a PUT adds');
+  // Base: 5 renders/s × 0.4 s + 5 kept/s × 0.1 s = 2.5 → 3 environments.
+  close(t, r.base.concurrency, 2.5, 'base concurrency with the PUTs');
   t.equal(r.base.environments, 3);
-  // 0.0756 + 5 × 3600 × 0.0000012 = 0.0972 USD/h of Lambda.
-  close(t, r.base.lambdaUsdPerHour, 0.0972, 'base Lambda USD/h with the stores');
+  close(t, r.base.keptPerS, 5, 'every render kept');
+  // 0.0756 + 5 × 3600 × 0.000001 = 0.0936 USD/h of Lambda.
+  close(t, r.base.lambdaUsdPerHour, 0.0936, 'base Lambda USD/h with the PUTs');
   // Spike: 100 × 0.4 + 100 × 0.1 = 50 environments; 47 new, 37 past the burst: 4 steps of 10 s.
   close(t, r.spike.concurrency, 50, 'spike concurrency');
   t.equal(r.scaling.secondsToScale, 40);
-  // Mean 0.25 s per invocation (50 / 200 per s): shortfalls 37, 27, 17, 7 × 4/s × 10 s = 3520.
-  t.equal(r.scaling.throttledWhileScaling, 3520);
+  // One invocation renders and keeps, 0.5 s (50 / 100 per s): shortfalls 37, 27, 17, 7 × 2/s × 10 s = 1760.
+  t.equal(r.scaling.throttledWhileScaling, 1760);
 });
 
 t.test('a memory that buys a whole vCPU does not speed up a one-core render', async (t) => {
@@ -191,14 +192,14 @@ t.test('measured figures: a bench report and a load report', async (t) => {
   t.equal(l.preprocessorCpuMs?.value, 5, '(100 + 900) ms / 200 origin requests');
   t.equal(l.originHitRatio?.value, 0.5, '1 − 100 / 200');
   t.equal(l.hitRatio?.value, 0.9, 'through the CDN: 1 − 200 / 2000');
-  t.equal(l.storeWritesPerRender?.value, 0.9, '90 store writes for 100 renders');
+  t.equal(l.keptPerRender?.value, 0.9, '90 kept of 100 renders');
   t.throws(() => measuredFrom({ hello: 1 }, 'x.json'), /neither a bench report/);
 
   // A bench for the render times, a load report for what only a load run measures.
   const both = mergeMeasured([m, l]);
   t.equal(both?.generatorMs?.value, 28, "the bench's uncontended render time");
   t.equal(both?.originHitRatio?.value, 0.5, "the load report's origin hit ratio");
-  t.equal(both?.storeWritesPerRender?.value, 0.9);
+  t.equal(both?.keptPerRender?.value, 0.9);
   t.equal(both?.preprocessorCpuMs?.value, 5, 'measured for the mix in the load report');
 });
 
@@ -220,10 +221,7 @@ t.test('the printout names every input with its source', async (t) => {
   const md = render(r, { markdown: true, command: 'npm run capacity -- --rate 100' });
   t.match(md, /^### Capacity and cost at a 20x spike/);
   t.match(md, /`npm run capacity -- --rate 100`/);
-  t.match(
-    md,
-    /\| Lambda concurrency \(Little: renders\/s × 400 ms \+ store invocations\/s × 50 ms\) \| 2\.00 \| 40\.00 \|/,
-  );
+  t.match(md, /\| Lambda concurrency \(Little: renders\/s × 400 ms \+ kept\/s × 50 ms PUT\) \| 2\.00 \| 40\.00 \|/);
   t.equal((md.match(/\| test \|/g) ?? []).length, Object.keys(inputs).length, 'one row per input, with its source');
   const text = render(r, { markdown: false, command: '' });
   t.match(text, /seconds until Lambda has them\s+30 \(10 at once, then 10 per 10 s\)/);
