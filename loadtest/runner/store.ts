@@ -4,6 +4,7 @@
 // the last replies: the count after the run waits (bounded) for them.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { quietSdkNodeNotice } from '@marquee/shared';
 
 /** Where a stack keeps its rendered outputs. */
 export interface StoreTarget {
@@ -22,8 +23,7 @@ export const STORE_SETTLE_MS = 10_000;
 
 /** An S3 client for the local S3 (s3rver takes any credentials; the SDK signs with some). */
 export function storeClient(endpoint: string): S3Client {
-  // The SDK's notice about Node 20 is the stack's to give (`npm start` does, once), not the runner's.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  quietSdkNodeNotice();
   return new S3Client({
     endpoint,
     region: 'us-east-1',

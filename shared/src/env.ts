@@ -259,6 +259,14 @@ export function childEnv(extra: Env = {}): Record<string, string> {
 }
 
 /**
+ * Silences the AWS SDK's notice about the Node release, for a tool whose SDK clients are not the
+ * stack's (the stack gives the notice once, at `npm start`). An operator's own setting stands.
+ */
+export function quietSdkNodeNotice(): void {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+}
+
+/**
  * For a main entry point's or CLI's last catch: a `ConfigError` becomes its message on stderr
  * and exit code 1, never a stack trace (the operator's mistake is the variable, not the code).
  * Any other error is left to the caller.
