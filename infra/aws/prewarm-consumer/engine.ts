@@ -1,18 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { InvokeWithResponseStreamCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { collectRenderStream, parseFailureBody, type Catalog } from '@marquee/shared';
 import {
-  collectRenderStream,
-  derivativeKey,
-  parseFailureBody,
-  type Catalog,
-  type GeneratorRequest,
-  type ImageSpec,
-  type Source,
-} from '@marquee/shared';
+  openDocument,
+  prewarmObjectKey,
+  prewarmRequest,
+  type DocumentSource,
+  type PrewarmTarget,
+} from '@marquee/preprocessor/prewarm-consumer';
 import type { Engine, Log, PlanFilter, WarmEntry, World } from './consume.js';
-import { s3Location, type ConsumerEnv } from './env.js';
+import type { ConsumerEnv } from './env.js';
 
 /**
  * The consumer's engine on AWS: rules and catalog from S3 (or the bundle), the warm set from the
@@ -21,13 +19,7 @@ import { s3Location, type ConsumerEnv } from './env.js';
  */
 
 /** One image of the warm set as the planner gives it (`WarmEntry` of `@marquee/preprocessor`). */
-export interface PlannedRender {
-  /** The spec key: the object is `derivativeKey(key, spec.format)`. */
-  key: string;
-  source: Source;
-  spec: ImageSpec;
-  version: string;
-}
+export type PlannedRender = PrewarmTarget;
 
 /** The prewarm planner: the rules loader and the warm set (`@marquee/preprocessor`'s `warmSet`). */
 export interface Planner<R> {
@@ -64,28 +56,25 @@ export function createEngine<R>(env: ConsumerEnv, log: Log, planner: Planner<R>)
   const bucket = env.MARQUEE_DERIVATIVES_BUCKET;
   let rules: Cached<R> | undefined;
   let catalog: Cached<Catalog> | undefined;
+  // The Preprocessor's document reader: a conditional GET for an S3 object (a 304 when its ETag
+  // has not moved), a stat and a hash for the rules baked into the bundle.
+  const rulesDocument = openDocument(env.MARQUEE_RULES, s3);
+  const catalogDocument = openDocument(env.MARQUEE_CATALOG, s3);
 
-  /** The S3 object's text, or undefined when it is still `etag`. */
-  async function fetchText(url: string, etag: string | undefined): Promise<{ text: string; etag: string } | undefined> {
-    const at = s3Location(url);
-    if (at === undefined) {
-      // The rules baked into the bundle never change within a deployment.
-      return etag === undefined ? { text: await readFile(url, 'utf8'), etag: 'bundled' } : undefined;
-    }
-    try {
-      const out = await s3.send(new GetObjectCommand({ Bucket: at.bucket, Key: at.key, IfNoneMatch: etag }));
-      return { text: (await out.Body?.transformToString('utf8')) ?? '', etag: out.ETag ?? randomUUID() };
-    } catch (err) {
-      if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 304) return undefined;
-      throw err;
-    }
+  /** The document's text, or undefined when it is still `etag`. */
+  async function fetchText(
+    doc: DocumentSource,
+    etag: string | undefined,
+  ): Promise<{ text: string; etag: string } | undefined> {
+    const snapshot = await doc.fetch(etag);
+    return snapshot === 'unchanged' ? undefined : snapshot;
   }
 
   return {
     async load() {
       const [r, c] = await Promise.all([
-        fetchText(env.MARQUEE_RULES, rules?.etag),
-        fetchText(env.MARQUEE_CATALOG, catalog?.etag),
+        fetchText(rulesDocument, rules?.etag),
+        fetchText(catalogDocument, catalog?.etag),
       ]);
       if (r !== undefined) rules = { etag: r.etag, value: planner.parseRules(r.text, env.MARQUEE_RULES) };
       if (c !== undefined) catalog = { etag: c.etag, value: planner.parseCatalog(c.text, env.MARQUEE_CATALOG) };
@@ -97,7 +86,7 @@ export function createEngine<R>(env: ConsumerEnv, log: Log, planner: Planner<R>)
     plan(world, filter) {
       return planner
         .warmSet(world.rules, world.catalog, env.MARQUEE_SOURCES_BUCKET, [filter])
-        .map((render) => ({ id: derivativeKey(render.key, render.spec.format), render }));
+        .map((render) => ({ id: prewarmObjectKey(render), render }));
     },
 
     async isStored(entry) {
@@ -112,15 +101,7 @@ export function createEngine<R>(env: ConsumerEnv, log: Log, planner: Planner<R>)
     },
 
     async render(entry) {
-      const request: GeneratorRequest = {
-        v: 1,
-        id: `prewarm-${randomUUID()}`,
-        source: entry.render.source,
-        spec: entry.render.spec,
-        version: entry.render.version,
-        output: { s3: { bucket, key: entry.id } },
-        store: true,
-      };
+      const request = prewarmRequest(entry.render, bucket, `prewarm-${randomUUID()}`);
       // The Generator streams its reply; a prewarm render's is a prelude alone (it was stored first).
       const out = await lambda.send(
         new InvokeWithResponseStreamCommand({

@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MarqueeError, derivativeKey, type GeneratorRequest } from '@marquee/shared';
+import { MarqueeError } from '@marquee/shared';
 import type { GeneratorClient } from '../lambda/generator-client.js';
 import type { Metrics } from '../plugins/metrics.js';
 import type { DerivativeStore } from '../store/reader.js';
 import type { WarnLogger } from '@marquee/shared';
+import { prewarmObjectKey, prewarmRequest } from './request.js';
 import type { WarmEntry } from './warm-set.js';
 
 export type PrewarmMetrics = Pick<
@@ -189,20 +190,16 @@ export class Prewarmer {
 
   private async prewarm(task: Task): Promise<Outcome> {
     const { entry } = task;
-    const key = derivativeKey(entry.key, entry.spec.format);
+    const key = prewarmObjectKey(entry);
     if ((await this.opts.store.has(key)) === true) return 'skipped';
     const attempts = this.opts.attempts ?? 4;
     for (let attempt = 1; ; attempt++) {
       if (this.closed) return 'failed';
-      const request: GeneratorRequest = {
-        v: 1,
-        id: `prewarm-${entry.key.slice(0, 12)}-${++this.sequence}`,
-        source: entry.source,
-        spec: entry.spec,
-        version: entry.version,
-        output: { s3: { bucket: this.opts.store.bucket, key } },
-        store: true,
-      };
+      const request = prewarmRequest(
+        entry,
+        this.opts.store.bucket,
+        `prewarm-${entry.key.slice(0, 12)}-${++this.sequence}`,
+      );
       this.rendering++;
       this.opts.metrics.prewarmInFlight.set(this.rendering);
       try {
