@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import {
   BucketVar,
+  CACHE_TAG_HEADER_PATTERN,
   ConfigError,
+  DEFAULT_CACHE_TAG_HEADER,
   HttpUrlVar,
   LogLevelVar,
   Type,
@@ -66,6 +68,8 @@ export interface PreprocessorConfig {
   };
   /** The CDN a studio publish invalidates (the rules CLI takes its own flags, this by default). */
   invalidation: InvalidationTarget | undefined;
+  /** The response header artwork replies carry their cache tags in (lower case). */
+  cacheTagHeader: string;
   prewarm: {
     /** Fraction of the Generator slots (`generator.maxInFlight`) prewarm renders may hold at once; 0: none. */
     share: number;
@@ -196,6 +200,12 @@ export const PreprocessorEnv = Type.Object({
     default: 'none',
     description: 'the CDN a publish invalidates: none, varnish:<url> or cloudfront:<distribution id>',
   }),
+  MARQUEE_CACHE_TAG_HEADER: Type.String({
+    pattern: CACHE_TAG_HEADER_PATTERN,
+    default: DEFAULT_CACHE_TAG_HEADER,
+    description:
+      'the header artwork replies carry cache tags in (Cache-Tag: CloudFront, Cloudflare, Varnish; Surrogate-Key: Fastly)',
+  }),
   MARQUEE_PREWARM_ON_RELOAD: Type.Boolean({
     default: true,
     description: 'prewarm new artwork versions when a catalog reload brings them',
@@ -276,6 +286,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env?: Env): Preproce
       writes: v.MARQUEE_STORE_WRITES,
     },
     invalidation: parseInvalidationTarget(v.MARQUEE_INVALIDATION),
+    cacheTagHeader: v.MARQUEE_CACHE_TAG_HEADER.toLowerCase(),
     prewarm: {
       share: v.MARQUEE_PREWARM_SHARE,
       onReload: v.MARQUEE_PREWARM_ON_RELOAD,

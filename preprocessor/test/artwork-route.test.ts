@@ -225,3 +225,23 @@ t.test('a MISS reply says where the time went: queue, invoke, fetch, render', as
   const entries = Object.fromEntries(timing.split(', ').map((e) => e.split(';dur=') as [string, string]));
   t.ok(Number(entries.invoke) >= 0 && Number(entries.queue) >= 0);
 });
+
+t.test('cache tags: title, type, title and type, look, on the miss, the hit and the 304', async (t) => {
+  const jpeg = await get('/v1/artwork/boxshot/t1/342x513.jpg');
+  const tags = String(jpeg.headers['cache-tag']).split(',');
+  t.same(tags.slice(0, 3), ['title:t1', 'type:boxshot', 'tt:boxshot/t1']);
+  t.match(tags[3], /^look:[0-9a-f]{16}$/);
+  const hit = await get('/v1/artwork/boxshot/t1/342x513.jpg');
+  t.equal(hit.headers['x-cache'], 'hit');
+  t.equal(hit.headers['cache-tag'], jpeg.headers['cache-tag'], 'a hit carries the same tags');
+  const revalidated = await get('/v1/artwork/boxshot/t1/342x513.jpg', { 'if-none-match': String(jpeg.headers.etag) });
+  t.equal(revalidated.statusCode, 304);
+  t.equal(revalidated.headers['cache-tag'], jpeg.headers['cache-tag'], 'a 304 refreshes them');
+  // The look is the spec less its size and focal point: @2x asks quality 80 where 1x asks 85 (the
+  // shipped rules), so it has a look of its own, as another format does.
+  const larger = await get('/v1/artwork/boxshot/t1/342x513@2x.jpg');
+  t.same(String(larger.headers['cache-tag']).split(',').slice(0, 3), tags.slice(0, 3));
+  t.not(String(larger.headers['cache-tag']).split(',')[3], tags[3], 'another quality, another look');
+  const webp = await get('/v1/artwork/boxshot/t1/342x513.webp');
+  t.not(String(webp.headers['cache-tag']).split(',')[3], tags[3], 'another format, another look');
+});

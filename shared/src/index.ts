@@ -18,3 +18,4 @@ export * from './child.js';
 export * from './catalog.js';
 export * from './studio.js';
 export * from './pricing.js';
+export * from './cache-tags.js';

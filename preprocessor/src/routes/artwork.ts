@@ -8,6 +8,7 @@ import { TITLE_ID } from '../rules/semantics.js';
 import { refuseOtherMethods } from '../plugins/methods.js';
 import { ResolutionMemo } from '../cache/resolution-memo.js';
 import { etagMatches } from '../images.js';
+import { artworkCacheTags, formatCacheTags } from '@marquee/shared';
 
 /**
  * The one syntax check of an artwork URL: these schemas, then `parseArtworkFile` for the file
@@ -58,6 +59,8 @@ interface Resolved {
   etag: string;
   /** The rendered image's pixel size, `WxH` (the spec's, DPR applied): `X-Artwork-Size`. */
   pixelSize: string;
+  /** The cache tags header's value (`MARQUEE_CACHE_TAG_HEADER`): title, type, title+type, look. */
+  cacheTags: string;
   /** The headers of a 200 from the output cache, as name/value pairs, less the request id and the body's. */
   hitHeaders: readonly string[];
 }
@@ -69,20 +72,31 @@ function prepare(
   ext: string,
   query: { locale?: string | undefined; v?: string | undefined },
   localeCanonical: boolean,
+  tagHeader: string,
 ): Resolved {
   const canonical = formatArtworkFile(resolution.width, resolution.height, resolution.dpr, ext);
   const location = `/v1/artwork/${type}/${titleId}/${canonical}${imageSelectingQuery(query)}`;
   if (resolution.kind === 'redirect')
-    return { resolution, canonical, localeCanonical, location, etag: '', pixelSize: '', hitHeaders: [] };
+    return {
+      resolution,
+      canonical,
+      localeCanonical,
+      location,
+      etag: '',
+      pixelSize: '',
+      cacheTags: '',
+      hitHeaders: [],
+    };
   const { spec } = resolution;
   const etag = `"${resolution.key}"`;
   const pixelSize = `${spec.width}x${spec.height}`;
+  const cacheTags = formatCacheTags(tagHeader, artworkCacheTags({ type, titleId, spec }));
   const hitHeaders = [
     ...['x-content-type-options', 'nosniff', 'etag', etag, 'cache-control', resolution.cacheControl],
     ...(resolution.vary ? ['vary', 'Accept'] : []),
-    ...['x-artwork-locale', resolution.locale, 'x-artwork-size', pixelSize, 'x-cache', 'hit'],
+    ...['x-artwork-locale', resolution.locale, 'x-artwork-size', pixelSize, tagHeader, cacheTags, 'x-cache', 'hit'],
   ];
-  return { resolution, canonical, localeCanonical, location, etag, pixelSize, hitHeaders };
+  return { resolution, canonical, localeCanonical, location, etag, pixelSize, cacheTags, hitHeaders };
 }
 
 export const artworkRoutes: FastifyPluginAsyncTypebox<{ hot?: HotPath }> = async (app, { hot }) => {
@@ -116,7 +130,15 @@ export const artworkRoutes: FastifyPluginAsyncTypebox<{ hot?: HotPath }> = async
           ...(query.v !== undefined ? { v: query.v } : {}),
         },
       );
-      resolved = prepare(resolution, type, titleId, parsed.ext, { ...query, locale }, locale === query.locale);
+      resolved = prepare(
+        resolution,
+        type,
+        titleId,
+        parsed.ext,
+        { ...query, locale },
+        locale === query.locale,
+        app.config.cacheTagHeader,
+      );
       memo.set(state, memoKey, resolved);
     }
     const { resolution } = resolved;
@@ -140,6 +162,8 @@ export const artworkRoutes: FastifyPluginAsyncTypebox<{ hot?: HotPath }> = async
     if (resolution.vary) reply.header('vary', 'Accept');
     reply.header('x-artwork-locale', resolution.locale);
     reply.header('x-artwork-size', resolved.pixelSize);
+    // On the 304 too: a CDN revalidating an object refreshes its tags from the reply.
+    reply.header(app.config.cacheTagHeader, resolved.cacheTags);
     if (etagMatches(request.headers['if-none-match'], etag)) {
       reply.header('x-cache', 'hit');
       return reply.code(304).send();

@@ -6,8 +6,12 @@ import {
   LAMBDA_ARM64_USD_PER_GB_SECOND,
   LAMBDA_USD_PER_REQUEST,
   lambdaCostUsd,
+  lookHash,
+  lookTag,
   plural,
   stableStringify,
+  titleTypeTag,
+  typeTag,
   type Format,
 } from '@marquee/shared';
 import { typeNames } from './model.js';
@@ -90,6 +94,19 @@ export interface RulesDiff extends DiffCounts {
   invalidationCostUsd: number;
   /** Unchanged URLs the invalidations cover too (a wildcard chosen over many exact paths): refetched, not rendered. */
   overInvalidated: number;
+  /**
+   * The same changed and removed URLs as cache tags (`shared/src/cache-tags.ts`, without CloudFront's
+   * `#`), for a CDN that stores the artwork replies' tags: `type:<type>` when no URL of the type is
+   * left unchanged; else `look:<hash>` for each old look (type and format) whose every cached object
+   * changes; else `tt:<type>/<title>` when the title's every object of the type changes. What no tag
+   * names exactly is in `tagFallbackPaths`. Together they cover the changed objects and no other:
+   * unchanged ones are only in `tagOverInvalidated`.
+   */
+  tagInvalidations: string[];
+  /** Exact paths (each URL and its `v` twin) of the changed and removed URLs no tag names exactly: sent beside the tags. */
+  tagFallbackPaths: string[];
+  /** Unchanged cached objects the tag plan covers (only `auto` URLs' unchanged formats under a fallback path). */
+  tagOverInvalidated: number;
   /** The changed URLs (to prewarm), title by title. */
   changedPaths: string[];
   /** The added URLs (to prewarm when in the warm set). */
@@ -138,6 +155,7 @@ export function diffRules(options: DiffOptions): RulesDiff {
   const addedPaths: string[] = [];
   const maxExact = options.maxExactPathsPerTitle ?? 16;
   const maxTitleWildcards = options.maxTitleWildcards ?? 15;
+  const tags = new TagTally();
 
   const titleIds = Object.keys(catalog.titles);
   for (const titleId of titleIds) {
@@ -183,6 +201,7 @@ export function diffRules(options: DiffOptions): RulesDiff {
       needs(is.image, held, toRender);
     }
     for (const format of toRender.values()) rendersByFormat[format] = (rendersByFormat[format] ?? 0) + 1;
+    tags.title(titleId, old, now);
 
     for (const [type, { entries, unchanged }] of touched) {
       if (entries.length === 0) continue;
@@ -214,6 +233,7 @@ export function diffRules(options: DiffOptions): RulesDiff {
     }
   }
 
+  const tagPlan = tags.plan();
   const cost = renderCost(rendersByFormat, options.costs ?? {});
   const invalidationCostUsd = invalidations.length * CLOUDFRONT_USD_PER_INVALIDATION_PATH;
   return {
@@ -227,9 +247,112 @@ export function diffRules(options: DiffOptions): RulesDiff {
     invalidations,
     invalidationCostUsd,
     overInvalidated,
+    ...tagPlan,
     changedPaths,
     addedPaths,
   };
+}
+
+/**
+ * One cached object of a URL: the URL's image, or for `auto` one per format it negotiates (each
+ * Accept a CDN keeps apart is one of them, tagged with that format's look).
+ */
+interface CachedObject {
+  key: string;
+  look: string;
+}
+
+function cachedObjects(url: DerivativeUrl): CachedObject[] {
+  const images = url.variants ?? [{ key: url.key, spec: url.spec }];
+  return images.map((v) => ({ key: v.key, look: lookTag(lookHash(url.type, v.spec)) }));
+}
+
+/** The objects of `was` that `is` (the same URL under the next rules) does not serve byte for byte. */
+function touchedObjects(was: DerivativeUrl, is: DerivativeUrl | undefined): boolean[] {
+  const before = cachedObjects(was);
+  if (is === undefined) return before.map(() => true);
+  const after = cachedObjects(is);
+  // Another format list: an Accept may negotiate another format than the object it has cached.
+  if (before.length !== after.length || was.variants?.some((v, i) => v.format !== is.variants?.[i]?.format))
+    return before.map(() => true);
+  return before.map((o, i) => o.key !== after[i]?.key);
+}
+
+/**
+ * The tag plan, gathered title by title over the URLs of the types whose rules differ (a type
+ * whose rules are equal has no touched object, and its tags name only it: the type is in each).
+ */
+class TagTally {
+  /** Per type: touched and unchanged objects; per old look: the same, and the URLs touched under it. */
+  readonly #types = new Map<string, { touched: number; unchanged: number }>();
+  readonly #looks = new Map<string, { type: string; unchanged: number; entries: Set<PlanEntry> }>();
+  /** Per type and title, the touched URLs and whether an object is left unchanged. */
+  readonly #titles = new Map<string, { type: string; titleId: string; unchanged: number; entries: PlanEntry[] }>();
+
+  title(titleId: string, old: ReadonlyMap<string, PlanEntry>, now: ReadonlyMap<string, PlanEntry>): void {
+    for (const [path, was] of old) {
+      const { type } = was.image;
+      const objects = cachedObjects(was.image);
+      const touched = touchedObjects(was.image, now.get(path)?.image);
+      const byType = this.#types.get(type) ?? { touched: 0, unchanged: 0 };
+      this.#types.set(type, byType);
+      const titleKey = `${type}/${titleId}`;
+      const byTitle = this.#titles.get(titleKey) ?? { type, titleId, unchanged: 0, entries: [] };
+      this.#titles.set(titleKey, byTitle);
+      if (touched.includes(true)) byTitle.entries.push(was);
+      for (const [i, { look }] of objects.entries()) {
+        const byLook = this.#looks.get(look) ?? { type, unchanged: 0, entries: new Set<PlanEntry>() };
+        this.#looks.set(look, byLook);
+        if (touched[i] === true) {
+          byType.touched += 1;
+          byLook.entries.add(was);
+        } else {
+          byType.unchanged += 1;
+          byLook.unchanged += 1;
+          byTitle.unchanged += 1;
+        }
+      }
+    }
+  }
+
+  plan(): Pick<RulesDiff, 'tagInvalidations' | 'tagFallbackPaths' | 'tagOverInvalidated'> {
+    const tagInvalidations: string[] = [];
+    const covered = new Set<PlanEntry>();
+    const wholeTypes = new Set<string>();
+    for (const [type, { touched, unchanged }] of this.#types)
+      if (touched > 0 && unchanged === 0) {
+        tagInvalidations.push(typeTag(type));
+        wholeTypes.add(type);
+      }
+    for (const [look, { type, unchanged, entries }] of this.#looks) {
+      if (wholeTypes.has(type) || entries.size === 0 || unchanged > 0) continue;
+      tagInvalidations.push(look);
+      for (const entry of entries) covered.add(entry);
+    }
+    // A URL is left when one of its touched objects has a look some unchanged object shares.
+    const left = (entry: PlanEntry) =>
+      !covered.has(entry) ||
+      cachedObjects(entry.image).some(
+        (o) => this.#looks.get(o.look)?.unchanged !== 0 && this.#looks.get(o.look)?.entries.has(entry),
+      );
+    const tagFallbackPaths: string[] = [];
+    let tagOverInvalidated = 0;
+    for (const { type, titleId, unchanged, entries } of this.#titles.values()) {
+      if (wholeTypes.has(type)) continue;
+      const rest = entries.filter(left);
+      if (rest.length === 0) continue;
+      if (unchanged === 0) tagInvalidations.push(titleTypeTag(type, titleId));
+      else
+        for (const entry of rest) {
+          tagFallbackPaths.push(...exactPaths(entry));
+          // An exact path purges every format an `auto` URL holds, its unchanged ones too.
+          const objects = cachedObjects(entry.image).length;
+          const touchedCount = [...this.#looks.values()].filter((l) => l.entries.has(entry)).length;
+          tagOverInvalidated += Math.max(0, objects - touchedCount);
+        }
+    }
+    return { tagInvalidations: tagInvalidations.sort(), tagFallbackPaths, tagOverInvalidated };
+  }
 }
 
 /** What resolving a URL of `type` reads of the rules: everything but the other types. */
