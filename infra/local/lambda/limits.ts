@@ -24,3 +24,9 @@ export const MAX_QUEUED_EVENTS = 1000;
 
 /** The account id in the ARNs this endpoint reports: the one AWS uses in its documentation. */
 export const LOCAL_ACCOUNT_ID = '123456789012';
+
+/**
+ * An `UpdateFunctionCode` request: Lambda takes a zip of up to 50 MB directly (more goes through
+ * S3), sent base64 in JSON, so about 4/3 of that.
+ */
+export const MAX_CODE_REQUEST_BYTES = 70_167_211;

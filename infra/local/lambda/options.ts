@@ -22,6 +22,11 @@ export interface LocalFunctionOptions {
   timeoutMs?: number;
   /** This function's reserved concurrency; default the endpoint's `concurrency`. */
   concurrency?: number;
+  /**
+   * Publish the code as version 1 at start and point this alias at it, as a deployment leaves a
+   * function (`npm start`: `live`). Without it only `$LATEST` exists until `PublishVersion`.
+   */
+  publishAs?: string;
 }
 
 export interface LocalLambdaOptions {

@@ -29,6 +29,27 @@ export interface PoolConfig extends EnvironmentConfig {
   concurrency: number;
   idleMs: number;
   logger: Logger;
+  /**
+   * The function's concurrency, shared by the pools of its versions: Lambda's limit is per
+   * function (every version and alias counts against it), not per version.
+   */
+  shared?: SharedConcurrency;
+}
+
+/**
+ * The pools of one function's versions and the concurrency they share: Lambda counts
+ * concurrent executions per function, over every version and alias. Idle environments do not
+ * count (each version keeps its own warm ones, as Lambda does).
+ */
+export class SharedConcurrency {
+  readonly pools = new Set<FunctionPool>();
+  constructor(readonly limit: number) {}
+
+  busy(): number {
+    let busy = 0;
+    for (const pool of this.pools) busy += pool.busyCount();
+    return busy;
+  }
 }
 
 export interface Invocation {
@@ -51,7 +72,16 @@ export class FunctionPool {
   private readonly counts = zeroCounts();
   private closed = false;
 
-  constructor(private readonly config: PoolConfig) {}
+  constructor(private readonly config: PoolConfig) {
+    config.shared?.pools.add(this);
+  }
+
+  /** Environments running an invocation now. */
+  busyCount(): number {
+    let busy = 0;
+    for (const env of this.environments) if (env.busy) busy++;
+    return busy;
+  }
 
   /** Runs an invocation now, or answers `undefined` when every environment is busy (a throttle). */
   tryInvoke(invocation: Invocation): Promise<Outcome> | undefined {
@@ -91,6 +121,7 @@ export class FunctionPool {
     while (this.stats().busy > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     await Promise.all([...this.environments].map((env) => env.kill()));
     this.environments.clear();
+    this.config.shared?.pools.delete(this);
   }
 
   /** Forgets environments that died while warm (a stray timer crashed them): they are not capacity. */
@@ -101,6 +132,9 @@ export class FunctionPool {
   private acquire(): Environment | undefined {
     if (this.closed) return undefined;
     this.prune();
+    // The function's limit counts executions over all its versions, warm environments or not.
+    const shared = this.config.shared;
+    if (shared !== undefined && shared.busy() >= shared.limit) return undefined;
     for (const env of this.environments) {
       if (!env.busy && !env.dead) {
         if (env.idleTimer) clearTimeout(env.idleTimer);

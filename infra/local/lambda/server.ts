@@ -1,7 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { GENERATOR_RUNTIME } from '@marquee/shared';
 import { FunctionPool, zeroCounts, type LambdaCounters } from './pool.js';
 import type { Outcome } from './environment.js';
 import { isJsonText } from './json.js';
@@ -16,9 +15,16 @@ import {
 import { LOCAL_ACCOUNT_ID, LOG_TAIL_BYTES, MAX_EVENT_REQUEST_BYTES, MAX_SYNC_REQUEST_BYTES } from './limits.js';
 import { invokeComplete, payloadChunk } from './event-stream.js';
 import { MAX_STREAMED_RESPONSE_BYTES } from '@marquee/shared';
+import { CodeStore } from './code.js';
+import { control, isControlPath, type FunctionRef } from './control.js';
+import { LambdaApiError, LocalFunction, type FunctionVersion } from './versions.js';
+import { MAX_CODE_REQUEST_BYTES } from './limits.js';
 
 export interface LambdaStats extends LambdaCounters {
+  /** Per function, all its versions summed. */
   functions: Record<string, LambdaCounters>;
+  /** Per function, per version (`$LATEST`, `1`, …). */
+  versions: Record<string, Record<string, LambdaCounters>>;
 }
 
 export interface LocalLambda {
@@ -34,28 +40,22 @@ export interface LocalLambda {
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/;
 /** InvokeWithResponseStream: the reply is an event stream of `PayloadChunk`s and one `InvokeComplete`. */
 const STREAM_INVOKE_PATH = /^\/2021-11-15\/functions\/([^/]+)\/response-streaming-invocations\/?$/;
-const FUNCTION_PATH = /^\/2015-03-31\/functions\/([^/]+)\/?$/;
 const INVOCATION_TYPES = ['RequestResponse', 'Event', 'DryRun'] as const;
 type InvocationType = (typeof INVOCATION_TYPES)[number];
 /** A streamed invocation is synchronous: `Event` is not one of its types. */
 const STREAM_INVOCATION_TYPES: readonly InvocationType[] = ['RequestResponse', 'DryRun'];
-/** Only `$LATEST` exists locally: every qualifier (version or alias such as `live`) runs it. */
-const EXECUTED_VERSION = '$LATEST';
 
 /** One checked invocation, ready to run. */
 interface Call {
   fn: ResolvedFunction;
   pool: FunctionPool;
+  /** The version that runs it (`x-amz-executed-version`). */
+  version: string;
   type: InvocationType;
   payload: string;
   requestId: string;
   arn: string;
   tail: boolean;
-}
-
-interface FunctionRef {
-  name: string;
-  qualifier: string | undefined;
 }
 
 /** A function name as Lambda accepts it: `name`, `name:qualifier`, `account:function:name`, or a full ARN. */
@@ -113,45 +113,29 @@ function throttled(res: ServerResponse, requestId: string): void {
   );
 }
 
-function logResult(outcome: Outcome, requestId: string, durationMs: number, fn: ResolvedFunction): string {
+function logResult(outcome: Outcome, requestId: string, durationMs: number, call: Call): string {
+  const { fn, version } = call;
   const report =
-    `START RequestId: ${requestId} Version: ${EXECUTED_VERSION}\n${outcome.logTail}END RequestId: ${requestId}\n` +
+    `START RequestId: ${requestId} Version: ${version}\n${outcome.logTail}END RequestId: ${requestId}\n` +
     `REPORT RequestId: ${requestId}\tDuration: ${durationMs.toFixed(2)} ms\tMemory Size: ${fn.memoryMb} MB` +
     `${outcome.maxMemoryMb === undefined ? '' : `\tMax Memory Used: ${outcome.maxMemoryMb} MB`}\n`;
   return Buffer.from(Buffer.from(report).subarray(-LOG_TAIL_BYTES)).toString('base64');
 }
 
 /** The invoke reply as Lambda shapes it: 200 always, with `X-Amz-Function-Error` when the function failed. */
-function invokeReply(res: ServerResponse, outcome: Outcome, requestId: string, logTail: string | undefined): void {
+function invokeReply(res: ServerResponse, outcome: Outcome, call: Call, logTail: string | undefined): void {
+  const { requestId } = call;
   const body = outcome.kind === 'ok' ? outcome.payload : JSON.stringify(outcome.error);
   const headers: Record<string, string | number> = {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(body),
-    'x-amz-executed-version': EXECUTED_VERSION,
+    'x-amz-executed-version': call.version,
     'x-amzn-RequestId': requestId,
   };
   if (outcome.kind !== 'ok') headers['x-amz-function-error'] = 'Unhandled';
   if (logTail !== undefined) headers['x-amz-log-result'] = logTail;
   res.writeHead(200, headers);
   res.end(body);
-}
-
-function functionConfiguration(fn: ResolvedFunction, arn: string): Record<string, unknown> {
-  return {
-    Configuration: {
-      FunctionName: fn.name,
-      FunctionArn: arn,
-      Runtime: GENERATOR_RUNTIME,
-      Handler: fn.env._HANDLER,
-      MemorySize: fn.memoryMb,
-      Timeout: Math.ceil(fn.timeoutMs / 1000),
-      Version: EXECUTED_VERSION,
-      State: 'Active',
-      LastUpdateStatus: 'Successful',
-      PackageType: 'Zip',
-      Architectures: ['arm64'],
-    },
-  };
 }
 
 /**
@@ -161,43 +145,52 @@ function functionConfiguration(fn: ResolvedFunction, arn: string): Record<string
 export async function startLocalLambda(options: LocalLambdaOptions): Promise<LocalLambda> {
   const logger = options.logger ?? defaultLogger();
   const region = options.region ?? DEFAULTS.region;
-  const functions = new Map(resolveFunctions(options).map((fn) => [fn.name, fn]));
   if (!canWatchMemory())
     logger.warn('no /proc here: function memory bounds only the V8 heap, not the whole environment');
-  const pools = new Map<string, FunctionPool>();
-  for (const fn of functions.values()) {
-    pools.set(
-      fn.name,
-      new FunctionPool({
-        ...fn,
-        functionName: fn.name,
-        idleMs: options.idleMs ?? DEFAULTS.idleMs,
-        stdout: options.stdout ?? process.stdout,
-        stderr: options.stderr ?? process.stderr,
-        logger,
-      }),
-    );
-  }
   const arnOf = (name: string, qualifier?: string): string =>
     `arn:aws:lambda:${region}:${LOCAL_ACCOUNT_ID}:function:${name}${qualifier ? `:${qualifier}` : ''}`;
+  const functions = new Map<string, LocalFunction>();
+  for (const resolved of resolveFunctions(options)) {
+    const fn = new LocalFunction(
+      resolved,
+      await CodeStore.fromFolder(resolved.handler),
+      (config, shared) =>
+        new FunctionPool({
+          ...config,
+          functionName: config.name,
+          idleMs: options.idleMs ?? DEFAULTS.idleMs,
+          stdout: options.stdout ?? process.stdout,
+          stderr: options.stderr ?? process.stderr,
+          logger,
+          shared,
+        }),
+      (qualifier) => arnOf(resolved.name, qualifier),
+    );
+    functions.set(resolved.name, fn);
+    const alias = options.functions[resolved.name]?.publishAs;
+    if (alias !== undefined) {
+      const published = await fn.publish({});
+      fn.createAlias({ name: alias, functionVersion: published.version });
+    }
+  }
+  const find = (raw: string): { fn: LocalFunction; ref: FunctionRef } => {
+    const ref = parseFunctionRef(raw);
+    const fn = functions.get(ref.name);
+    if (fn === undefined) throw notFoundError(ref);
+    return { fn, ref };
+  };
+  const notFoundError = (ref: FunctionRef): LambdaApiError =>
+    new LambdaApiError('ResourceNotFoundException', 404, `Function not found: ${arnOf(ref.name, ref.qualifier)}`);
 
   async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://local');
     const streamed = STREAM_INVOKE_PATH.exec(url.pathname);
     const invoke = INVOKE_PATH.exec(url.pathname) ?? streamed;
-    const get = FUNCTION_PATH.exec(url.pathname);
     if (req.method === 'GET' && url.pathname === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
       return;
     }
-    if (req.method === 'GET' && get) {
-      const ref = parseFunctionRef(decodeURIComponent(get[1] ?? ''));
-      const fn = functions.get(ref.name);
-      if (fn === undefined) return notFound(res, ref, requestId);
-      const text = JSON.stringify(functionConfiguration(fn, arnOf(fn.name)));
-      res.writeHead(200, { 'content-type': 'application/json', 'x-amzn-RequestId': requestId }).end(text);
-      return;
-    }
+    if (isControlPath(url.pathname)) return controlReply(req, res, url, requestId);
     if (req.method !== 'POST' || !invoke) {
       req.resume();
       return userError(
@@ -213,10 +206,17 @@ export async function startLocalLambda(options: LocalLambdaOptions): Promise<Loc
     const type = (streamed ? STREAM_INVOCATION_TYPES : INVOCATION_TYPES).find((t) => t === typeHeader);
     const body = await readBody(req, type === 'Event' ? MAX_EVENT_REQUEST_BYTES : MAX_SYNC_REQUEST_BYTES);
     const ref = parseFunctionRef(decodeURIComponent(invoke[1] ?? ''));
-    const qualifier = url.searchParams.get('Qualifier') ?? ref.qualifier;
-    const pool = pools.get(ref.name);
-    const fn = functions.get(ref.name);
-    if (pool === undefined || fn === undefined) return notFound(res, ref, requestId);
+    const qualifier = url.searchParams.get('Qualifier') ?? ref.qualifier ?? undefined;
+    const local = functions.get(ref.name);
+    if (local === undefined) return apiError(res, notFoundError(ref), requestId);
+    let version: FunctionVersion;
+    try {
+      version = local.route(qualifier);
+    } catch (err) {
+      if (err instanceof LambdaApiError) return apiError(res, err, requestId);
+      throw err;
+    }
+    const { fn, pool } = version;
     if (type === undefined) {
       return userError(
         res,
@@ -244,6 +244,7 @@ export async function startLocalLambda(options: LocalLambdaOptions): Promise<Loc
     const call = {
       fn,
       pool,
+      version: version.version,
       type,
       payload,
       requestId,
@@ -272,7 +273,7 @@ export async function startLocalLambda(options: LocalLambdaOptions): Promise<Loc
       if (res.headersSent) return;
       res.writeHead(200, {
         'content-type': contentType ?? 'application/octet-stream',
-        'x-amz-executed-version': EXECUTED_VERSION,
+        'x-amz-executed-version': call.version,
         'x-amzn-RequestId': requestId,
       });
     };
@@ -307,7 +308,7 @@ export async function startLocalLambda(options: LocalLambdaOptions): Promise<Loc
               ErrorDetails: `Response payload size exceeded maximum allowed payload size (${MAX_STREAMED_RESPONSE_BYTES} bytes).`,
             }
           : {};
-    const tail = call.tail ? { LogResult: logResult(outcome, requestId, durationMs, fn) } : {};
+    const tail = call.tail ? { LogResult: logResult(outcome, requestId, durationMs, call) } : {};
     logger.debug(
       { fn: fn.name, requestId, durationMs, outcome: outcome.kind, streamedBytes },
       'streamed invocation done',
@@ -339,17 +340,57 @@ export async function startLocalLambda(options: LocalLambdaOptions): Promise<Loc
       { fn: fn.name, requestId, durationMs, outcome: outcome.kind, maxMemoryMb: outcome.maxMemoryMb },
       'invocation done',
     );
-    invokeReply(res, outcome, requestId, call.tail ? logResult(outcome, requestId, durationMs, fn) : undefined);
+    invokeReply(res, outcome, call, call.tail ? logResult(outcome, requestId, durationMs, call) : undefined);
   }
 
-  function notFound(res: ServerResponse, ref: FunctionRef, requestId: string): void {
-    serviceError(
-      res,
-      404,
-      'ResourceNotFoundException',
-      { Type: 'User', Message: `Function not found: ${arnOf(ref.name, ref.qualifier)}` },
-      requestId,
-    );
+  /** A refusal as Lambda shapes it (ResourceNotFoundException's member is `Message`, the others' `message`). */
+  function apiError(res: ServerResponse, err: LambdaApiError, requestId: string): void {
+    const key = err.type === 'ResourceNotFoundException' ? 'Message' : 'message';
+    serviceError(res, err.status, err.type, { Type: 'User', [key]: err.message }, requestId);
+  }
+
+  async function controlReply(req: IncomingMessage, res: ServerResponse, url: URL, requestId: string): Promise<void> {
+    try {
+      const reply = await control(
+        {
+          method: req.method ?? 'GET',
+          url,
+          body: async () => {
+            const body = await readBody(req, MAX_CODE_REQUEST_BYTES);
+            if (body === undefined)
+              throw new LambdaApiError(
+                'RequestTooLargeException',
+                413,
+                `Request must be smaller than ${MAX_CODE_REQUEST_BYTES} bytes`,
+              );
+            const text = body.toString('utf8');
+            if (text.length === 0) return {};
+            try {
+              return JSON.parse(text) as unknown;
+            } catch {
+              throw new LambdaApiError('InvalidRequestContentException', 400, 'Could not parse request body into json');
+            }
+          },
+        },
+        find,
+      );
+      req.resume();
+      if (reply.body === undefined) {
+        res.writeHead(reply.status, { 'x-amzn-RequestId': requestId }).end();
+        return;
+      }
+      const text = JSON.stringify(reply.body);
+      res.writeHead(reply.status, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(text),
+        'x-amzn-RequestId': requestId,
+      });
+      res.end(text);
+    } catch (err) {
+      req.resume();
+      if (err instanceof LambdaApiError) return apiError(res, err, requestId);
+      throw err;
+    }
   }
 
   const server = createServer((req, res) => {
@@ -382,10 +423,11 @@ export async function startLocalLambda(options: LocalLambdaOptions): Promise<Loc
     url: `http://${host}:${port}`,
     port,
     stats() {
-      const total: LambdaStats = { ...zeroCounts(), environments: 0, busy: 0, functions: {} };
-      for (const [name, pool] of pools) {
-        const counters = pool.stats();
+      const total: LambdaStats = { ...zeroCounts(), environments: 0, busy: 0, functions: {}, versions: {} };
+      for (const [name, fn] of functions) {
+        const counters = fn.stats();
         total.functions[name] = counters;
+        total.versions[name] = fn.versionStats();
         for (const key of Object.keys(counters) as (keyof LambdaCounters)[]) total[key] += counters[key];
       }
       return total;
@@ -393,7 +435,7 @@ export async function startLocalLambda(options: LocalLambdaOptions): Promise<Loc
     close() {
       closing ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        await Promise.all([...pools.values()].map((pool) => pool.close(options.closeGraceMs ?? DEFAULTS.closeGraceMs)));
+        await Promise.all([...functions.values()].map((fn) => fn.close(options.closeGraceMs ?? DEFAULTS.closeGraceMs)));
         server.closeIdleConnections();
         // Replies to killed invocations are written by now; let them flush before cutting what is left.
         setTimeout(() => server.closeAllConnections(), 100).unref();

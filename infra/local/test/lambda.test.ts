@@ -31,7 +31,7 @@ t.test('a successful invocation answers the payload as Lambda does', async (t) =
 });
 
 t.test('qualifiers and ARNs name the same function', async (t) => {
-  const h = await harness(t, { echo: {} });
+  const h = await harness(t, { echo: { publishAs: 'live' } });
   const byArn = await h.invoke('arn:aws:lambda:us-east-1:123456789012:function:echo', {});
   t.equal(byArn.StatusCode, 200);
   const aliased = await h.invoke('echo', {}, { Qualifier: 'live' });
