@@ -67,6 +67,12 @@ export interface StackImages {
   reimport(): Promise<ImportReport>;
 }
 
+/**
+ * The alias the Preprocessor invokes, as on AWS: the stack publishes the Generator as version 1
+ * and points `live` at it, so a release can weight a candidate onto it (`npm run release`).
+ */
+export const GENERATOR_ALIAS = 'live';
+
 /** Where the embedded stack keeps the rules, in its sources bucket, unless told otherwise. */
 export const RULES_KEY = 'rules/rules.yaml';
 
@@ -249,6 +255,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           handler: options.handler ?? defaultGeneratorModule(),
           memoryMb: options.lambdaMemoryMb ?? 1536,
           timeoutMs: options.lambdaTimeoutMs ?? 30_000,
+          publishAs: GENERATOR_ALIAS,
           env: {
             ...LOCAL_CREDENTIALS,
             AWS_REGION: region,
@@ -278,6 +285,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ...(rules !== undefined ? { rules } : {}),
       generator: {
         functionName,
+        qualifier:
+          readEnv(Type.Object({ MARQUEE_GENERATOR_QUALIFIER: Type.Optional(Type.String()) }))
+            .MARQUEE_GENERATOR_QUALIFIER ?? GENERATOR_ALIAS,
         endpoint: lambda.url,
         // More invocations in flight than the local Lambda runs would only be throttled: queue them here instead.
         ...(maxInFlightChosen() ? {} : { maxInFlight: concurrency }),
