@@ -6,14 +6,21 @@ import { createServer, type AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { HeadObjectCommand, NotFound, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { buildApp, loadConfig, type ConfigOverrides } from '@marquee/preprocessor';
-import { LogLevelVar, Type, readEnv } from '@marquee/shared';
+import { LogLevelVar, Type, counted, readEnv } from '@marquee/shared';
 import { pino } from 'pino';
 import { startLocalS3, localS3Client } from '../s3/index.js';
 import { startVarnish, type LocalVarnish } from '../cdn/varnish.js';
 import { startLocalLambda } from '../lambda/index.js';
-import { CATALOG_KEY, seedSamples } from '../seed/index.js';
-import { IMPORT_CATALOG_KEY, importImages, readRulesOutline, type ImportReport } from '../import/index.js';
+import { CATALOG_KEY } from '../seed/catalog.js';
+import type { ImportReport } from '../import/index.js';
 import { LOCAL_CREDENTIALS, SDK_NODE_WARNING_OFF, maxInFlightChosen, useLocalAwsDefaults } from './env.js';
+import { seedInChild } from './seed-process.js';
+
+/**
+ * The import of a folder of artwork (`images`), loaded only when asked for: it checks images with
+ * sharp, whose native memory should not sit in the stack's process of a plain `npm start`.
+ */
+const importModule = () => import('../import/index.js');
 
 export interface StackOptions {
   host?: string;
@@ -212,6 +219,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     let imported: ImportReport | undefined;
     let seed: Stack['seed'];
     if (options.images !== undefined) {
+      const { importImages, readRulesOutline } = await importModule();
       // Checked against the rules' types and default locale before the Preprocessor loads them.
       const outline = await readRulesOutline(rules ?? chosenRules() ?? shippedRules(), client);
       options.progress?.(`importing ${options.images}`);
@@ -223,24 +231,18 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         defaultLocale: outline?.defaultLocale ?? 'en',
       });
       options.progress?.(
-        `imported ${imported.images.length} images of ${Object.keys(imported.catalog.titles).length} titles` +
-          `${imported.skipped.length > 0 ? `, skipped ${imported.skipped.length} files` : ''} (${(imported.ms / 1000).toFixed(1)} s)`,
+        `imported ${counted(imported.images.length, 'image')} of ${counted(Object.keys(imported.catalog.titles).length, 'title')}` +
+          `${imported.skipped.length > 0 ? `, skipped ${counted(imported.skipped.length, 'file')}` : ''} (${(imported.ms / 1000).toFixed(1)} s)`,
       );
     } else {
-      const stopSeeding = new AbortController();
-      const seeded = await seedSamples({
-        client,
-        sourcesBucket,
-        background: options.seedInBackground ?? false,
-        signal: stopSeeding.signal,
-        ...(options.progress ? { progress: options.progress } : {}),
-      });
-      // Closed before the S3 it writes to (closers run in reverse).
-      closers.push(async () => {
-        stopSeeding.abort();
-        await seeded.complete.catch(() => undefined);
-      });
-      seed = { titles: Object.keys(seeded.catalog.titles).length, ready: seeded.ready, complete: seeded.complete };
+      // In a process of its own: rendering's native memory leaves with it (`seed-process.ts`).
+      const seeded = await seedInChild(
+        { endpoint: s3.endpoint, sourcesBucket, background: options.seedInBackground ?? false },
+        options.progress,
+      );
+      // Stopped (between images) before the S3 it writes to closes (closers run in reverse).
+      closers.push(() => seeded.stop());
+      seed = { titles: seeded.titles, ready: seeded.ready, complete: seeded.complete };
     }
 
     const concurrency = options.lambdaConcurrency ?? 4;
@@ -277,7 +279,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ...(cdnPort !== undefined ? { invalidation: { backend: 'varnish', url: `http://${host}:${cdnPort}` } } : {}),
       host,
       port: options.port ?? 0,
-      catalog: `s3://${sourcesBucket}/${imported ? IMPORT_CATALOG_KEY : CATALOG_KEY}`,
+      catalog: `s3://${sourcesBucket}/${imported ? (await importModule()).IMPORT_CATALOG_KEY : CATALOG_KEY}`,
       sourcesBucket,
       derivativesBucket,
       s3Endpoint: s3.endpoint,
@@ -327,7 +329,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       dataDir: options.dataDir,
       ...(app.metricsUrl !== undefined ? { metricsUrl: app.metricsUrl } : {}),
       ...(imported !== undefined && options.images !== undefined
-        ? { images: stackImages(options.images, imported, app, client, sourcesBucket) }
+        ? { images: stackImages(options.images, imported, app, client, sourcesBucket, await importModule()) }
         : {}),
       ...(seed ? { seed } : {}),
       close,
@@ -345,6 +347,7 @@ function stackImages(
   app: FastifyInstance,
   client: S3Client,
   bucket: string,
+  { importImages }: Awaited<ReturnType<typeof importModule>>,
 ): StackImages {
   const images: StackImages = {
     dir,
