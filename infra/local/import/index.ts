@@ -7,6 +7,7 @@ import {
   Type,
   contentTypeOf,
   extensionOf,
+  formatOfExtension,
   type ArtworkEntry,
   type Catalog,
   type FocalPoint,
@@ -66,6 +67,8 @@ export interface ImportReport {
   catalog: Catalog;
   images: ImportedImage[];
   skipped: SkippedFile[];
+  /** Files imported with a word: their name says another format than their bytes (a PNG named `.jpg`). */
+  warnings: SkippedFile[];
   /** Images new or changed since the previous import (all of them on the first). */
   changed: ImportedImage[];
   /** Whether the catalog object was written (false: the folder's content is what is served already). */
@@ -95,6 +98,17 @@ interface Checked {
 const checks = new WeakMap<ImportReport, Map<string, Checked>>();
 
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+const FORMAT_NAMES: Record<Format, string> = { jpeg: 'JPEG', png: 'PNG', webp: 'WebP', avif: 'AVIF' };
+
+/** Why a file's name misleads about its bytes (`.jpg` holding a PNG), or undefined when it does not. */
+function misnamed(file: string, format: Format): string | undefined {
+  const ext = file.slice(file.lastIndexOf('.') + 1);
+  if (formatOfExtension(ext.toLowerCase()) === format) return undefined;
+  const named = formatOfExtension(ext.toLowerCase());
+  const says = named === undefined ? `.${ext}` : `.${ext} (${FORMAT_NAMES[named]})`;
+  return `a ${FORMAT_NAMES[format]} named ${says}: imported as the ${FORMAT_NAMES[format]} it is`;
+}
 
 /** Reads, hashes and checks one file as the studio checks an upload. */
 async function checkFile(file: ArtworkFile, known: Map<string, Checked> | undefined): Promise<Checked> {
@@ -202,6 +216,7 @@ export async function importImages(options: ImportOptions): Promise<ImportReport
   const { dir, client, bucket, types, previous } = options;
   const layout = await readLayout(dir);
   const skipped = [...layout.skipped];
+  const warnings: SkippedFile[] = [];
   const known = previous ? checks.get(previous) : undefined;
   const seen = new Map<string, Checked>();
   const before = new Map((previous?.images ?? []).map((image) => [image.key, image.version]));
@@ -239,6 +254,8 @@ export async function importImages(options: ImportOptions): Promise<ImportReport
       }
       claimed.set(slot, file.file);
       const { format, width, height } = result.image;
+      const word = misnamed(file.file, format);
+      if (word !== undefined) warnings.push({ file: file.file, reason: word });
       const key = `${IMPORT_PREFIX}${file.titleId}/${file.type}/${locale}.${extensionOf(format)}`;
       const typeFocal = focal.get(file.type);
       const image: ImportedImage = {
@@ -291,6 +308,7 @@ export async function importImages(options: ImportOptions): Promise<ImportReport
     catalog,
     images,
     skipped,
+    warnings,
     changed,
     written,
     ms: Math.round(performance.now() - started),

@@ -13,7 +13,11 @@ export interface BannerInput {
   /** A line under the URLs: what is being served. */
   serving: string;
   skipped?: readonly SkippedFile[];
+  /** Files imported with a word (a PNG named `.jpg`). */
+  warnings?: readonly SkippedFile[];
   studio: { url: string; token: string | undefined };
+  /** With `--cdn`: Varnish's address (on `MARQUEE_LOCAL_CDN_PORT`) and the Preprocessor's behind it. */
+  cdn?: { url: string; origin: string } | undefined;
   metricsUrl: string;
   dataDir: string;
   rules: string;
@@ -27,6 +31,25 @@ function lines(items: readonly { left: string; right: string }[]): string[] {
 }
 
 /**
+ * What an import says of single files, for a person: those skipped (with why) and those imported
+ * with a word. Empty when it has nothing to say. The banner shows it, and so does each re-import.
+ */
+export function fileNotes(input: { skipped?: readonly SkippedFile[]; warnings?: readonly SkippedFile[] }): string[] {
+  const out: string[] = [];
+  const skipped = input.skipped ?? [];
+  if (skipped.length > 0) {
+    out.push('', `Skipped ${skipped.length} ${skipped.length === 1 ? 'file' : 'files'} (not imported):`);
+    out.push(...lines(skipped.map((s) => ({ left: s.file, right: s.reason }))));
+  }
+  const warnings = input.warnings ?? [];
+  if (warnings.length > 0) {
+    out.push('', `Imported ${warnings.length} ${warnings.length === 1 ? 'file' : 'files'} with a warning:`);
+    out.push(...lines(warnings.map((s) => ({ left: s.file, right: s.reason }))));
+  }
+  return out;
+}
+
+/**
  * The plain-text block `npm start` prints once it is up: what to try (one URL a line, on the port
  * it listens on), the studio and its token, where the data is, how to stop. For a person: the JSON
  * logs before and after it are for machines.
@@ -36,10 +59,7 @@ export function banner(input: BannerInput): string {
   const shown = input.urls.slice(0, MAX_URLS_SHOWN);
   out.push(...lines(shown.map((u) => ({ left: u.url, right: u.note }))));
   if (input.urls.length > shown.length) out.push(`  … and ${input.urls.length - shown.length} more`);
-  if (input.skipped && input.skipped.length > 0) {
-    out.push('', `Skipped ${input.skipped.length} ${input.skipped.length === 1 ? 'file' : 'files'} (not imported):`);
-    out.push(...lines(input.skipped.map((s) => ({ left: s.file, right: s.reason }))));
-  }
+  out.push(...fileNotes(input));
   out.push(
     '',
     ...lines([
@@ -47,6 +67,14 @@ export function banner(input: BannerInput): string {
         left: 'Studio:',
         right: `${input.studio.url}   token: ${input.studio.token ?? 'the MARQUEE_STUDIO_TOKEN you set'}`,
       },
+      ...(input.cdn
+        ? [
+            {
+              left: 'CDN:',
+              right: `${input.cdn.url}   (Varnish in front of ${input.cdn.origin}; its port: MARQUEE_LOCAL_CDN_PORT)`,
+            },
+          ]
+        : []),
       { left: 'Metrics:', right: input.metricsUrl },
       { left: 'Rules:', right: `${input.rules}   (npm run rules -- check|diff|publish)` },
       { left: 'Data:', right: `${input.dataDir}   (the local S3's objects; delete it to start afresh)` },

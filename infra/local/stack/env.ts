@@ -1,4 +1,5 @@
 import { LogLevelVar, Type, readEnv, type Env, type Static } from '@marquee/shared';
+import { DEFAULT_CDN_PORT } from '../cdn/varnish.js';
 
 /** `npm start`'s own variables (the Preprocessor's are read by its config, on top of these). */
 export const LocalStackEnv = Type.Object({
@@ -11,6 +12,12 @@ export const LocalStackEnv = Type.Object({
     maximum: 65535,
     default: 9001,
     description: 'the local Lambda endpoint',
+  }),
+  MARQUEE_LOCAL_CDN_PORT: Type.Integer({
+    minimum: 0,
+    maximum: 65535,
+    default: DEFAULT_CDN_PORT,
+    description: 'Varnish, with --cdn (0: any free port)',
   }),
   MARQUEE_DATA_DIR: Type.String({ default: '.data', description: "s3rver's objects" }),
   MARQUEE_LOCAL_LAMBDA_CONCURRENCY: Type.Integer({

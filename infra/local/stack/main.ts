@@ -3,11 +3,10 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import closeWithGrace from 'close-with-grace';
-import { ConfigError, configOrExit, exitOnConfigError } from '@marquee/shared';
-import { DEFAULT_CDN_PORT } from '../cdn/varnish.js';
+import { ConfigError, configOrExit, counted, exitOnConfigError } from '@marquee/shared';
 import { importedUrls } from '../import/urls.js';
 import { watchFolder } from '../import/watch.js';
-import { banner, sampleUrls } from './banner.js';
+import { banner, fileNotes, sampleUrls } from './banner.js';
 import { invocationDir, localStackSettings, nodeSupportNotice, quietSdkNodeWarning } from './env.js';
 import { stackLogger, startStack } from './stack.js';
 
@@ -47,7 +46,7 @@ const stack = await startStack({
   lambdaConcurrency: env.MARQUEE_LOCAL_LAMBDA_CONCURRENCY,
   lambdaTimeoutMs: env.MARQUEE_LOCAL_LAMBDA_TIMEOUT_S * 1000,
   lambdaMemoryMb: env.MARQUEE_LOCAL_LAMBDA_MEMORY_MB,
-  cdn: flags.cdn && { port: DEFAULT_CDN_PORT },
+  cdn: flags.cdn && { port: env.MARQUEE_LOCAL_CDN_PORT },
   ...(flags.images !== undefined ? { images: flags.images } : {}),
   // The first images answer while the rest of the samples are rendered.
   seedInBackground: true,
@@ -67,11 +66,11 @@ const urls = images
 function serving(): string {
   if (images) {
     const titles = Object.keys(images.report.catalog.titles).length;
-    return `Serving ${images.report.images.length} images of ${titles} titles from ${images.dir} (a change there is re-imported). Try:`;
+    return `Serving ${counted(images.report.images.length, 'image')} of ${counted(titles, 'title')} from ${images.dir} (a change there is re-imported). Try:`;
   }
   if (seed && seed.ready < seed.titles)
     return `Sample artwork: ${seed.ready} of ${seed.titles} titles rendered, the rest in the background (a log line says when). Try:`;
-  return `Sample artwork: ${seed?.titles ?? 0} titles. Try:`;
+  return `Sample artwork: ${counted(seed?.titles ?? 0, 'title')}. Try:`;
 }
 process.stdout.write(
   banner({
@@ -79,8 +78,9 @@ process.stdout.write(
     base,
     urls,
     serving: serving(),
-    ...(images ? { skipped: images.report.skipped } : {}),
+    ...(images ? { skipped: images.report.skipped, warnings: images.report.warnings } : {}),
     studio: { url: `${base}/studio`, token: stack.studioTokenGenerated ? stack.studioToken : undefined },
+    ...(stack.cdnUrl ? { cdn: { url: stack.cdnUrl, origin: stack.url } } : {}),
     metricsUrl: stack.metricsUrl ?? `${stack.url}/metrics`,
     dataDir: stack.dataDir,
     rules: stack.rules,
@@ -126,6 +126,9 @@ const watch =
         },
         `images re-imported: ${report.changed.length} new or changed, ${report.skipped.length} skipped`,
       );
+      // The same, for a person: the skipped files and the warnings as the banner shows them.
+      const notes = fileNotes(report);
+      if (notes.length > 0) process.stdout.write(`${notes.join('\n')}\n\n`);
     },
     { onError: (err) => log.warn({ err }, 'images folder: re-import failed; the last import still serves') },
   );

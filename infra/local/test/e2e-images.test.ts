@@ -9,6 +9,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
@@ -159,6 +160,10 @@ t.test('every printed URL answers 200 with the pixels of the file it names', asy
 });
 
 t.test('the bad file is named with the reason, and not served', async (t) => {
+  t.ok(
+    out.lines.some((l) => /imported 4 images of 2 titles, skipped 1 file \(/.test(l)),
+    'one skipped file, in the singular',
+  );
   const skipped = out.lines.findIndex((line) => /^Skipped 1 file/.test(line));
   t.ok(skipped > 0, 'a Skipped section');
   // The reason is the studio upload check's own.
@@ -182,14 +187,34 @@ t.test('a changed file is re-imported while running: the same URL, the new pixel
   // Made first, written back to back: one change for the watcher's debounce.
   const orange = await flat(400, 600, ORANGE, 'png');
   const fixedJpeg = await flat(400, 600, BLUE, 'jpeg');
+  const misnamed = await flat(960, 540, GREEN, 'png');
   const from = out.lines.length;
   await writeFile(path.join(images, 't1', 'boxshot.png'), orange);
-  // The bad file fixed in the same change: imported now.
+  // The bad file fixed in the same change: imported now. A new bad one, and a PNG named .jpg.
   await writeFile(path.join(images, 't2', 'boxshot.fr.jpg'), fixedJpeg);
+  await writeFile(path.join(images, 't2', 'logo.fr.png'), 'not a PNG either\n');
+  await writeFile(path.join(images, 't1', 'billboard.jpg'), misnamed);
   const line = await out.next((l) => l.includes('images re-imported'), from);
-  const log = JSON.parse(line) as { changed: string[]; skipped: unknown[] };
+  const log = JSON.parse(line) as { changed: string[]; skipped: Array<{ file: string }> };
   t.ok(log.changed.includes(url), 'the log names the changed URL');
-  t.same(log.skipped, [], 'nothing skipped now');
+  t.same(
+    log.skipped.map((s) => s.file),
+    ['t2/logo.fr.png'],
+    'the fixed file is no longer skipped; the new bad one is',
+  );
+  // The same for a person, beside the log line, as the banner shows it (the warning block comes last).
+  // Printed with the log line, or never: a bounded wait.
+  const warned = await Promise.race([
+    out.next((l) => l === 'Imported 1 file with a warning:', from),
+    sleep(20_000).then(() => ''),
+  ]);
+  t.ok(warned, 'a warning block after the re-import');
+  const warnedAt = warned ? out.lines.indexOf(warned, from) : out.lines.length;
+  if (warned) await out.next(() => true, warnedAt + 1);
+  t.match(out.lines[warnedAt + 1], /^ {2}t1\/billboard\.jpg\s+a PNG named \.jpg \(JPEG\): imported as the PNG it is$/);
+  const skippedAt = out.lines.indexOf('Skipped 1 file (not imported):', from);
+  t.ok(skippedAt > 0 && skippedAt < warnedAt, 'a Skipped block after the re-import');
+  t.match(out.lines[skippedAt + 1], /^ {2}t2\/logo\.fr\.png\s+The file is not a .*image$/);
   const after = await centre(url);
   t.equal(after.status, 200);
   near(t, after.rgb, ORANGE, 'the new pixels');
