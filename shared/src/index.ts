@@ -19,3 +19,4 @@ export * from './catalog.js';
 export * from './studio.js';
 export * from './pricing.js';
 export * from './cache-tags.js';
+export * from './capped-body.js';

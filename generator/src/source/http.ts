@@ -3,7 +3,7 @@ import type { LookupFunction } from 'node:net';
 import type { Dispatcher } from 'undici';
 import { MarqueeError } from '@marquee/shared';
 import { hostAllowed, ipLiteral, type AddressPolicy } from './guard.js';
-import { declaredLength, readCapped, tooLarge } from './limit.js';
+import { declaredLength, readSource, tooLarge } from './limit.js';
 
 /** Redirect hops followed by hand, each re-checked: enough for a CDN's canonical-URL bounce. */
 export const MAX_REDIRECTS = 3;
@@ -170,7 +170,7 @@ export async function fetchHttp(
       throw tooLarge(options.maxBytes);
     }
     try {
-      return await readCapped(body, options.maxBytes, destroy);
+      return await readSource(body, options.maxBytes, destroy);
     } catch (err) {
       destroy();
       if (err instanceof MarqueeError) throw err;

@@ -1,25 +1,14 @@
-import { MarqueeError } from '@marquee/shared';
+import { MarqueeError, readCapped } from '@marquee/shared';
 
-/**
- * Reads a body into one buffer, refusing it the moment it passes `maxBytes`:
- * `destroy` is called at once so no further bytes are read or buffered.
- */
-export async function readCapped(
+/** `readCapped` of `@marquee/shared`, a source past the cap being SOURCE_TOO_LARGE. */
+export async function readSource(
   body: AsyncIterable<Uint8Array>,
   maxBytes: number,
   destroy: () => void,
 ): Promise<Buffer> {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of body) {
-    total += chunk.byteLength;
-    if (total > maxBytes) {
-      destroy();
-      throw tooLarge(maxBytes);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, total);
+  const bytes = await readCapped(body, maxBytes, destroy);
+  if (bytes === undefined) throw tooLarge(maxBytes);
+  return bytes;
 }
 
 export function tooLarge(maxBytes: number): MarqueeError {

@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { MarqueeError, type S3Ref } from '@marquee/shared';
 import type { GeneratorConfig } from '../config.js';
-import { declaredLength, readCapped, tooLarge } from './limit.js';
+import { declaredLength, readSource, tooLarge } from './limit.js';
 import type { Reuse, SourceCache } from './cache.js';
 
 type S3Module = typeof import('@aws-sdk/client-s3');
@@ -123,7 +123,7 @@ export async function fetchS3(
       throw tooLarge(maxBytes);
     }
     if (body === undefined) throw new MarqueeError('SOURCE_FETCH_FAILED', 'source fetch failed: empty body');
-    const bytes = await readCapped(body, maxBytes, destroy);
+    const bytes = await readSource(body, maxBytes, destroy);
     if (cache && out.ETag) cache.set(cacheKey, out.ETag, bytes, reuse.version);
     return bytes;
   } catch (err) {

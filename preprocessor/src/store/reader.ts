@@ -1,6 +1,6 @@
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Metrics } from '../plugins/metrics.js';
-import { OutageLog, type WarnLogger } from '@marquee/shared';
+import { OutageLog, readCapped, type WarnLogger } from '@marquee/shared';
 
 export interface DerivativeStoreOptions {
   s3: S3Client;
@@ -71,20 +71,14 @@ export class DerivativeStore {
         this.counted.miss.inc();
         return undefined;
       }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of body) {
-        size += chunk.length;
-        if (size > this.opts.maxBytes) {
-          body.destroy?.();
-          this.counted.miss.inc();
-          return undefined;
-        }
-        chunks.push(chunk);
+      const bytes = await readCapped(body, this.opts.maxBytes, () => body.destroy?.());
+      if (bytes === undefined) {
+        this.counted.miss.inc();
+        return undefined;
       }
       this.outage.succeeded();
       this.counted.hit.inc();
-      return Buffer.concat(chunks);
+      return bytes;
     } catch (err) {
       if (isNotFound(err)) {
         this.outage.succeeded();
