@@ -17,10 +17,18 @@ vcl 4.1;
 # max-age=60 is the most it is kept); Vary is honoured; nothing is served stale past its max-age
 # unless the origin allows it with stale-while-revalidate. BAN and PURGE come from this machine only.
 #
-# The runner (varnish.ts) rewrites the backend's .host and .port; everything else is used as written.
+# Cache tags (CloudFront's CacheTagConfig, here vmod xkey from Debian's varnish-modules): the
+# origin's cache-tag header (tags separated by commas, or spaces for Surrogate-Key) is copied into
+# xkey's `xkey` on every stored object; a PURGE with an `xkey-purge` header (space-separated tags)
+# purges every object stored with one of them, every URL, query and Accept variant, and answers
+# how many in X-Purged.
+#
+# The runner (varnish.ts) rewrites the backend's .host and .port, and the cache-tag header's name
+# (beresp.http.cache-tag) to the one the Preprocessor sends; everything else is used as written.
 # Debugging headers: X-CDN (HIT, MISS or PASS) and X-CDN-Hits (hits on the object served).
 
 import std;
+import xkey;
 
 backend preprocessor {
     .host = "127.0.0.1";
@@ -39,10 +47,16 @@ acl invalidators {
 
 sub vcl_recv {
     unset req.http.X-CDN-Pass;
+    unset req.http.X-Purged;
     if (req.method == "BAN" || req.method == "PURGE") {
         if (client.ip !~ invalidators) {
             return (synth(403, "Forbidden"));
         }
+    }
+    # Purge by tag: every object stored with one of the space-separated tags, whatever its URL.
+    if (req.method == "PURGE" && req.http.xkey-purge) {
+        set req.http.X-Purged = xkey.purge(req.http.xkey-purge);
+        return (synth(200, "Purged " + req.http.X-Purged));
     }
     # BAN: every cached object whose URL (path and kept query) matches the regex in X-Ban-Url, every
     # Accept variant included. The invalidator turns a CloudFront path pattern (`/v1/artwork/boxshot/*`)
@@ -157,6 +171,12 @@ sub vcl_backend_fetch {
 sub vcl_backend_response {
     # What BAN matches on (see vcl_recv); removed before delivery.
     set beresp.http.X-Url = bereq.url;
+    # What a tag purge matches on: xkey reads its own header, tags separated by commas or spaces.
+    # Never the origin's own xkey (it is not part of Marquee's contract): only the tags it names.
+    unset beresp.http.xkey;
+    if (beresp.http.cache-tag) {
+        set beresp.http.xkey = beresp.http.cache-tag;
+    }
     if (bereq.uncacheable) {
         return (deliver);
     }
@@ -203,6 +223,8 @@ sub vcl_backend_response {
 
 sub vcl_deliver {
     unset resp.http.X-Url;
+    # xkey's copy is internal; the cache-tag header itself stays, to show what a tag purge reaches.
+    unset resp.http.xkey;
     if (req.http.X-CDN-Pass) {
         set resp.http.X-CDN = "PASS";
     } elsif (obj.hits > 0) {
@@ -217,6 +239,9 @@ sub vcl_synth {
     # Answers made here (404 not routed, 405, 403, BAN and PURGE results): plain text, never cached.
     set resp.http.Content-Type = "text/plain; charset=utf-8";
     set resp.http.Cache-Control = "no-store";
+    if (req.http.X-Purged) {
+        set resp.http.X-Purged = req.http.X-Purged;
+    }
     if (resp.status == 405) {
         set resp.http.Allow = "GET, HEAD";
     }

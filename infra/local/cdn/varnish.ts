@@ -7,8 +7,10 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { ConfigError } from '@marquee/shared';
+import { ConfigError, DEFAULT_CACHE_TAG_HEADER } from '@marquee/shared';
 
+/** Debian's package with vmod xkey, which the VCL imports for purges by cache tag. */
+export const VARNISH_MODULES_PACKAGE = 'varnish-modules';
 /** Debian's paths (package `varnish`). */
 export const VARNISHD = '/usr/sbin/varnishd';
 const VARNISHSTAT = '/usr/bin/varnishstat';
@@ -40,6 +42,13 @@ export interface VarnishOptions {
   /** Another VCL (default: `marquee.vcl` beside this module); its backend's .host and .port are rewritten. */
   vcl?: string;
   varnishd?: string;
+  /**
+   * The header the Preprocessor sends its cache tags in (its `MARQUEE_CACHE_TAG_HEADER`; default
+   * `cache-tag`): the VCL copies it into xkey's header. Letters, digits and dashes (a VCL header name).
+   */
+  cacheTagHeader?: string;
+  /** varnishd's `vmod_path` (default: its own, Debian's vmods directory). A seam for the missing-vmod test. */
+  vmodPath?: string;
 }
 
 export interface LocalVarnish {
@@ -68,6 +77,18 @@ export function withBackend(vcl: string, backend: { host: string; port: number }
   return vcl.replace(block[0], rewritten);
 }
 
+/** The VCL reading the cache tags from `header` instead of `cache-tag`. */
+export function withCacheTagHeader(vcl: string, header: string): string {
+  if (!/^[A-Za-z0-9-]{1,64}$/.test(header))
+    throw new ConfigError(`cache tag header ${JSON.stringify(header)}: Varnish's VCL takes letters, digits and dashes`);
+  return vcl.replace(/beresp\.http\.cache-tag\b/g, `beresp.http.${header}`);
+}
+
+/** varnishd's VCL compiler could not load a vmod the VCL imports: its message names it. */
+export function missingVmod(output: string): string | undefined {
+  return /Could not (?:find|open|load) VMOD (\w+)/i.exec(output)?.[1];
+}
+
 async function freePort(host: string): Promise<number> {
   const server = createServer();
   server.listen(0, host);
@@ -85,7 +106,7 @@ async function freePort(host: string): Promise<number> {
  * temporary directory; `-j none` is what varnishd uses anyway when not started as root.
  */
 function command(
-  options: Required<Pick<VarnishOptions, 'workDir' | 'storageMb' | 'varnishd'>>,
+  options: Required<Pick<VarnishOptions, 'workDir' | 'storageMb' | 'varnishd'>> & Pick<VarnishOptions, 'vmodPath'>,
   listen: string,
   vcl: string,
 ) {
@@ -107,6 +128,7 @@ function command(
     '-p',
     'thread_stats_rate=1',
   ];
+  if (options.vmodPath !== undefined) args.push('-p', `vmod_path=${options.vmodPath}`);
   if (process.getuid?.() === 0) args.push('-j', 'none');
   return existsSync(SETPRIV)
     ? { file: SETPRIV, args: ['--pdeathsig', 'TERM', '--', options.varnishd, ...args] }
@@ -139,6 +161,7 @@ async function launch(options: VarnishOptions, host: string, port: number, vclFi
     workDir: options.workDir,
     storageMb: options.storageMb ?? DEFAULT_STORAGE_MB,
     varnishd: options.varnishd ?? VARNISHD,
+    ...(options.vmodPath !== undefined ? { vmodPath: options.vmodPath } : {}),
   };
   // An IPv6 address is bracketed, in varnishd's -a as in a URL.
   const authority = `${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -188,7 +211,8 @@ export class VarnishStartError extends Error {
 
 /**
  * Varnish in front of `backend` with the Marquee VCL: spawned, waited for until it answers, and
- * stopped by `close()` (or with this process). Needs Debian's `varnish` package.
+ * stopped by `close()` (or with this process). Needs Debian's `varnish` and `varnish-modules`
+ * packages (the VCL imports vmod xkey).
  */
 export async function startVarnish(options: VarnishOptions): Promise<LocalVarnish> {
   const varnishd = options.varnishd ?? VARNISHD;
@@ -200,7 +224,8 @@ export async function startVarnish(options: VarnishOptions): Promise<LocalVarnis
   const host = options.host ?? '127.0.0.1';
   await mkdir(options.workDir, { recursive: true });
   const vclFile = path.join(options.workDir, 'marquee.vcl');
-  await writeFile(vclFile, withBackend(await readFile(options.vcl ?? defaultVcl(), 'utf8'), options.backend));
+  const vcl = withBackend(await readFile(options.vcl ?? defaultVcl(), 'utf8'), options.backend);
+  await writeFile(vclFile, withCacheTagHeader(vcl, options.cacheTagHeader ?? DEFAULT_CACHE_TAG_HEADER));
 
   // A free port found here may be taken before varnishd binds it: try again with another.
   const attempts = options.port === undefined || options.port === 0 ? 3 : 1;
@@ -209,6 +234,12 @@ export async function startVarnish(options: VarnishOptions): Promise<LocalVarnis
     try {
       return await launch(options, host, port, vclFile);
     } catch (err) {
+      const vmod = err instanceof VarnishStartError ? missingVmod(err.output) : undefined;
+      if (vmod === 'xkey')
+        throw new ConfigError(
+          `varnishd found no vmod xkey: the CDN's VCL purges by cache tag with it. Install Debian's ` +
+            `${VARNISH_MODULES_PACKAGE} package: sudo apt-get install ${VARNISH_MODULES_PACKAGE}`,
+        );
       const portTaken =
         err instanceof VarnishStartError && /could not get socket|address already in use/i.test(err.output);
       if (!portTaken || attempt >= attempts) throw err;

@@ -10,3 +10,5 @@ export { VarnishInvalidator, type VarnishInvalidatorOptions } from './varnish.js
 export { normalisePaths, wildcardRegex, MAX_PATH_LENGTH } from './paths.js';
 export { INVALIDATION_PATTERN, parseInvalidationTarget, type InvalidationTarget } from './target.js';
 export { invalidatorFor, type InvalidatorDeps } from './backends.js';
+export { supportsTags, type TagInvalidator, type TaggedInvalidation } from './invalidator.js';
+export { normaliseTags } from './tags.js';

@@ -3,7 +3,7 @@
 // infra/local/test/cdn-vcl.test.ts.
 import t, { type Test } from 'tap';
 import net, { type AddressInfo } from 'node:net';
-import { VarnishInvalidator } from '../../src/invalidation/varnish.js';
+import { VarnishInvalidator, tagBatches } from '../../src/invalidation/varnish.js';
 import { normalisePaths, wildcardRegex } from '../../src/invalidation/paths.js';
 
 interface Seen {
@@ -11,6 +11,7 @@ interface Seen {
   url: string;
   ban: string | undefined;
   reason: string | undefined;
+  xkey: string | undefined;
 }
 
 /**
@@ -33,11 +34,17 @@ async function recorder(t: Test, answer: (method: string) => number = () => 200)
           .find((f) => f.toLowerCase().startsWith(`${name}:`))
           ?.slice(name.length + 1)
           .trim();
-      seen.push({ method, url, ban: header('x-ban-url'), reason: header('x-invalidation-reason') });
+      seen.push({
+        method,
+        url,
+        ban: header('x-ban-url'),
+        reason: header('x-invalidation-reason'),
+        xkey: header('xkey-purge'),
+      });
       const status = answer(method);
       const body = status === 200 ? 'ok' : 'refused';
       socket.end(
-        `HTTP/1.1 ${status} X\r\nx-varnish: ${++n}\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+        `HTTP/1.1 ${status} X\r\nx-varnish: ${++n}\r\nx-purged: 3\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
       );
     });
   });
@@ -123,4 +130,43 @@ t.test('paths are checked as CloudFront checks them', async (t) => {
   t.throws(() => normalisePaths(['/a*/b']), RangeError);
   t.throws(() => normalisePaths(['/a\nb']), RangeError);
   t.throws(() => new VarnishInvalidator({ url: 'https://127.0.0.1:8081' }), RangeError);
+});
+
+t.test('tags: one PURGE / per batch with the tags space-separated in xkey-purge, then the paths', async (t) => {
+  const server = await recorder(t);
+  const invalidator = new VarnishInvalidator({ url: server.url, concurrency: 1 });
+  // 30 tags of 200 characters: 6,029 characters joined, past one header's 4,000, so two purges.
+  const long = Array.from({ length: 30 }, (_, i) => `look:${String(i).padStart(2, '0')}${'x'.repeat(193)}`);
+  const result = await invalidator.invalidateTagged(
+    { tags: ['type:logo', 'type:logo', ...long], paths: ['/v1/artwork/boxshot/1/2.jpg'] },
+    'rules v3',
+  );
+  t.match(result, { backend: 'varnish', tags: 31, paths: 1, requests: 3, purged: 6 });
+  const purges = server.seen.filter((s) => s.xkey !== undefined);
+  t.same(
+    purges.map((s) => [s.method, s.url]),
+    [
+      ['PURGE', '/'],
+      ['PURGE', '/'],
+    ],
+  );
+  const sent = purges.flatMap((s) => s.xkey!.split(' '));
+  t.same(sent, [...long, 'type:logo'], 'each tag once, sorted');
+  t.ok(purges.every((s) => s.xkey!.length <= 4000));
+  t.same(server.seen.at(-1), {
+    method: 'PURGE',
+    url: '/v1/artwork/boxshot/1/2.jpg',
+    ban: undefined,
+    reason: 'rules v3',
+    xkey: undefined,
+  });
+  t.same(tagBatches(['a', 'b', 'c'], 3), [['a', 'b'], ['c']]);
+});
+
+t.test('a tag CloudFront would not store is refused before any request', async (t) => {
+  const server = await recorder(t);
+  const invalidator = new VarnishInvalidator({ url: server.url });
+  for (const bad of ['look:a,b', 'type:*', 'a b', '', 'x'.repeat(257)])
+    await t.rejects(invalidator.invalidateTagged({ tags: [bad], paths: [] }, 'x'), RangeError);
+  t.equal(server.seen.length, 0);
 });
