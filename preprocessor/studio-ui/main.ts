@@ -24,6 +24,8 @@ import {
   signOut,
   upload,
 } from './api.js';
+// The one jpg/jpeg table, alone: the shared package's index would bring Node's modules along.
+import { extensionOf } from '@marquee/shared/extension';
 import { compareView } from './compare-view.js';
 import { byId, download, h, replaceChildren } from './dom.js';
 import { DraftPanel } from './draft-panel.js';
@@ -653,7 +655,7 @@ async function onZip(): Promise<void> {
     allTiles()
       .filter((t) => t.rendered)
       .map(async (t) => ({
-        name: `${t.row}/${t.label ? `${t.label}-` : ''}${sizeLabel(t.size)}${t.dpr > 1 ? `@${t.dpr}x` : ''}.${t.fmt === 'jpeg' ? 'jpg' : t.fmt}`,
+        name: `${t.row}/${t.label ? `${t.label}-` : ''}${sizeLabel(t.size)}${t.dpr > 1 ? `@${t.dpr}x` : ''}.${extensionOf(t.fmt)}`,
         data: new Uint8Array(await t.rendered!.blob.arrayBuffer()),
       })),
   );
