@@ -1,3 +1,4 @@
+import { DEFAULT_CACHE_TAG_HEADER } from '@marquee/shared';
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
@@ -37,6 +38,8 @@ export class Cdn extends Construct {
   readonly artworkCachePolicy: cloudfront.CachePolicy;
   readonly renderCachePolicy: cloudfront.CachePolicy;
   readonly acceptNormaliser: cloudfront.Function;
+  /** The response header CloudFront reads the artwork's cache tags from. */
+  readonly cacheTagHeader: string;
 
   constructor(scope: Construct, id: string, props: CdnProps) {
     super(scope, id);
@@ -130,6 +133,16 @@ export class Cdn extends Construct {
       },
       errorResponses: ERROR_CODES.map((httpStatus) => ({ httpStatus, ttl: Duration.seconds(0) })),
     });
+    this.cacheTagHeader = DEFAULT_CACHE_TAG_HEADER;
+    // Cache tags: CloudFront stores the tags each artwork reply names in this header (the one the
+    // Preprocessor sends: it leaves MARQUEE_CACHE_TAG_HEADER at its default), and a publish
+    // invalidates them as `#tag` items (Developer Guide, "Invalidating content by cache tags").
+    // CloudFormation has the property (AWS::CloudFront::Distribution DistributionConfig.CacheTagConfig,
+    // and CfnDistribution.CacheTagConfigProperty in aws-cdk-lib 2.276), but the L2 Distribution
+    // renders its DistributionConfig from its own props and has none for it, so it is set on the
+    // L1 underneath; CDK's escape hatch for a property the L2 does not model.
+    const cfn = this.distribution.node.defaultChild as cloudfront.CfnDistribution;
+    cfn.addPropertyOverride('DistributionConfig.CacheTagConfig', { HeaderName: this.cacheTagHeader });
   }
 }
 

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { Match } from 'aws-cdk-lib/assertions';
 import { ACCEPT_NORMALISER_CODE, NOT_ROUTED_CODE } from '../lib/edge-functions.js';
+import { DEFAULT_CACHE_TAG_HEADER } from '@marquee/shared';
 import { refOf, synth } from './fixture.js';
 
 const { stack, template } = synth(t, { priceClass: 'PriceClass_200' as never });
@@ -144,4 +145,11 @@ t.test("error responses: no minimum caching, so the origin's no-store decides", 
     errors.some((e) => e.ResponsePagePath !== undefined),
     'no replacement pages',
   );
+});
+
+t.test('cache tags: the distribution reads them from the header the Preprocessor sends', async (t) => {
+  // Without CacheTagConfig CloudFront ignores the header and a `#tag` invalidation purges nothing.
+  t.same(config()['CacheTagConfig'], { HeaderName: DEFAULT_CACHE_TAG_HEADER });
+  t.equal(stack.cdn.cacheTagHeader, DEFAULT_CACHE_TAG_HEADER);
+  t.equal(DEFAULT_CACHE_TAG_HEADER, 'cache-tag', 'the header every artwork reply carries by default');
 });

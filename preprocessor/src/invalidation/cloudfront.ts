@@ -6,8 +6,9 @@ import {
   TooManyInvalidationsInProgress,
   type CloudFrontClient,
 } from '@aws-sdk/client-cloudfront';
-import type { InvalidationResult, Invalidator } from './invalidator.js';
+import type { InvalidationResult, TagInvalidator, TaggedInvalidation } from './invalidator.js';
 import { isWildcard, normalisePaths } from './paths.js';
+import { normaliseTags } from './tags.js';
 
 /**
  * CloudFront's invalidation limits, per distribution (Developer Guide, "Concurrent invalidation
@@ -18,6 +19,15 @@ import { isWildcard, normalisePaths } from './paths.js';
  * A request past either is refused with `TooManyInvalidationsInProgress`. So a batch carries at
  * most 3,000 files and 15 wildcards, and a second batch exists only when the first filled one of
  * the budgets: it is sent once the first has completed.
+ *
+ * Cache tags (Developer Guide, "What you need to know when invalidating tags":
+ * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/invalidation-specifying-tags.html):
+ * a tag is an item `#<tag>` in the same `Paths.Items` list, beside paths in one batch; "tag
+ * invalidation items count toward the same concurrent invalidation limits as path items. Each tag
+ * item counts as one invalidation path", and is priced as one. The page does not say which of the
+ * two budgets; a tag has no `*`, so it is counted here with the files. Were CloudFront to count it
+ * with the wildcards, a refused batch is waited out and retried like any other (see `#create`).
+ * Tag items work only on a distribution with `CacheTagConfig` (the CDK app's `cdn.ts` sets it).
  */
 export const CLOUDFRONT_LIMITS = { filesInProgress: 3000, wildcardsInProgress: 15 } as const;
 
@@ -39,8 +49,8 @@ export interface CloudFrontInvalidatorOptions {
 }
 
 /**
- * The paths (sorted, unique) in as few requests as the limits allow: files by 3,000, wildcards by
- * 15, the n-th of each going together.
+ * The items (sorted, unique) in as few requests as the limits allow: files and `#tag` items by
+ * 3,000, wildcards by 15, the n-th of each going together.
  */
 export function planBatches(paths: readonly string[]): string[][] {
   const wildcards = paths.filter(isWildcard);
@@ -67,9 +77,13 @@ export function callerReference(batch: readonly string[], reason: string): strin
   return `marquee-${hash.slice(0, 40)}`;
 }
 
-/** Targeted invalidation of a CloudFront distribution through `CreateInvalidation`. */
-export class CloudFrontInvalidator implements Invalidator {
+/** CloudFront's spelling of a tag in an invalidation batch. */
+export const TAG_ITEM_PREFIX = '#';
+
+/** Targeted invalidation of a CloudFront distribution through `CreateInvalidation`: paths, and `#tag` items. */
+export class CloudFrontInvalidator implements TagInvalidator {
   readonly name = 'cloudfront';
+  readonly supportsTags = true;
   readonly #client: CloudFrontClient;
   readonly #distributionId: string;
   readonly #pollMs: number;
@@ -86,6 +100,18 @@ export class CloudFrontInvalidator implements Invalidator {
 
   async invalidate(paths: readonly string[], reason: string): Promise<InvalidationResult> {
     const unique = normalisePaths(paths);
+    return { ...(await this.#send(unique, reason)), paths: unique.length };
+  }
+
+  /** Tags as `#tag` items and the paths, in the same batches (a tag counts as one file). */
+  async invalidateTagged(plan: TaggedInvalidation, reason: string): Promise<InvalidationResult> {
+    const tags = normaliseTags(plan.tags);
+    const paths = normalisePaths(plan.paths);
+    const items = [...tags.map((tag) => `${TAG_ITEM_PREFIX}${tag}`), ...paths];
+    return { ...(await this.#send(items, reason)), paths: paths.length, tags: tags.length };
+  }
+
+  async #send(unique: string[], reason: string): Promise<Omit<InvalidationResult, 'paths'>> {
     const batches = planBatches(unique);
     const deadline = Date.now() + this.#maxWaitMs;
     const ids: string[] = [];
@@ -95,11 +121,11 @@ export class CloudFrontInvalidator implements Invalidator {
       const id = await this.#create(batch, callerReference(batch, reason), deadline);
       ids.push(id);
       this.#logger?.info(
-        { distributionId: this.#distributionId, id, batch: i + 1, of: batches.length, paths: batch.length, reason },
+        { distributionId: this.#distributionId, id, batch: i + 1, of: batches.length, items: batch.length, reason },
         'cloudfront invalidation created',
       );
     }
-    return { backend: this.name, paths: unique.length, requests: batches.length, ids };
+    return { backend: this.name, requests: batches.length, ids };
   }
 
   async #create(batch: string[], reference: string, deadline: number): Promise<string> {

@@ -1,12 +1,13 @@
 // The CloudFront backend through the real @aws-sdk/client-cloudfront, pointed at a local HTTP
 // endpoint that speaks the CreateInvalidation/GetInvalidation wire format (REST-XML) and holds
-// CloudFront's rules: the in-progress budgets (3,000 files, 15 wildcards) and CallerReference
-// idempotency. It records every request, so the tests assert the shapes that went on the wire.
+// CloudFront's rules: the in-progress budgets (3,000 files, 15 wildcards, a `#tag` item counted as
+// a file), the tag items' format, and CallerReference idempotency. It records every request, so the tests assert the shapes that went on the wire.
 import t, { type Test } from 'tap';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CloudFrontClient, CreateInvalidationCommand } from '@aws-sdk/client-cloudfront';
 import { CloudFrontInvalidator, planBatches, CLOUDFRONT_LIMITS } from '../../src/invalidation/cloudfront.js';
+import { supportsTags } from '../../src/invalidation/invalidator.js';
 
 const DISTRIBUTION = 'E2EXAMPLE123';
 const NS = 'http://cloudfront.amazonaws.com/doc/2020-05-31/';
@@ -66,6 +67,11 @@ async function fakeCloudFront(t: Test, options: { pollsInProgress?: number; refu
         const reference = tags(body, 'CallerReference')[0] ?? '';
         const quantity = Number(tags(body, 'Quantity')[0]);
         if (quantity !== paths.length) return reply(400, errorXml('InconsistentQuantities', 'Quantity'));
+        // Tag items: `#` then visible ASCII without commas, at most 256 characters, no wildcard.
+        const badTag = paths.find(
+          (p) => p.startsWith('#') && (!/^#[\x21-\x7e]{1,256}$/.test(p) || p.includes(',') || p.includes('*')),
+        );
+        if (badTag !== undefined) return reply(400, errorXml('InvalidArgument', `bad tag item ${badTag}`));
         const earlier = made.get(reference);
         if (earlier) {
           // CloudFront's idempotency: the same reference and paths answer the invalidation made before.
@@ -238,4 +244,63 @@ t.test('planBatches: exactly at the limits is one batch; one more is two', async
   t.equal(planBatches([...files(3001)]).length, 2);
   t.equal(planBatches([...wildcards(16)]).length, 2);
   t.same(planBatches([]), []);
+});
+
+const tagItems = (n: number) => Array.from({ length: n }, (_, i) => `tt:boxshot/${String(80000000 + i)}`);
+
+t.test('tags: #tag items beside the paths in one batch, counted with the files', async (t) => {
+  const cf = await fakeCloudFront(t);
+  const invalidator = new CloudFrontInvalidator({ client: cf.client, distributionId: DISTRIBUTION, pollMs: 1 });
+  t.ok(supportsTags(invalidator));
+  const result = await invalidator.invalidateTagged(
+    {
+      tags: ['look:0123456789abcdef', 'type:logo', 'type:logo'],
+      paths: ['/v1/artwork/boxshot/80000001/342x513.jpg', '/v1/artwork/boxshot/80000001/342x513.jpg?v=3'],
+    },
+    'rules v12',
+  );
+  t.same(result, { backend: 'cloudfront', paths: 2, tags: 2, requests: 1, ids: ['I1'] });
+  t.same(cf.creates()[0]!.paths, [
+    '#look:0123456789abcdef',
+    '#type:logo',
+    '/v1/artwork/boxshot/80000001/342x513.jpg',
+    '/v1/artwork/boxshot/80000001/342x513.jpg?v=3',
+  ]);
+});
+
+t.test('tags past the budget: 3,000 items a request with the files, the next once the first completed', async (t) => {
+  const cf = await fakeCloudFront(t, { pollsInProgress: 1 });
+  const invalidator = new CloudFrontInvalidator({ client: cf.client, distributionId: DISTRIBUTION, pollMs: 1 });
+  const result = await invalidator.invalidateTagged({ tags: tagItems(2500), paths: files(1000) }, 'rules v13');
+  t.match(result, { tags: 2500, paths: 1000, requests: 2 });
+  t.same(
+    cf.creates().map((c) => c.paths.length),
+    [3000, 500],
+  );
+  t.equal(new Set(cf.creates().flatMap((c) => c.paths)).size, 3500, 'every item once');
+  t.ok(cf.creates()[0]!.paths.every((p) => p.startsWith('#')) === false, 'tags and files share a batch');
+  t.same(
+    cf.recorded.map((r) => r.method),
+    ['POST', 'GET', 'GET', 'POST'],
+    'the second batch after GetInvalidation said Completed',
+  );
+});
+
+t.test('tags CloudFront would refuse are refused before any request; the double refuses them too', async (t) => {
+  const cf = await fakeCloudFront(t);
+  const invalidator = new CloudFrontInvalidator({ client: cf.client, distributionId: DISTRIBUTION, pollMs: 1 });
+  for (const bad of ['look:a,b', 'type:box*', 'a b', '', 'é', 'x'.repeat(257)])
+    await t.rejects(invalidator.invalidateTagged({ tags: [bad], paths: [] }, 'x'), RangeError);
+  t.equal(cf.recorded.length, 0);
+  // The instrument can fail: sent raw, the same items are CloudFront's 400.
+  for (const bad of ['#type:box*', `#${'x'.repeat(257)}`])
+    await t.rejects(
+      cf.client.send(
+        new CreateInvalidationCommand({
+          DistributionId: DISTRIBUTION,
+          InvalidationBatch: { CallerReference: bad.slice(0, 20), Paths: { Quantity: 1, Items: [bad] } },
+        }),
+      ),
+      { name: 'InvalidArgument' },
+    );
 });
