@@ -95,19 +95,31 @@ export interface GeneratorLogSums {
   handlerMs: number;
   fetchMs: number;
   renderMs: number;
+  /** Renders kept by the Generator after it ended the reply stream, and the ms their PUTs took. */
+  puts: number;
+  putMs: number;
 }
 
 export function emptyGeneratorSums(): GeneratorLogSums {
-  return { count: 0, handlerMs: 0, fetchMs: 0, renderMs: 0 };
+  return { count: 0, handlerMs: 0, fetchMs: 0, renderMs: 0, puts: 0, putMs: 0 };
 }
 
 /** Adds one stdout line of the stack if it is a Generator `generated` line. */
 export function addGeneratorLine(sums: GeneratorLogSums, line: string): void {
   if (!line.includes('"generated"')) return;
   try {
-    const j = JSON.parse(line) as { msg?: string; ms?: number; timings?: { fetchMs?: number; renderMs?: number } };
+    const j = JSON.parse(line) as {
+      msg?: string;
+      ms?: number;
+      putMs?: number;
+      timings?: { fetchMs?: number; renderMs?: number };
+    };
     if (j.msg !== 'generated' || typeof j.ms !== 'number') return;
     sums.count++;
+    if (typeof j.putMs === 'number') {
+      sums.puts++;
+      sums.putMs += j.putMs;
+    }
     sums.handlerMs += j.ms;
     sums.fetchMs += j.timings?.fetchMs ?? 0;
     sums.renderMs += j.timings?.renderMs ?? 0;
@@ -229,6 +241,13 @@ export function stageBreakdown(i: StageInputs): StageBreakdown {
     'Generator other (parse, probe, result)',
     sub(handlerMs, gMean(g.fetchMs), gMean(g.renderMs)),
     'Generator log ms − fetchMs − renderMs',
+    false,
+  );
+  // The line's ms ends when the reply stream ends; the PUT follows it in the same invocation.
+  row(
+    'store PUT, after the reply (billed, not in latency)',
+    g.puts > 0 ? g.putMs / g.puts : undefined,
+    g.puts > 0 ? `Generator log putMs (${g.puts} kept renders)` : 'no render kept in the window',
     false,
   );
   const reply = st('reply');

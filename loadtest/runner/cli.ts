@@ -181,7 +181,13 @@ async function main(): Promise<number> {
       verify: args.verify ?? (args.smoke ? 'all' : 'unique'),
       embedded: stack !== undefined,
       ...(stack
-        ? { lambdaStats: stack.lambdaStats, cdnStats: stack.cdnStats, stackPid: stack.pid, store: stack.store }
+        ? {
+            lambdaStats: stack.lambdaStats,
+            cdnStats: stack.cdnStats,
+            stackPid: stack.pid,
+            store: stack.store,
+            onStdoutLine: stack.onStdoutLine,
+          }
         : {}),
       ...(baseline ? { baseline } : {}),
       onProgress: progress,

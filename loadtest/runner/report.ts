@@ -304,6 +304,12 @@ export function factLines(r: RunReport): string[] {
     `Preprocessor RSS start ${mb(r.memory.rssStartBytes)}, max ${mb(r.memory.rssMaxBytes)}, end ${mb(r.memory.rssEndBytes)}; output cache max ${mb(r.memory.cacheMaxBytes)}` +
       (r.memory.growth ? `; growth net of the cache after the warm-up ${mb(r.memory.growth.growthBytes)}` : ''),
   ];
+  const puts = g.puts;
+  if (puts?.putMs && puts.replyMs)
+    lines.push(
+      `Kept renders: ${puts.kept} PUTs after the reply, p50 ${puts.putMs.p50} ms / p95 ${puts.putMs.p95} ms billed on top of a reply of p50 ${puts.replyMs.p50} ms / p95 ${puts.replyMs.p95} ms (Generator log lines; the local S3, no guide to S3's own latency)` +
+        (puts.failed > 0 ? `; ${puts.failed} PUTs failed (the replies were served)` : ''),
+    );
   if (r.cdn)
     lines.push(
       `CDN counters: ${r.cdn.hits} hits, ${r.cdn.misses} misses, ${r.cdn.passes} passes → hit ratio ${r.cdn.hitRatio !== undefined ? pct(r.cdn.hitRatio) : '-'}; ${r.cdn.backendRequests} requests to the origin`,

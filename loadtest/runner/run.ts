@@ -16,6 +16,7 @@ import { watchStore, type StoreReport, type StoreTarget } from './store.js';
 import { UsageSampler, usageSource, type UsagePoint } from './usage.js';
 import { phaseChecks, propertyChecks, runChecks, storeCheck, verdictOf, type Check, type Verdict } from './verdict.js';
 import { ReplyVerifier, type VerifyMode, type VerifyResult } from './verify.js';
+import { PutTimingCollector, type PutTimings } from './puts.js';
 
 export interface RunOptions {
   /** Where the load goes: the Preprocessor, or a CDN in front of it. */
@@ -45,6 +46,8 @@ export interface RunOptions {
   store?: StoreTarget;
   /** How long the count after the run waits for the Generator's last PUTs (default 10 s). */
   storeSettleMs?: number;
+  /** The stack's stdout, line by line (the Generator's log lines): what each kept render's PUT took. */
+  onStdoutLine?: (listener: (line: string) => void) => () => void;
   embedded?: boolean;
   /** A previous run's report (`--baseline`), and the tolerances that turn a regression into a FAIL. */
   baseline?: { file: string; report: unknown; tolerances?: Tolerances };
@@ -79,6 +82,8 @@ export interface RunReport {
     lambdaInvocations: number | undefined;
     /** Renders the Generator was asked to keep (`marquee_store_writes_total` over the run). */
     storeWrites: number | undefined;
+    /** What their PUTs took, after the reply, from the Generator's log lines (embedded stack only). */
+    puts?: PutTimings;
     lambda: LambdaStats | undefined;
     coalesced: number | undefined;
     cacheHits: number | undefined;
@@ -163,6 +168,8 @@ export async function runScenario(o: RunOptions): Promise<RunReport> {
   const lambdaBefore = await o.lambdaStats?.();
   const cdnBefore = await o.cdnStats?.();
   const storeWatch = o.store ? await watchStore(o.store, o.storeSettleMs) : undefined;
+  const puts = o.onStdoutLine ? new PutTimingCollector() : undefined;
+  const stopPuts = puts && o.onStdoutLine?.(puts.line);
   await sampler?.sampleOnce();
   usage.sampleOnce();
 
@@ -190,6 +197,7 @@ export async function runScenario(o: RunOptions): Promise<RunReport> {
   // Counted once the replies are in: the Generator PUTs each kept render after its reply.
   const storeWrites = delta(points, (p) => p.storeWrites ?? 0);
   const storeAfter = await storeWatch?.after(storeWrites);
+  stopPuts?.();
   const store = typeof storeAfter === 'string' ? { error: storeAfter } : storeAfter;
   const total = load.stats.totalSummary();
   const phases = load.stats.phaseSummaries().map((p, index) => ({ ...p, index }));
@@ -267,6 +275,7 @@ export async function runScenario(o: RunOptions): Promise<RunReport> {
       lambdaInvocations,
       lambda: lambdaAfter,
       storeWrites,
+      ...(puts ? { puts: puts.summary() } : {}),
       coalesced: delta(points, (p) => p.cacheCoalesced),
       cacheHits: delta(points, (p) => p.cacheHits),
     },

@@ -313,9 +313,10 @@ t.test('stages: Server-Timing when sent, derived figures otherwise, missing ones
   );
   const gen = emptyGeneratorSums();
   addGeneratorLine(gen, '{"level":30,"msg":"generated","ms":36,"timings":{"fetchMs":3,"renderMs":30}}');
-  addGeneratorLine(gen, '{"level":30,"msg":"generated","ms":34,"timings":{"fetchMs":1,"renderMs":30}}');
+  addGeneratorLine(gen, '{"level":30,"msg":"generated","ms":34,"putMs":7.5,"timings":{"fetchMs":1,"renderMs":30}}');
   addGeneratorLine(gen, 'not json "generated"');
   t.equal(gen.count, 2);
+  t.same({ puts: gen.puts, putMs: gen.putMs }, { puts: 1, putMs: 7.5 }, 'the one kept render and its PUT');
   const derived = stageBreakdown({
     requests: 100,
     clientMeanMs: 60,
@@ -329,6 +330,7 @@ t.test('stages: Server-Timing when sent, derived figures otherwise, missing ones
   t.equal(ms(derived, 'decode+resize+encode'), 30);
   t.equal(ms(derived, 'Preprocessor outside the Generator call'), 10);
   t.equal(ms(derived, 'outside the Preprocessor'), 10);
+  t.equal(ms(derived, 'store PUT, after the reply (billed, not in latency)'), 7.5, 'the mean over kept renders');
   t.same(derived.missing, ['queue wait', 'decode+resize', 'encode', 'reply']);
 
   const withHeader = stageBreakdown({
