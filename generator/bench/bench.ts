@@ -315,6 +315,19 @@ const coldKinds = {
       `await sharp((await import('node:fs')).readFileSync(${JSON.stringify(jpegPath)}))${resizeJs};`,
     ),
   ],
+  // The same, with the source fetched as the Generator's first invocation fetches it: one GET of
+  // the same object from the same local S3, over node:http, unsigned (s3rver allows it). What the
+  // GET itself costs (a new connection, the server's answer) is then on both sides: the
+  // difference to the Generator is the Generator's own.
+  "bare require('sharp') + plain GET + same resize": [
+    '--input-type=module',
+    '-e',
+    probe(
+      "const {createRequire}=await import('node:module');const sharp=createRequire(import.meta.url)('sharp');",
+      `const http=await import('node:http');const body=await new Promise((ok,no)=>http.get(${JSON.stringify(`${endpoint}/sources/bench/source.jpg`)},(r)=>{const c=[];r.on('data',(d)=>c.push(d));r.on('end',()=>ok(Buffer.concat(c)));r.on('error',no)}).on('error',no));` +
+        `await sharp(body)${resizeJs};`,
+    ),
+  ],
   'Generator bundle + first invocation (S3 GET)': [
     '--input-type=module',
     '-e',
@@ -399,11 +412,16 @@ console.log(`  ${''.padEnd(46)}${columns.map(([c]) => c.padStart(11)).join('')}`
 for (const kind of kinds) {
   console.log(`  ${kind.padEnd(46)}${columns.map(([, f]) => stat(kind, f).toFixed(1).padStart(11)).join('')}`);
 }
-const [base, gen] = kinds as [ColdKind, ColdKind];
+const [base, baseGet, gen] = kinds as [ColdKind, ColdKind, ColdKind];
 console.log(
   `  ${'→ Generator minus bare (difference of medians)'.padEnd(46)}${columns
     .map(([, f]) => (stat(gen, f) - stat(base, f)).toFixed(1).padStart(11))
     .join('')}   (goal: total ≤ 20)`,
+);
+console.log(
+  `  ${'→ Generator minus bare + plain GET'.padEnd(46)}${columns
+    .map(([, f]) => (stat(gen, f) - stat(baseGet, f)).toFixed(1).padStart(11))
+    .join('')}   (the Generator's own: the GET on both sides)`,
 );
 if (hasCompileCache) {
   console.log(
