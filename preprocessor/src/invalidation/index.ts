@@ -12,3 +12,23 @@ export { INVALIDATION_PATTERN, parseInvalidationTarget, type InvalidationTarget 
 export { invalidatorFor, type InvalidatorDeps } from './backends.js';
 export { supportsTags, type TagInvalidator, type TaggedInvalidation } from './invalidator.js';
 export { normaliseTags } from './tags.js';
+export {
+  estimateItems,
+  planWaves,
+  renderBudget,
+  resumeWaves,
+  startWaves,
+  waveLine,
+  wavesFile,
+  type InvalidationItems,
+  type RenderBudget,
+  type RenderEstimateInput,
+  type RunWavesOptions,
+  type Wave,
+  type WaveItem,
+  type WavePacing,
+  type WaveProgress,
+  type WaveState,
+  type WaveStore,
+  type WavesResult,
+} from './waves.js';
