@@ -9,56 +9,40 @@
  * fills in the embedded stack's endpoints and credentials (`npm start`) where none are set.
  * A progress bar on a terminal, plain progress lines otherwise; exit 1 when an image failed.
  */
-import { S3Client } from '@aws-sdk/client-s3';
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { ConfigError, configOrExit, plural } from '@marquee/shared';
-import { PreprocessorEnv, loadConfig, type PreprocessorConfig } from '../config.js';
-import { s3ClientFor } from '../plugins/services.js';
-import { LOCAL, USAGE, parsePrewarmArgs, progressBar, type PrewarmArgs } from '../prewarm/cli-args.js';
+import { ConfigError, configOrExit, plural, quietSdkNodeNotice } from '@marquee/shared';
+import { loadConfig, type PreprocessorConfig } from '../config.js';
+import { USAGE, parsePrewarmArgs, progressBar, type PrewarmArgs } from '../prewarm/cli-args.js';
+import {
+  cliClients,
+  localPrewarmConcurrency,
+  localStack,
+  withLocalStack,
+  type LocalStack,
+} from '../prewarm/local-stack.js';
 import { standalonePrewarmer } from '../prewarm/standalone.js';
 import { warmSet, type WarmFilter } from '../prewarm/warm-set.js';
 import { typeNames } from '../rules/model.js';
 import { RulesPoller } from '../rules/poller.js';
 
-function configFor(args: PrewarmArgs): PreprocessorConfig {
+function configFor(args: PrewarmArgs, local: LocalStack | undefined): PreprocessorConfig {
   const base = loadConfig({
     ...(args.rules !== undefined ? { rules: args.rules } : {}),
     ...(args.catalog !== undefined ? { catalog: args.catalog } : {}),
   });
-  if (!args.local) return base;
-  // The shipped rules file is the default only where nothing else is said: the stack reads its own.
-  const defaultRules = base.rules === PreprocessorEnv.properties.MARQUEE_RULES.default;
-  return {
-    ...base,
-    rules: args.rules === undefined && defaultRules ? LOCAL.rules : base.rules,
-    s3Endpoint: base.s3Endpoint ?? LOCAL.s3Endpoint,
-    derivativesBucket: base.derivativesBucket ?? LOCAL.derivativesBucket,
-    generator: { ...base.generator, endpoint: base.generator.endpoint ?? LOCAL.lambdaEndpoint },
-  };
+  return local ? withLocalStack(base, local, args.rules !== undefined) : base;
 }
 
 const out = (line: string) => process.stderr.write(`${line}\n`);
 
 async function main(): Promise<number> {
+  // The SDK's notice about the Node release: the stack gives it at `npm start`, not each CLI call.
+  quietSdkNodeNotice();
   const args = parsePrewarmArgs(process.argv.slice(2));
-  const config = configOrExit(() => configFor(args));
+  const local = args.local ? configOrExit(() => localStack()) : undefined;
+  const config = configOrExit(() => configFor(args, local));
   const bucket = config.derivativesBucket;
   if (bucket === undefined) throw new Error('the derivative store needs MARQUEE_DERIVATIVES_BUCKET (or --local)');
-  const credentials = args.local ? { credentials: LOCAL.credentials } : {};
-  const s3 = args.local
-    ? new S3Client({
-        region: config.region,
-        endpoint: config.s3Endpoint,
-        forcePathStyle: true,
-        ...credentials,
-      })
-    : s3ClientFor(config);
-  const lambda = new LambdaClient({
-    region: config.region,
-    maxAttempts: 1,
-    ...(config.generator.endpoint ? { endpoint: config.generator.endpoint } : {}),
-    ...credentials,
-  });
+  const { s3, lambda } = cliClients(config, local);
   const quiet = {
     info: () => {},
     warn: () => {},
@@ -95,7 +79,7 @@ async function main(): Promise<number> {
     const standalone = standalonePrewarmer(config, {
       s3,
       lambda,
-      concurrency: args.concurrency ?? (args.local ? LOCAL.concurrency : undefined),
+      concurrency: args.concurrency ?? (local ? localPrewarmConcurrency(local, config) : undefined),
       logger: {
         info: () => {},
         warn: (obj: object, msg?: string) => {

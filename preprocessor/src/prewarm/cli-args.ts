@@ -8,17 +8,6 @@ export const USAGE =
   'usage: npm run prewarm -- [--title ID] [--type T] [--locale L] [--rules FILE|s3://bucket/key] ' +
   '[--catalog FILE|s3://bucket/key] [--local] [--concurrency N] [--dry-run]';
 
-/** The embedded stack's endpoints and credentials (`npm start`'s defaults). */
-export const LOCAL = {
-  s3Endpoint: 'http://127.0.0.1:4569',
-  lambdaEndpoint: 'http://127.0.0.1:9001',
-  derivativesBucket: 'marquee-derivatives',
-  /** Where the stack keeps the rules (a rules publish writes there): infra/local's RULES_KEY. */
-  rules: 's3://marquee-sources/rules/rules.yaml',
-  credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-  /** The local Lambda runs 4 environments; the prewarm share of them. */
-  concurrency: 1,
-};
 const MAX_CONCURRENCY = 1000;
 
 export interface PrewarmArgs {

@@ -49,6 +49,8 @@ export interface RunOptions {
   reason: string;
   /** Called after each image (the CLI's progress bar). */
   onProgress?: (progress: PrewarmProgress) => void;
+  /** Called for each image that failed, with why (an error code; `CLOSED` when the prewarmer stopped first). */
+  onFailure?: (entry: WarmEntry, code: string) => void;
 }
 
 type Outcome = 'rendered' | 'skipped' | 'failed';
@@ -89,6 +91,8 @@ interface Task {
   entry: WarmEntry;
   /** Every batch waiting for this image (a second batch joins a task already queued). */
   batches: Batch[];
+  /** Why it failed, once it has. */
+  code?: string;
 }
 
 /** Load refusals worth another try later; anything else (a missing source, a bad image) is final. */
@@ -143,7 +147,10 @@ export class Prewarmer {
     const batch = new Batch(unique.size, options);
     if (unique.size === 0) return Promise.resolve(batch.summary());
     if (this.closed || this.limit === 0) {
-      for (let i = 0; i < unique.size; i++) batch.count('failed');
+      for (const entry of unique.values()) {
+        options.onFailure?.(entry, this.closed ? 'CLOSED' : 'NO_PREWARM_SHARE');
+        batch.count('failed');
+      }
       return batch.done;
     }
     this.opts.logger.info({ reason: options.reason, images: unique.size, limit: this.limit }, 'prewarm started');
@@ -179,7 +186,10 @@ export class Prewarmer {
       if (task === undefined) return;
       this.active++;
       void this.prewarm(task)
-        .catch((): Outcome => 'failed')
+        .catch((err: unknown): Outcome => {
+          task.code = err instanceof MarqueeError ? err.code : 'INTERNAL';
+          return 'failed';
+        })
         .then((outcome) => {
           this.active--;
           this.settle(task, outcome);
@@ -194,7 +204,10 @@ export class Prewarmer {
     if ((await this.opts.store.has(key)) === true) return 'skipped';
     const attempts = this.opts.attempts ?? 4;
     for (let attempt = 1; ; attempt++) {
-      if (this.closed) return 'failed';
+      if (this.closed) {
+        task.code = 'CLOSED';
+        return 'failed';
+      }
       const request = prewarmRequest(
         entry,
         this.opts.store.bucket,
@@ -208,6 +221,7 @@ export class Prewarmer {
       } catch (err) {
         const code = err instanceof MarqueeError ? err.code : undefined;
         if (this.closed || code === undefined || !RETRYABLE.has(code) || attempt >= attempts) {
+          task.code = code ?? 'INTERNAL';
           this.opts.logger.warn({ err, url: entry.url, key, code, attempt }, 'prewarm render failed');
           return 'failed';
         }
@@ -227,6 +241,7 @@ export class Prewarmer {
     else metrics.prewarmFailed.inc();
     const every = this.opts.progressEveryMs ?? 5000;
     for (const batch of task.batches) {
+      if (outcome === 'failed') batch.options.onFailure?.(task.entry, task.code ?? 'CLOSED');
       batch.count(outcome);
       if (batch.settled < batch.total && performance.now() - batch.lastLog >= every) {
         batch.lastLog = performance.now();
