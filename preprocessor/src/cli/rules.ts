@@ -8,6 +8,10 @@
  *                       [--cloudfront-distribution ID] [--preprocessor URL]… [--ms-per-image N]
  *   rules history [--to …] [--json]
  *   rules rollback ID [--to …] [--author NAME] [the invalidation options of publish]
+ *   rules show [--to …]
+ *
+ * `--local` (any command) points every location at the embedded stack (`npm start [-- --cdn]`):
+ * its S3, Lambda endpoint, derivatives bucket, rules, Preprocessor and, when it answers, Varnish.
  *
  * Locations are file paths or `s3://bucket/key`, read with the Preprocessor's own variables
  * (MARQUEE_RULES and MARQUEE_CATALOG are the defaults; MARQUEE_S3_ENDPOINT, AWS_REGION and the
@@ -16,7 +20,7 @@
 import { userInfo } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import {
   CLOUDFRONT_FREE_INVALIDATION_PATHS_PER_MONTH,
   ConfigError,
@@ -24,19 +28,28 @@ import {
   configProblem,
   exitOnConfigError,
   plural,
+  quietSdkNodeNotice,
   readEnv,
   readInteger,
   type RulesProblem,
   type Static,
 } from '@marquee/shared';
-import { PreprocessorEnv, loadConfig, type PreprocessorConfig } from '../config.js';
+import { PreprocessorEnv, loadConfig } from '../config.js';
 import { invalidatorFor } from '../invalidation/backends.js';
 import type { Invalidator } from '../invalidation/invalidator.js';
 import { parseInvalidationTarget, type InvalidationTarget } from '../invalidation/target.js';
-import { warmSetOfRulesChange } from '../prewarm/rules-change.js';
+import { prewarmBeforeFlip, timeLeft, type BeforeFlipOutcome } from '../prewarm/before-flip.js';
+import { progressBar } from '../prewarm/cli-args.js';
+import {
+  cliClients,
+  findVarnish,
+  localPrewarmConcurrency,
+  localStack,
+  withLocalStack,
+  type LocalStack,
+} from '../prewarm/local-stack.js';
+import { PUBLISH_WARM_SETS, type PublishWarmSet } from '../prewarm/rules-change.js';
 import { standalonePrewarmer } from '../prewarm/standalone.js';
-import { warmSet } from '../prewarm/warm-set.js';
-import { s3ClientFor } from '../plugins/services.js';
 import {
   listHistory,
   publishRules,
@@ -71,14 +84,24 @@ const USAGE = `usage: rules <command>
                 [--cloudfront-distribution ID] [--preprocessor URL]... [--ms-per-image N] [--prewarm] [--exact]
                                    write DRAFT where the Preprocessors read rules, keep history, invalidate
                                    (default: MARQUEE_INVALIDATION), prewarm the new looks (--prewarm)
+                [--warm-set changed|prewarm-set] [--local]
+                                   with --prewarm, the new looks are rendered into the store BEFORE the
+                                   rules are written, then the Preprocessors reload, then the CDN is
+                                   invalidated; --warm-set: every changed URL (default) or the rules'
+                                   prewarm set (the rest renders live on first request)
   history [--to LOC] [--json]      the publishes at LOC, newest first
   rollback ID [publish options]    publish again the rules that publish ID replaced
+  show [--to LOC]                  print the rules in force
+--local: the embedded stack (npm start [-- --cdn]): its S3, Lambda, derivatives bucket, rules,
+  Preprocessor (MARQUEE_LOCAL_*_PORT, PORT) and Varnish when it answers; nothing to set by hand.
 LOC is a file path or s3://bucket/key; defaults: MARQUEE_RULES, MARQUEE_CATALOG.`;
 
 /** A render cannot take longer than a Lambda may run (15 minutes). */
 const MAX_MS_PER_IMAGE = 900_000;
 /** How long a publish waits for the Preprocessors named by --preprocessor to serve the new rules. */
 const ROLLOUT_TIMEOUT_MS = 60_000;
+/** How often a prewarm off a terminal prints its progress line. */
+const PROGRESS_EVERY_MS = 5000;
 /** Lines of invalidation paths printed before "and N more". */
 const SHOWN_PATHS = 12;
 
@@ -89,16 +112,48 @@ const fmt = (n: number) => n.toLocaleString('en-US');
 /** `1 path`, `1,024 paths`: a count and its noun. */
 const count = (n: number, one: string, many?: string) => `${fmt(n)} ${plural(n, one, many)}`;
 
+/** `--local`: the stack's locations, and its Varnish when it runs (`npm start -- --cdn`). */
+interface LocalTarget {
+  stack: LocalStack;
+  varnish: string | undefined;
+}
+
+/** The variables in force, with `--local` filling in the stack's where the operator set none. */
+function localEnv(env: Env, local: LocalStack | undefined): Env {
+  if (!local) return env;
+  const defaultRules = env.MARQUEE_RULES === PreprocessorEnv.properties.MARQUEE_RULES.default;
+  return {
+    ...env,
+    MARQUEE_RULES: defaultRules ? local.rules : env.MARQUEE_RULES,
+    MARQUEE_S3_ENDPOINT: env.MARQUEE_S3_ENDPOINT ?? local.s3Endpoint,
+  };
+}
+
 async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  const env = readEnv(RulesCliEnv);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    out(USAGE);
+    return 0;
+  }
+  // The SDK's notice about the Node release: the stack gives it at `npm start`, not each CLI call.
+  quietSdkNodeNotice();
+  const stack = argv.includes('--local') ? localStack() : undefined;
+  const [command, ...rest] = argv.filter((a) => a !== '--local');
+  const env = localEnv(readEnv(RulesCliEnv), stack);
   let client: S3Client | undefined;
   // One S3 client, made only when a location is on S3, as the Preprocessor makes its own.
   const s3 = (location: string) => {
     if (!isS3Location(location)) return undefined;
-    client ??= s3ClientFor({ region: env.AWS_REGION, s3Endpoint: env.MARQUEE_S3_ENDPOINT } as PreprocessorConfig);
+    client ??= new S3Client({
+      region: env.AWS_REGION,
+      ...(env.MARQUEE_S3_ENDPOINT ? { endpoint: env.MARQUEE_S3_ENDPOINT, forcePathStyle: true } : {}),
+      ...(stack ? { credentials: stack.credentials } : {}),
+    });
     return client;
   };
+  const local =
+    stack && (command === 'publish' || command === 'rollback')
+      ? { stack, varnish: await findVarnish(stack) }
+      : undefined;
   try {
     switch (command) {
       case 'check':
@@ -107,7 +162,9 @@ async function main(argv: string[]): Promise<number> {
         return await diff(rest, env, s3);
       case 'publish':
       case 'rollback':
-        return await publish(command, rest, env, s3);
+        return await publish(command, rest, env, s3, local);
+      case 'show':
+        return await show(rest, env, s3);
       case 'history':
         return await history(rest, env, s3);
       default:
@@ -253,19 +310,44 @@ const PUBLISH_OPTIONS = {
   preprocessor: { type: 'string', multiple: true },
   'ms-per-image': { type: 'string' },
   prewarm: { type: 'boolean' },
+  'warm-set': { type: 'string' },
   exact: { type: 'boolean' },
+  json: { type: 'boolean' },
 } as const;
 
-async function publish(command: 'publish' | 'rollback', args: string[], env: Env, s3: S3For): Promise<number> {
+async function show(args: string[], env: Env, s3: S3For): Promise<number> {
+  const { values } = parseArgs({ args, options: { to: { type: 'string' } }, strict: true });
+  const location = values.to ?? env.MARQUEE_RULES;
+  process.stderr.write(`# the rules in force at ${location}\n`);
+  process.stdout.write(await readText(location, s3));
+  return 0;
+}
+
+function warmSetOption(text: string | undefined): PublishWarmSet {
+  if (text === undefined) return 'changed';
+  if (!(PUBLISH_WARM_SETS as readonly string[]).includes(text))
+    throw new ConfigError(configProblem('--warm-set', PUBLISH_WARM_SETS.join(' or '), text));
+  return text as PublishWarmSet;
+}
+
+async function publish(
+  command: 'publish' | 'rollback',
+  args: string[],
+  env: Env,
+  s3: S3For,
+  local: LocalTarget | undefined,
+): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: PUBLISH_OPTIONS, allowPositionals: true, strict: true });
   if (positionals.length !== 1) throw new UsageError(`${command} takes one ${command === 'publish' ? 'DRAFT' : 'ID'}`);
   const subject = positionals[0] as string;
   const ms = msPerImage(values['ms-per-image']);
   const target = values.to ?? env.MARQUEE_RULES;
   const catalogLocation = values.catalog ?? env.MARQUEE_CATALOG;
-  const invalidator = invalidatorFrom(values, env);
-  const warm = values.prewarm === true ? await standaloneWarm() : undefined;
-  const preprocessors = values.preprocessor ?? [];
+  const set = warmSetOption(values['warm-set']);
+  const cdn = values.varnish ?? local?.varnish;
+  const invalidator = invalidatorFrom({ ...values, ...(cdn !== undefined ? { varnish: cdn } : {}) }, env);
+  const warm = values.prewarm === true ? standaloneWarm(set, local?.stack) : undefined;
+  const preprocessors = values.preprocessor ?? (local ? [local.stack.preprocessor] : []);
   const common: Omit<PublishOptions, 'draftText'> = {
     target,
     author: values.author ?? userInfo().username,
@@ -296,7 +378,22 @@ async function publish(command: 'publish' | 'rollback', args: string[], env: Env
   } finally {
     warm?.close();
   }
+  if (values.json === true) {
+    out(JSON.stringify(result, null, 2));
+    return exitCode(result);
+  }
   return report(result);
+}
+
+/** Non-zero when anything the publish asked for failed, even in part. */
+function exitCode(r: PublishResult): number {
+  if (!r.published) return 0;
+  if ('error' in r.invalidation || 'error' in r.prewarm) return 1;
+  // An invalidation backend that reports a part it could not send (paced waves may) fails the publish too.
+  const inv = r.invalidation as { failed?: unknown };
+  if (typeof inv.failed === 'number' && inv.failed > 0) return 1;
+  if ('done' in r.prewarm && ((r.prewarm.result as BeforeFlipOutcome | undefined)?.failed ?? 0) > 0) return 1;
+  return 0;
 }
 
 function report(r: PublishResult): number {
@@ -314,21 +411,32 @@ function report(r: PublishResult): number {
   else if ('error' in inv) out(`invalidation: FAILED: ${inv.error}`);
   else
     out(
-      `invalidation: ${inv.backend}, ${count(inv.paths, 'path')} in ${count(inv.requests, 'request')} (${inv.ids.slice(0, 3).join(', ')}${inv.ids.length > 3 ? ', …' : ''})`,
+      `invalidation: ${inv.backend}, ${count(inv.paths, 'path')}${inv.tags ? ` and ${count(inv.tags, 'tag')}` : ''} in ${count(inv.requests, 'request')}${inv.purged !== undefined ? `, ${count(inv.purged, 'object')} purged` : ''} (${inv.ids.slice(0, 3).join(', ')}${inv.ids.length > 3 ? ', …' : ''})`,
+    );
+  if (r.diff.overInvalidated > 0 && !('skipped' in inv))
+    out(
+      `  over-invalidated: ${count(r.diff.overInvalidated, 'unchanged URL')} under the wildcards (--exact lists exact paths instead)`,
     );
   const warm = r.prewarm;
   if ('skipped' in warm) {
     out(`prewarm: not run (${warm.skipped}); --prewarm (or \`npm run prewarm\`) renders the new looks into the store`);
   } else if ('error' in warm) out(`prewarm: FAILED: ${warm.error}`);
   else {
-    const summary = warm.result as { rendered?: number; skipped?: number; failed?: number } | undefined;
-    out(
-      summary?.rendered === undefined
-        ? 'prewarm: done'
-        : `prewarm: ${fmt(summary.rendered)} rendered, ${fmt(summary.skipped ?? 0)} already stored, ${fmt(summary.failed ?? 0)} failed`,
-    );
+    const w = warm.result as BeforeFlipOutcome | undefined;
+    if (w === undefined) out('prewarm: done');
+    else {
+      out(
+        `prewarm (before the rules were written, set: ${w.set}): ${count(w.images, 'image')}: ${fmt(w.rendered)} rendered, ${fmt(w.skipped)} already stored, ${fmt(w.failed)} failed, in ${(w.ms / 1000).toFixed(1)} s`,
+      );
+      for (const [code, n] of Object.entries(w.failures)) out(`  FAILED ${count(n, 'image')}: ${code}`);
+      out(
+        w.liveUrls === 0
+          ? `live renders: none (every one of the ${count(w.urls, 'changed or added URL')} is in the store)`
+          : `live renders: ${fmt(w.liveUrls)} of ${count(w.urls, 'changed or added URL')} will render on their first request`,
+      );
+    }
   }
-  return 'error' in inv || 'error' in warm ? 1 : 0;
+  return exitCode(r);
 }
 
 type PublishValues = { varnish?: string | undefined; 'cloudfront-distribution'?: string | undefined };
@@ -347,29 +455,43 @@ function invalidatorFrom(values: PublishValues, env: Env): Invalidator | undefin
 
 /**
  * `--prewarm`: the new looks the store lacks, rendered through the Generator as `npm run prewarm`
- * does (the Preprocessor's variables name the function, its endpoint and the derivatives bucket).
+ * does (the Preprocessor's variables name the function, its endpoint and the derivatives bucket;
+ * `--local` the stack's), before the publish writes the rules. Progress and the time left go to
+ * stderr: a bar on a terminal, a line every few seconds otherwise.
  */
-async function standaloneWarm(): Promise<{ prewarm: (r: PrewarmRequest) => Promise<unknown>; close: () => void }> {
-  const { LambdaClient } = await import('@aws-sdk/client-lambda');
-  const config = loadConfig();
-  const s3 = s3ClientFor(config);
-  const lambda = new LambdaClient({
-    region: config.region,
-    maxAttempts: 1,
-    ...(config.generator.endpoint ? { endpoint: config.generator.endpoint } : {}),
+function standaloneWarm(
+  set: PublishWarmSet,
+  local: LocalStack | undefined,
+): { prewarm: (r: PrewarmRequest) => Promise<BeforeFlipOutcome>; close: () => void } {
+  const base = loadConfig();
+  const config = local ? withLocalStack(base, local) : base;
+  const { s3, lambda } = cliClients(config, local);
+  const { prewarmer, close } = standalonePrewarmer(config, {
+    s3,
+    lambda,
+    // Failures are counted by code in the outcome: one line each would be hundreds of lines.
+    logger: { info: () => {}, warn: () => {} },
+    // The embedded stack's Lambda is shared with its Preprocessor's live misses: the prewarm share of it.
+    ...(local ? { concurrency: localPrewarmConcurrency(local, config) } : {}),
   });
-  const quiet = {
-    info: () => {},
-    warn: (obj: object, msg?: string) => out(`prewarm: ${msg ?? ''} ${JSON.stringify(obj)}`),
-  };
-  const { prewarmer, close } = standalonePrewarmer(config, { s3, lambda, logger: quiet });
+  const tty = process.stderr.isTTY;
   return {
-    prewarm: (r) => {
-      const entries = r.previous
-        ? warmSetOfRulesChange(r.previous, r.rules, r.catalog, config.sourcesBucket)
-        : warmSet(r.rules, r.catalog, config.sourcesBucket);
-      out(`prewarm: ${count(entries.length, 'new image')} to render into the store`);
-      return prewarmer.run(entries, { reason: r.reason });
+    prewarm: async (r) => {
+      let lastLine = -Infinity;
+      const outcome = await prewarmBeforeFlip(prewarmer, r, {
+        set,
+        sourcesBucket: config.sourcesBucket,
+        onProgress: (p) => {
+          const line = `prewarm ${progressBar(p)}  ${timeLeft(p)}`.trimEnd();
+          if (tty) process.stderr.write(`\r${line}\x1b[K`);
+          else if (p.ms - lastLine >= PROGRESS_EVERY_MS || p.done === p.total) {
+            lastLine = p.ms;
+            process.stderr.write(`${line}\n`);
+          }
+        },
+      });
+      if (tty && outcome.images > 0) process.stderr.write('\n');
+      return outcome;
     },
     close: () => {
       close();

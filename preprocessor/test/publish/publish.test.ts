@@ -85,7 +85,8 @@ t.test('publish to S3: history, rules, invalidation of the diff, rollback', asyn
     invalidator,
     prewarm: async (request: PrewarmRequest) => {
       prewarmed.push(request);
-      log.push('prewarm');
+      // The looks are stored before the flip (issue 21): the target still holds the old rules.
+      log.push((await s3.text(KEY)) === RULES_TEXT ? 'prewarm, old rules in force' : 'prewarm, new rules in force');
       return { queued: request.paths.length };
     },
     awaitRollout: async (etag: string) => {
@@ -110,7 +111,11 @@ t.test('publish to S3: history, rules, invalidation of the diff, rollback', asyn
     'only the top-10 title’s billboards',
   );
   t.same(calls, [{ paths: published.diff.invalidations, reason: `rules publish ${published.id} by ada` }]);
-  t.same(log, [`rollout ${published.etag}`, 'invalidate', 'prewarm'], 'invalidated once the Preprocessors serve it');
+  t.same(
+    log,
+    ['prewarm, old rules in force', `rollout ${published.etag}`, 'invalidate'],
+    'prewarmed before the rules were written; invalidated once the Preprocessors serve them',
+  );
   t.same(prewarmed[0]?.paths, published.diff.changedPaths);
   t.match(published.prewarm, { done: true, result: { queued: published.diff.changedPaths.length } });
 
