@@ -64,6 +64,25 @@ export const HistoryEntrySchema = Type.Object(
           requests: Type.Integer({ minimum: 0 }),
           ids: Type.Array(Type.String()),
           error: Type.Optional(Type.String()),
+          /** The plan sent: the diff's cache tags (with their fallback paths), or its paths. */
+          plan: Type.Optional(Type.Union([Type.Literal('tags'), Type.Literal('paths')])),
+          tags: Type.Optional(Type.Integer({ minimum: 0 })),
+          /** Objects the CDN said the tags purged (Varnish's xkey says; CloudFront does not). */
+          purged: Type.Optional(Type.Integer({ minimum: 0 })),
+          /** Unchanged objects the plan invalidated too (refetched, not rendered). */
+          overInvalidated: Type.Optional(Type.Integer({ minimum: 0 })),
+          /** A paced invalidation: its waves, those sent, the renders estimated, the budget in words. */
+          waves: Type.Optional(
+            Type.Object(
+              {
+                count: Type.Integer({ minimum: 0 }),
+                sent: Type.Integer({ minimum: 0 }),
+                renders: Type.Number({ minimum: 0 }),
+                basis: Type.String(),
+              },
+              { additionalProperties: false },
+            ),
+          ),
         },
         { additionalProperties: false },
       ),

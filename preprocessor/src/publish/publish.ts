@@ -1,5 +1,12 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { InvalidationResult, Invalidator } from '../invalidation/invalidator.js';
+import { supportsTags, type InvalidationResult, type Invalidator } from '../invalidation/invalidator.js';
+import {
+  startWaves,
+  type InvalidationItems,
+  type WavePacing,
+  type WaveProgress,
+  type WavesResult,
+} from '../invalidation/waves.js';
 import { diffRules, type DiffCosts, type RulesDiff } from '../rules/diff.js';
 import { RulesError, parseRules } from '../rules/load.js';
 import type { Catalog, Rules } from '../rules/schema.js';
@@ -7,12 +14,9 @@ import { historyId, isHistoryId, readHistory, saveEntry, sha256, summarise, type
 import { openTarget, type RulesTarget } from './target.js';
 
 /**
- * Publishing rules: validate the draft, measure it against the rules in force, render the looks it
- * changes or adds into the derivative store (their spec keys do not depend on which rules are
- * live), keep the rules in force in the history, write the draft where the Preprocessors read it,
- * wait for them to serve it, then invalidate. A CDN refetch after the invalidation is answered from
- * the store, not rendered live: prewarming after the flip would race the CDN's misses for the same
- * looks (issue 21). A rollback is a publish of the rules an earlier publish replaced.
+ * Publishing rules: validate the draft, measure it against the rules in force, keep those in the
+ * history, write the draft where the Preprocessors read it, then invalidate and prewarm what the
+ * diff says changed. A rollback is a publish of the rules an earlier publish replaced.
  */
 
 /** What prewarm is given: the published rules and the URLs whose image they change or add. */
@@ -40,7 +44,20 @@ export interface PublishOptions {
   costs?: DiffCosts;
   /** Only exact paths, no wildcard over unchanged URLs (see `DiffOptions.maxExactPathsPerTitle`). */
   exact?: boolean;
+  /** The CDN: the diff's cache tags go to one that purges by tag (`supportsTags`), its paths to any other. */
   invalidator?: Invalidator;
+  /**
+   * Paces the invalidation to Generator capacity: waves whose live renders stay within the share
+   * (`invalidation/waves.ts`), the plan and cursor kept beside the history entry, `resumeWaves`
+   * going on after an interruption. Absent: one invalidation of the whole plan.
+   */
+  invalidationPacing?: WavePacing;
+  /** Progress of a paced invalidation, wave by wave (`waveLine` words it). */
+  onInvalidationProgress?: (progress: WaveProgress) => void;
+  /** Stops a paced invalidation between waves; its cursor stays for `resumeWaves`. */
+  invalidationSignal?: AbortSignal;
+  /** Waits between waves (tests); default a timer. */
+  invalidationSleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   prewarm?: (request: PrewarmRequest) => Promise<unknown>;
   /**
    * Resolves once the Preprocessors serve the published version (its tag as `/readyz` reports
@@ -53,6 +70,16 @@ export interface PublishOptions {
   rollbackOf?: string;
 }
 
+/** What a publish's invalidation did: tags and paths apart, and what it invalidated beyond the change. */
+export type PublishInvalidation = InvalidationResult & {
+  /** `tags`: the diff's cache tags and the paths no tag names; `paths`: its path patterns. */
+  plan: 'tags' | 'paths';
+  /** Unchanged objects invalidated too (the plan's `overInvalidated`): refetched, not rendered. */
+  overInvalidated: number;
+  /** Set when paced. */
+  waves?: WavesResult['waves'];
+};
+
 export interface PublishResult {
   id: string;
   target: string;
@@ -62,7 +89,7 @@ export interface PublishResult {
   etag: string;
   diff: RulesDiff;
   entry: HistoryEntry | undefined;
-  invalidation: InvalidationResult | { skipped: string } | { error: string };
+  invalidation: PublishInvalidation | { skipped: string } | { error: string };
   prewarm: { done: true; result: unknown } | { skipped: string } | { error: string };
 }
 
@@ -97,10 +124,6 @@ export async function publishRules(options: PublishOptions): Promise<PublishResu
     };
   }
 
-  const reason = `rules publish ${id} by ${options.author}`;
-  // Before the flip: nothing serves these looks yet, so rendering them now costs no live miss.
-  const prewarm = await runPrewarm(options, next, current, diff, reason);
-
   // The replaced rules go to the history first: a publish that fails half way never loses them.
   if (previous !== undefined) await target.putHistory(`${id}.yaml`, previous.text, 'application/yaml; charset=utf-8');
   const etag = await target.write(options.draftText, previous?.etag);
@@ -117,8 +140,9 @@ export async function publishRules(options: PublishOptions): Promise<PublishResu
   };
   await saveEntry(target, entry);
 
-  if (options.awaitRollout && options.invalidator) await options.awaitRollout(etag);
-  const invalidation = await invalidate(options.invalidator, diff, reason);
+  const reason = `rules publish ${id} by ${options.author}`;
+  if (options.awaitRollout && (options.invalidator || options.prewarm)) await options.awaitRollout(etag);
+  const invalidation = await invalidate(options, diff, reason, { store: target, id });
   if (!('skipped' in invalidation)) {
     entry.invalidation =
       'error' in invalidation
@@ -126,6 +150,7 @@ export async function publishRules(options: PublishOptions): Promise<PublishResu
         : invalidation;
     await saveEntry(target, entry);
   }
+  const prewarm = await runPrewarm(options, next, current, diff, reason);
   return { ...base, published: true, etag, entry, invalidation, prewarm };
 }
 
@@ -140,17 +165,60 @@ function currentRules(text: string, target: RulesTarget): Rules | undefined {
 }
 
 async function invalidate(
-  invalidator: Invalidator | undefined,
+  options: PublishOptions,
   diff: RulesDiff,
   reason: string,
+  publish: { store: RulesTarget; id: string; prewarm?: PublishResult['prewarm'] },
 ): Promise<PublishResult['invalidation']> {
+  const { invalidator } = options;
   if (diff.invalidations.length === 0) return { skipped: 'no URL changed or was removed' };
   if (!invalidator) return { skipped: 'no invalidator configured' };
+  // Tags where the CDN stores them: exactly the changed objects, whatever their URLs.
+  const byTag = supportsTags(invalidator);
+  const items: InvalidationItems = byTag
+    ? { kind: 'tags', tags: diff.tagInvalidations, paths: diff.tagFallbackPaths }
+    : { kind: 'paths', tags: [], paths: diff.invalidations };
+  const overInvalidated = byTag ? diff.tagOverInvalidated : diff.overInvalidated;
   try {
-    return await invalidator.invalidate(diff.invalidations, reason);
+    if (options.invalidationPacing) {
+      const result = await startWaves(
+        {
+          id: publish.id,
+          reason,
+          items,
+          estimate: { changedPaths: diff.changedPaths, liveShare: liveShare(publish.prewarm) },
+          pacing: options.invalidationPacing,
+        },
+        {
+          invalidator,
+          store: publish.store,
+          ...(options.onInvalidationProgress ? { onProgress: options.onInvalidationProgress } : {}),
+          ...(options.invalidationSignal ? { signal: options.invalidationSignal } : {}),
+          ...(options.invalidationSleep ? { sleep: options.invalidationSleep } : {}),
+        },
+      );
+      return { ...result, plan: items.kind, overInvalidated };
+    }
+    const result = byTag
+      ? await invalidator.invalidateTagged(items, reason)
+      : await invalidator.invalidate(items.paths, reason);
+    return { ...result, plan: items.kind, overInvalidated };
   } catch (err) {
-    return { error: err instanceof Error ? err.message : String(err) };
+    const message = err instanceof Error ? err.message : String(err);
+    // A paced run keeps its cursor: the rest is sent by a resume, not by publishing again.
+    return { error: options.invalidationPacing ? `${message} (resume the waves of publish ${publish.id})` : message };
   }
+}
+
+/**
+ * The share of the changed URLs that will render live: what the prewarm before the flip left out
+ * (its `liveUrls` of `urls`, `prewarm/before-flip.ts`), or all of them when none ran.
+ */
+function liveShare(prewarm: PublishResult['prewarm'] | undefined): number {
+  if (prewarm === undefined || !('done' in prewarm)) return 1;
+  const r = prewarm.result as { urls?: unknown; liveUrls?: unknown } | undefined;
+  if (typeof r?.urls !== 'number' || typeof r.liveUrls !== 'number' || r.urls <= 0) return 1;
+  return Math.min(1, Math.max(0, r.liveUrls / r.urls));
 }
 
 async function runPrewarm(
