@@ -37,7 +37,12 @@ const out = (line: string) => process.stderr.write(`${line}\n`);
 async function main(): Promise<number> {
   // The SDK's notice about the Node release: the stack gives it at `npm start`, not each CLI call.
   quietSdkNodeNotice();
-  const args = parsePrewarmArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const args = parsePrewarmArgs(argv);
   const local = args.local ? configOrExit(() => localStack()) : undefined;
   const config = configOrExit(() => configFor(args, local));
   const bucket = config.derivativesBucket;
