@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CreateInvalidationCommand,
+  GetDistributionConfigCommand,
   GetInvalidationCommand,
   TooManyInvalidationsInProgress,
   type CloudFrontClient,
@@ -46,6 +47,12 @@ export interface CloudFrontInvalidatorOptions {
   maxWaitMs?: number;
   /** Progress (a pino logger fits). */
   logger?: { info(obj: object, msg: string): void };
+  /**
+   * Before the first tag item, check that the distribution has a `CacheTagConfig` (needs
+   * `cloudfront:GetDistributionConfig`). Default true: without one CloudFront stores no tags and
+   * accepts `#tag` items that purge nothing, so a publish would report success and serve stale looks.
+   */
+  verifyCacheTags?: boolean;
 }
 
 /**
@@ -89,6 +96,8 @@ export class CloudFrontInvalidator implements TagInvalidator {
   readonly #pollMs: number;
   readonly #maxWaitMs: number;
   readonly #logger: CloudFrontInvalidatorOptions['logger'];
+  readonly #verifyCacheTags: boolean;
+  #cacheTagHeader: Promise<string | undefined> | undefined;
 
   constructor(options: CloudFrontInvalidatorOptions) {
     this.#client = options.client;
@@ -96,6 +105,7 @@ export class CloudFrontInvalidator implements TagInvalidator {
     this.#pollMs = options.pollMs ?? DEFAULT_POLL_MS;
     this.#maxWaitMs = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
     this.#logger = options.logger;
+    this.#verifyCacheTags = options.verifyCacheTags ?? true;
   }
 
   async invalidate(paths: readonly string[], reason: string): Promise<InvalidationResult> {
@@ -107,6 +117,14 @@ export class CloudFrontInvalidator implements TagInvalidator {
   async invalidateTagged(plan: TaggedInvalidation, reason: string): Promise<InvalidationResult> {
     const tags = normaliseTags(plan.tags);
     const paths = normalisePaths(plan.paths);
+    if (tags.length > 0 && this.#verifyCacheTags) {
+      this.#cacheTagHeader ??= this.#readCacheTagHeader();
+      if ((await this.#cacheTagHeader) === undefined)
+        throw new Error(
+          `CloudFront distribution ${this.#distributionId} has no CacheTagConfig: it stores no cache tags, so ` +
+            'tag invalidations would purge nothing. Deploy the CDK app (infra/aws sets it) or invalidate by path',
+        );
+    }
     const items = [...tags.map((tag) => `${TAG_ITEM_PREFIX}${tag}`), ...paths];
     return { ...(await this.#send(items, reason)), paths: paths.length, tags: tags.length };
   }
@@ -150,6 +168,11 @@ export class CloudFrontInvalidator implements TagInvalidator {
         await sleep(this.#pollMs);
       }
     }
+  }
+
+  async #readCacheTagHeader(): Promise<string | undefined> {
+    const out = await this.#client.send(new GetDistributionConfigCommand({ Id: this.#distributionId }));
+    return out.DistributionConfig?.CacheTagConfig?.HeaderName;
   }
 
   async #completed(id: string, deadline: number): Promise<void> {

@@ -44,7 +44,10 @@ function errorXml(code: string, message: string): string {
 }
 
 /** A stand-in for CloudFront's invalidation API, on 127.0.0.1. */
-async function fakeCloudFront(t: Test, options: { pollsInProgress?: number; refuseFirst?: number } = {}) {
+async function fakeCloudFront(
+  t: Test,
+  options: { pollsInProgress?: number; refuseFirst?: number; cacheTagHeader?: string | null } = {},
+) {
   const recorded: Recorded[] = [];
   const made = new Map<string, Made>();
   let refusals = options.refuseFirst ?? 0;
@@ -63,6 +66,18 @@ async function fakeCloudFront(t: Test, options: { pollsInProgress?: number; refu
       };
       const create = /^\/2020-05-31\/distribution\/([^/]+)\/invalidation$/.exec(url);
       const get = /^\/2020-05-31\/distribution\/([^/]+)\/invalidation\/([^/?]+)$/.exec(url);
+      const config = /^\/2020-05-31\/distribution\/([^/]+)\/config$/.exec(url);
+      if (req.method === 'GET' && config) {
+        // The distribution's CacheTagConfig, as the CDK app sets it (null: a distribution without).
+        const header = options.cacheTagHeader === undefined ? 'cache-tag' : options.cacheTagHeader;
+        const tagConfig = header === null ? '' : `<CacheTagConfig><HeaderName>${header}</HeaderName></CacheTagConfig>`;
+        return reply(
+          200,
+          `<?xml version="1.0" encoding="UTF-8"?><DistributionConfig xmlns="${NS}"><CallerReference>cdk</CallerReference>` +
+            `<Comment>Marquee artwork</Comment><Enabled>true</Enabled>${tagConfig}</DistributionConfig>`,
+          { etag: 'E1' },
+        );
+      }
       if (req.method === 'POST' && create) {
         const reference = tags(body, 'CallerReference')[0] ?? '';
         const quantity = Number(tags(body, 'Quantity')[0]);
@@ -280,8 +295,8 @@ t.test('tags past the budget: 3,000 items a request with the files, the next onc
   t.equal(new Set(cf.creates().flatMap((c) => c.paths)).size, 3500, 'every item once');
   t.ok(cf.creates()[0]!.paths.every((p) => p.startsWith('#')) === false, 'tags and files share a batch');
   t.same(
-    cf.recorded.map((r) => r.method),
-    ['POST', 'GET', 'GET', 'POST'],
+    cf.recorded.map((r) => (r.url.endsWith('/config') ? 'config' : r.method)),
+    ['config', 'POST', 'GET', 'GET', 'POST'],
     'the second batch after GetInvalidation said Completed',
   );
 });
@@ -303,4 +318,23 @@ t.test('tags CloudFront would refuse are refused before any request; the double 
       ),
       { name: 'InvalidArgument' },
     );
+});
+
+t.test('a distribution without CacheTagConfig: tag items are refused before any invalidation', async (t) => {
+  // CloudFront would accept them and purge nothing: a publish would report success and serve stale looks.
+  const cf = await fakeCloudFront(t, { cacheTagHeader: null });
+  const invalidator = new CloudFrontInvalidator({ client: cf.client, distributionId: DISTRIBUTION, pollMs: 1 });
+  await t.rejects(invalidator.invalidateTagged({ tags: ['type:logo'], paths: [] }, 'x'), /has no CacheTagConfig/);
+  t.equal(cf.creates().length, 0);
+  t.same(
+    cf.recorded.map((r) => `${r.method} ${r.url}`),
+    [`GET /2020-05-31/distribution/${DISTRIBUTION}/config`],
+  );
+  // With the config: checked once per invalidator, not per call.
+  const ok = await fakeCloudFront(t);
+  const tagged = new CloudFrontInvalidator({ client: ok.client, distributionId: DISTRIBUTION, pollMs: 1 });
+  await tagged.invalidateTagged({ tags: ['type:logo'], paths: [] }, 'a');
+  await tagged.invalidateTagged({ tags: ['type:box'], paths: [] }, 'b');
+  t.equal(ok.recorded.filter((r) => r.url.endsWith('/config')).length, 1);
+  t.equal(ok.creates().length, 2);
 });
