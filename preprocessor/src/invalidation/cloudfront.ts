@@ -170,9 +170,23 @@ export class CloudFrontInvalidator implements TagInvalidator {
     }
   }
 
+  /**
+   * The distribution's tag header; `unchecked` when the caller may not read the configuration (a
+   * role granted only the invalidation actions): the tags are sent, and the log says so.
+   */
   async #readCacheTagHeader(): Promise<string | undefined> {
-    const out = await this.#client.send(new GetDistributionConfigCommand({ Id: this.#distributionId }));
-    return out.DistributionConfig?.CacheTagConfig?.HeaderName;
+    try {
+      const out = await this.#client.send(new GetDistributionConfigCommand({ Id: this.#distributionId }));
+      return out.DistributionConfig?.CacheTagConfig?.HeaderName;
+    } catch (err) {
+      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if ((err as { name?: string }).name !== 'AccessDenied' && status !== 403) throw err;
+      this.#logger?.info(
+        { distributionId: this.#distributionId },
+        'may not read the distribution config (cloudfront:GetDistributionConfig): its CacheTagConfig is unchecked',
+      );
+      return 'unchecked';
+    }
   }
 
   async #completed(id: string, deadline: number): Promise<void> {

@@ -46,7 +46,12 @@ function errorXml(code: string, message: string): string {
 /** A stand-in for CloudFront's invalidation API, on 127.0.0.1. */
 async function fakeCloudFront(
   t: Test,
-  options: { pollsInProgress?: number; refuseFirst?: number; cacheTagHeader?: string | null } = {},
+  options: {
+    pollsInProgress?: number;
+    refuseFirst?: number;
+    cacheTagHeader?: string | null;
+    denyConfig?: boolean;
+  } = {},
 ) {
   const recorded: Recorded[] = [];
   const made = new Map<string, Made>();
@@ -69,6 +74,7 @@ async function fakeCloudFront(
       const config = /^\/2020-05-31\/distribution\/([^/]+)\/config$/.exec(url);
       if (req.method === 'GET' && config) {
         // The distribution's CacheTagConfig, as the CDK app sets it (null: a distribution without).
+        if (options.denyConfig === true) return reply(403, errorXml('AccessDenied', 'not authorized'));
         const header = options.cacheTagHeader === undefined ? 'cache-tag' : options.cacheTagHeader;
         const tagConfig = header === null ? '' : `<CacheTagConfig><HeaderName>${header}</HeaderName></CacheTagConfig>`;
         return reply(
@@ -337,4 +343,19 @@ t.test('a distribution without CacheTagConfig: tag items are refused before any 
   await tagged.invalidateTagged({ tags: ['type:box'], paths: [] }, 'b');
   t.equal(ok.recorded.filter((r) => r.url.endsWith('/config')).length, 1);
   t.equal(ok.creates().length, 2);
+});
+
+t.test('a role that may not read the distribution config: the tags are sent, and the log says unchecked', async (t) => {
+  const cf = await fakeCloudFront(t, { denyConfig: true });
+  const logged: string[] = [];
+  const invalidator = new CloudFrontInvalidator({
+    client: cf.client,
+    distributionId: DISTRIBUTION,
+    pollMs: 1,
+    logger: { info: (_obj, msg) => logged.push(msg) },
+  });
+  const result = await invalidator.invalidateTagged({ tags: ['type:logo'], paths: [] }, 'x');
+  t.equal(result.tags, 1);
+  t.same(cf.creates()[0]?.paths, ['#type:logo']);
+  t.match(logged, [/CacheTagConfig is unchecked/]);
 });
