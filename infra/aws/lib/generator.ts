@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -189,4 +190,57 @@ function routing(
   });
   if (settings.canaryWeight === 0) return { version: stable };
   return { version: stable, additionalVersions: [{ version: fn.currentVersion, weight: settings.canaryWeight }] };
+}
+
+export interface GeneratorReleaseGateProps {
+  readonly generator: Generator;
+  /**
+   * The gate, as CodeDeploy's BeforeAllowTraffic hook: a function that reads the deployment's
+   * target version, runs the release gate against the version `live` serves (the Preprocessor's
+   * `runRelease` without a shift: preprocessor/src/release/, `npm run release -- --candidate
+   * <version>`), and reports Succeeded or Failed with PutLifecycleEventHookExecutionStatus.
+   */
+  readonly gate: lambda.IFunction;
+  /** Default: 10 % for 5 minutes, then the rest, as Dynimo's canaries. */
+  readonly deploymentConfig?: codedeploy.ILambdaDeploymentConfig;
+}
+
+/**
+ * A release of the Generator as CodeDeploy runs it: a deploy publishes a version; CodeDeploy runs
+ * the gate (BeforeAllowTraffic), which renders the release sample through both versions by number
+ * and fails the deployment on a change of look, before any traffic moves; then it shifts `live`
+ * by the deployment config and rolls back on the failures or errors alarm, the steps
+ * `npm run release -- --shift` rehearses locally. Opt-in: with it, CodeDeploy (not `stableVersion`
+ * and `canaryWeight`) moves the alias.
+ */
+export class GeneratorReleaseGate extends Construct {
+  readonly deploymentGroup: codedeploy.LambdaDeploymentGroup;
+
+  constructor(scope: Construct, id: string, props: GeneratorReleaseGateProps) {
+    super(scope, id);
+    const { generator, gate } = props;
+    this.deploymentGroup = new codedeploy.LambdaDeploymentGroup(this, 'Deployment', {
+      alias: generator.live,
+      deploymentConfig: props.deploymentConfig ?? codedeploy.LambdaDeploymentConfig.CANARY_10PERCENT_5MINUTES,
+      preHook: gate,
+      alarms: [generator.alarms.failures, generator.alarms.errors],
+      autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
+    });
+    // The gate renders through each version by number (never through the alias, whose routing
+    // would mix them) and reads the alias to learn which version is live.
+    gate.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'GateRendersByVersion',
+        actions: ['lambda:InvokeFunction'],
+        resources: [`${generator.function.functionArn}:*`],
+      }),
+    );
+    gate.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'GateReadsVersionsAndAlias',
+        actions: ['lambda:GetAlias', 'lambda:GetFunction', 'lambda:ListVersionsByFunction'],
+        resources: [generator.function.functionArn, `${generator.function.functionArn}:*`],
+      }),
+    );
+  }
 }
