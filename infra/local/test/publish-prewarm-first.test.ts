@@ -244,10 +244,23 @@ t.test('without the prewarm before the flip, the same refetch renders live', asy
   t.ok(caused > 0, `${caused} Generator invocations caused by the refetch`);
 });
 
+// The issue's rollback first stopped on MARQUEE_DERIVATIVES_BUCKET, then looked for the Generator
+// on AWS and exited 0 with 254 failures. The looks it restores (quality 30) are in the store.
+t.test('rollback --local --prewarm finds the stack and the restored looks in the store', async (t) => {
+  const history = await rules(['history', '--local', '--json']);
+  t.equal(history.code, 0, history.stderr);
+  const [latest] = JSON.parse(history.stdout) as Array<{ id: string }>;
+  const rollback = await rules(['rollback', latest!.id, '--local', '--prewarm', '--author', 'test']);
+  t.equal(rollback.code, 0, `${rollback.stdout}\n${rollback.stderr}`);
+  t.match(rollback.stdout, /: \d+ images?: 0 rendered, \d+ already stored, 0 failed/);
+  t.match(rollback.stdout, /live renders: none/);
+  t.match(rollback.stdout, /invalidation: varnish/);
+});
+
 t.test('rules show --local prints the rules in force; --help answers', async (t) => {
   const show = await rules(['show', '--local']);
   t.equal(show.code, 0, show.stderr);
-  t.match(show.stdout, /quality: 31/, 'the last published draft is in force');
+  t.match(show.stdout, /quality: 30/, 'the rules the rollback restored are in force');
   const help = await rules(['--help']);
   t.equal(help.code, 0);
   t.match(help.stdout, /usage: rules/);

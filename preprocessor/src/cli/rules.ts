@@ -413,10 +413,11 @@ function report(r: PublishResult): number {
     out(
       `invalidation: ${inv.backend}, ${count(inv.paths, 'path')}${inv.tags ? ` and ${count(inv.tags, 'tag')}` : ''} in ${count(inv.requests, 'request')}${inv.purged !== undefined ? `, ${count(inv.purged, 'object')} purged` : ''} (${inv.ids.slice(0, 3).join(', ')}${inv.ids.length > 3 ? ', …' : ''})`,
     );
-  if (r.diff.overInvalidated > 0 && !('skipped' in inv))
-    out(
-      `  over-invalidated: ${count(r.diff.overInvalidated, 'unchanged URL')} under the wildcards (--exact lists exact paths instead)`,
-    );
+  // What the invalidation sent says it over-invalidated (a tag plan: none or few), else the diff's paths.
+  const over =
+    'overInvalidated' in inv && typeof inv.overInvalidated === 'number' ? inv.overInvalidated : r.diff.overInvalidated;
+  if (over > 0 && !('skipped' in inv))
+    out(`  over-invalidated: ${count(over, 'unchanged URL')} under the wildcards (--exact lists exact paths instead)`);
   const warm = r.prewarm;
   if ('skipped' in warm) {
     out(`prewarm: not run (${warm.skipped}); --prewarm (or \`npm run prewarm\`) renders the new looks into the store`);

@@ -21,7 +21,12 @@ export function warmSetOfRulesChange(
   return warmSet(next, catalog, sourcesBucket, filters).filter((entry) => !served.has(entry.key));
 }
 
-/** Which images a publish renders into the store before the flip. */
+/**
+ * Which images a publish renders into the store before the flip: every changed or added image, or
+ * those of the rules' `prewarm` sections. There is no "most requested first": the Preprocessor
+ * keeps no request count per URL or spec key (its output cache orders by recency, its metrics by
+ * route), so it cannot tell which changed URLs are the popular ones.
+ */
 export type PublishWarmSet = 'changed' | 'prewarm-set';
 export const PUBLISH_WARM_SETS: readonly PublishWarmSet[] = ['changed', 'prewarm-set'];
 
