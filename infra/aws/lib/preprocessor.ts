@@ -177,7 +177,8 @@ export class Preprocessor extends Construct {
       new iam.PolicyStatement({
         sid: 'InvalidateDistribution',
         // GetInvalidation: a publish larger than one batch waits for the batch before to complete.
-        actions: ['cloudfront:CreateInvalidation', 'cloudfront:GetInvalidation'],
+        // GetDistributionConfig: a tag invalidation first checks that the distribution stores tags.
+        actions: ['cloudfront:CreateInvalidation', 'cloudfront:GetInvalidation', 'cloudfront:GetDistributionConfig'],
         resources: [distribution.distributionArn],
       }),
     );

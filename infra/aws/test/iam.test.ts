@@ -133,7 +133,7 @@ t.test(
       },
       {
         Sid: 'InvalidateDistribution',
-        Action: ['cloudfront:CreateInvalidation', 'cloudfront:GetInvalidation'],
+        Action: ['cloudfront:CreateInvalidation', 'cloudfront:GetInvalidation', 'cloudfront:GetDistributionConfig'],
         Effect: 'Allow',
         Resource: distributionArn,
       },
@@ -164,7 +164,11 @@ t.test('cloudfront:CreateInvalidation: the task role alone, on the one distribut
     [[taskRole]],
   );
   for (const { statement } of invalidations) {
-    t.same(actionsOf(statement), ['cloudfront:CreateInvalidation', 'cloudfront:GetInvalidation']);
+    t.same(actionsOf(statement), [
+      'cloudfront:CreateInvalidation',
+      'cloudfront:GetInvalidation',
+      'cloudfront:GetDistributionConfig',
+    ]);
     t.same(statement['Resource'], distributionArn);
     t.notOk(JSON.stringify(statement['Resource']).includes('"*"'), 'no wildcard resource');
     t.notOk(JSON.stringify(statement['Resource']).includes('distribution/*'), 'no wildcard distribution');

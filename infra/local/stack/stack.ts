@@ -309,6 +309,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     if (options.cdn) {
       cdn = await startVarnish({
         backend: { host, port },
+        // The header the Preprocessor tags its replies in (MARQUEE_CACHE_TAG_HEADER): xkey reads it.
+        cacheTagHeader: config.cacheTagHeader,
         host,
         port: cdnPort ?? 0,
         workDir: path.join(options.dataDir, 'varnish'),
