@@ -2,7 +2,7 @@
 /**
  * `npm run release -- --candidate <bundle folder|zip|version> [--sample 200] [--shift 10,50,100]
  *   [--local] [--function marquee-generator] [--alias live] [--threshold 5e-4] [--concurrency 2]
- *   [--probes 40] [--dwell <s>] [--preprocessor-metrics URL] [--out DIR] [--type T] [--title ID]
+ *   [--probes 20] [--dwell <s>] [--preprocessor-metrics URL] [--out DIR] [--type T] [--title ID]
  *   [--format jpeg,webp]`
  *
  * Publishes the candidate as a version of the Generator, renders a deterministic sample of the
@@ -33,7 +33,7 @@ import { runRelease } from './release.js';
 
 const USAGE =
   'usage: npm run release -- --candidate <bundle folder|zip|version> [--sample 200] [--shift 10,50,100] [--local] ' +
-  '[--function NAME] [--alias live] [--threshold 5e-4] [--concurrency 2] [--probes 40] [--dwell S] ' +
+  '[--function NAME] [--alias live] [--threshold 5e-4] [--concurrency 2] [--probes 20] [--dwell S] ' +
   '[--preprocessor-metrics URL] [--out DIR] [--type T] [--title ID] [--format jpeg,webp]';
 
 const Port = (fallback: number) => Type.Integer({ minimum: 1, maximum: 65535, default: fallback });
@@ -95,7 +95,7 @@ function parse(argv: string[]) {
       alias: { type: 'string', default: 'live' },
       threshold: { type: 'string' },
       concurrency: { type: 'string', default: '2' },
-      probes: { type: 'string', default: '40' },
+      probes: { type: 'string', default: '20' },
       dwell: { type: 'string', default: '0' },
       'preprocessor-metrics': { type: 'string' },
       out: { type: 'string' },
@@ -120,7 +120,7 @@ function parse(argv: string[]) {
     alias: values.alias,
     threshold: positive('threshold', values.threshold, false),
     concurrency: Math.max(1, positive('concurrency', values.concurrency, true) ?? 2),
-    probes: positive('probes', values.probes, true) ?? 40,
+    probes: positive('probes', values.probes, true) ?? 20,
     dwellMs: (positive('dwell', values.dwell, false) ?? 0) * 1000,
     metrics: values['preprocessor-metrics'],
     out: values.out,

@@ -6,7 +6,7 @@ import { runGate, type GateResult } from './gate.js';
 import { liveVersion, publishCandidate } from './publish.js';
 import { writeReport, type ReleaseReport } from './report.js';
 import { releaseSample, type SampleFilter } from './sample.js';
-import { DEFAULT_LIMITS, p95, scrape502s, shiftTraffic, type ShiftLimits } from './shift.js';
+import { DEFAULT_LIMITS, scrape502s, shiftTraffic, type ShiftLimits } from './shift.js';
 
 /**
  * A Generator release, rehearsed end to end: publish the candidate as a version, gate it image
@@ -48,6 +48,13 @@ export interface ReleaseOutcome {
   page: string | undefined;
   exitCode: 0 | 1;
 }
+
+/**
+ * Probe renders per shift step: at 10 % about 2 reach the candidate, at 50 % about 10, at 100 %
+ * all; enough to catch a candidate that fails or is slow everywhere. A subtle regression is the
+ * dwell's (real traffic, --dwell) and on AWS CodeDeploy's alarms, not the probes'.
+ */
+const PROBES_PER_STEP = 20;
 
 /** How many worst pairs keep their images for the report page. */
 const REPORT_PAIRS = 12;
@@ -129,9 +136,9 @@ export async function runRelease(opts: ReleaseOptions): Promise<ReleaseOutcome> 
       candidate: published.version,
       steps: opts.shift,
       probes: sample.items,
-      probesPerStep: opts.probesPerStep ?? 40,
+      probesPerStep: opts.probesPerStep ?? PROBES_PER_STEP,
       concurrency: opts.concurrency,
-      baselineP95Ms: p95(gate.pairs.filter((p) => p.baseline.ok).map((p) => p.baseline.ms)),
+      baselineMs: new Map(gate.pairs.filter((p) => p.baseline.ok).map((p) => [p.key, p.baseline.ms])),
       limits: opts.limits ?? DEFAULT_LIMITS,
       dwellMs: opts.dwellMs ?? 0,
       ...(metricsUrl !== undefined ? { preprocessor502s: () => scrape502s(metricsUrl) } : {}),

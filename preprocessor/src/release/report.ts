@@ -82,10 +82,10 @@ export async function writeReport(dir: string, report: ReleaseReport, gate: Gate
     );
   }
   const shift = report.shift
-    ? `<h2>Traffic shift: ${escape(report.shift.outcome)}</h2><table><tr><th>weight</th><th>candidate invocations</th><th>failures</th><th>p95 ms (candidate / live)</th><th>verdict</th></tr>${report.shift.steps
+    ? `<h2>Traffic shift: ${escape(report.shift.outcome)}</h2><table><tr><th>weight</th><th>candidate invocations</th><th>failures</th><th>p95 ms (candidate / live on the same derivatives)</th><th>verdict</th></tr>${report.shift.steps
         .map(
           (s) =>
-            `<tr class="${s.breach ? 'fail' : 'pass'}"><td>${s.weight} %</td><td>${s.candidate.invocations}</td><td>${s.candidate.failures}</td><td>${s.candidate.p95Ms.toFixed(0)} / ${s.baseline.p95Ms.toFixed(0)}</td><td>${escape(s.breach ?? 'ok')}</td></tr>`,
+            `<tr class="${s.breach ? 'fail' : 'pass'}"><td>${s.weight} %</td><td>${s.candidate.invocations}</td><td>${s.candidate.failures}</td><td>${s.candidate.p95Ms.toFixed(0)} / ${s.candidate.referenceP95Ms.toFixed(0)}</td><td>${escape(s.breach ?? 'ok')}</td></tr>`,
         )
         .join('')}</table>`
     : '';

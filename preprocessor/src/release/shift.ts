@@ -31,6 +31,8 @@ export interface VersionWatch {
   invocations: number;
   failures: number;
   p95Ms: number;
+  /** The live version's p95 (from the gate) on the same derivatives. */
+  referenceP95Ms: number;
 }
 
 export interface ShiftStep {
@@ -61,8 +63,13 @@ export interface ShiftOptions {
   probes: readonly SampleItem[];
   probesPerStep: number;
   concurrency: number;
-  /** The live version's p95 render time: what the candidate's is held against. */
-  baselineP95Ms: number;
+  /**
+   * The live version's render time of each probe (by spec key), from the gate: a step holds the
+   * p95 of the candidate's probes against the p95 of the live version on the same derivatives,
+   * so that a step that happened to draw costly renders (a 3x AVIF billboard takes seconds, a
+   * JPEG boxshot tens of ms) is not a breach.
+   */
+  baselineMs: ReadonlyMap<string, number>;
   limits: ShiftLimits;
   /** Extra time each step is held, watching the Preprocessor (real traffic), after its probes. */
   dwellMs: number;
@@ -77,11 +84,18 @@ export function p95(values: readonly number[]): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.95) - 1)] as number;
 }
 
-function watchOf(renders: readonly Render[]): VersionWatch {
+interface Probe {
+  key: string;
+  render: Render;
+}
+
+function watchOf(probes: readonly Probe[], baselineMs: ReadonlyMap<string, number>): VersionWatch {
+  const ok = probes.filter((p) => p.render.ok);
   return {
-    invocations: renders.length,
-    failures: renders.filter((r) => !r.ok).length,
-    p95Ms: p95(renders.filter((r) => r.ok).map((r) => r.ms)),
+    invocations: probes.length,
+    failures: probes.length - ok.length,
+    p95Ms: p95(ok.map((p) => p.render.ms)),
+    referenceP95Ms: p95(ok.map((p) => baselineMs.get(p.key) ?? 0)),
   };
 }
 
@@ -100,9 +114,10 @@ function breachOf(step: ShiftStep, opts: ShiftOptions): string | undefined {
   const { limits } = opts;
   if (step.candidate.failures > limits.maxFailures)
     return `${step.candidate.failures} candidate failures (at most ${limits.maxFailures})`;
-  const allowed = opts.baselineP95Ms * limits.latencyRatio + limits.latencyAllowanceMs;
+  const reference = step.candidate.referenceP95Ms;
+  const allowed = reference * limits.latencyRatio + limits.latencyAllowanceMs;
   if (step.candidate.invocations > 0 && step.candidate.p95Ms > allowed)
-    return `candidate p95 ${step.candidate.p95Ms.toFixed(0)} ms > ${allowed.toFixed(0)} ms (${limits.latencyRatio} × live ${opts.baselineP95Ms.toFixed(0)} ms + ${limits.latencyAllowanceMs})`;
+    return `candidate p95 ${step.candidate.p95Ms.toFixed(0)} ms > ${allowed.toFixed(0)} ms (${limits.latencyRatio} × live ${reference.toFixed(0)} ms on the same derivatives + ${limits.latencyAllowanceMs})`;
   if ((step.preprocessor502s ?? 0) > 0) return `the Preprocessor answered ${step.preprocessor502s} 502s`;
   return undefined;
 }
@@ -117,24 +132,26 @@ export async function shiftTraffic(opts: ShiftOptions): Promise<ShiftResult> {
     if (full) await setAlias(opts, opts.candidate, {});
     else await setAlias(opts, opts.baseline, { [opts.candidate]: weight / 100 });
     const before = await opts.preprocessor502s?.();
-    const renders = await Promise.all(
+    const probes = await Promise.all(
       Array.from({ length: opts.probesPerStep }, (_, i) =>
-        limit(() =>
-          renderWith(
-            opts.lambda,
-            opts.functionName,
-            opts.alias,
-            (opts.probes[i % opts.probes.length] as SampleItem).request,
-          ),
-        ),
+        limit(async (): Promise<Probe> => {
+          const item = opts.probes[(i + steps.length * opts.probesPerStep) % opts.probes.length] as SampleItem;
+          return { key: item.key, render: await renderWith(opts.lambda, opts.functionName, opts.alias, item.request) };
+        }),
       ),
     );
     if (opts.dwellMs > 0) await new Promise((resolve) => setTimeout(resolve, opts.dwellMs));
     const after = await opts.preprocessor502s?.();
     const step: ShiftStep = {
       weight,
-      candidate: watchOf(renders.filter((r) => r.executed === opts.candidate)),
-      baseline: watchOf(renders.filter((r) => r.executed !== opts.candidate)),
+      candidate: watchOf(
+        probes.filter((p) => p.render.executed === opts.candidate),
+        opts.baselineMs,
+      ),
+      baseline: watchOf(
+        probes.filter((p) => p.render.executed !== opts.candidate),
+        opts.baselineMs,
+      ),
       ...(before !== undefined && after !== undefined ? { preprocessor502s: after - before } : {}),
     };
     const breach = breachOf(step, opts);
