@@ -206,6 +206,10 @@ t.test('a shift promotes a good candidate step by step', async (t) => {
     [10, 50, 100],
   );
   t.equal(report.shift?.steps.at(-1)?.baseline.invocations, 0, 'at 100 % only the candidate runs');
+  t.ok(
+    report.shift?.steps.every((s) => s.candidate.invocations >= 3),
+    'every step watched the candidate at least 3 times',
+  );
   t.same(await alias(), { version: '2', weights: {} });
 });
 

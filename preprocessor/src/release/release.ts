@@ -56,6 +56,9 @@ export interface ReleaseOutcome {
  */
 const PROBES_PER_STEP = 20;
 
+/** Candidate invocations each step must watch (see `ShiftOptions.minCandidateProbes`). */
+const MIN_CANDIDATE_PROBES = 3;
+
 /** How many worst pairs keep their images for the report page. */
 const REPORT_PAIRS = 12;
 
@@ -137,6 +140,7 @@ export async function runRelease(opts: ReleaseOptions): Promise<ReleaseOutcome> 
       steps: opts.shift,
       probes: sample.items,
       probesPerStep: opts.probesPerStep ?? PROBES_PER_STEP,
+      minCandidateProbes: MIN_CANDIDATE_PROBES,
       concurrency: opts.concurrency,
       baselineMs: new Map(gate.pairs.filter((p) => p.baseline.ok).map((p) => [p.key, p.baseline.ms])),
       limits: opts.limits ?? DEFAULT_LIMITS,
