@@ -14,9 +14,12 @@ import { historyId, isHistoryId, readHistory, saveEntry, sha256, summarise, type
 import { openTarget, type RulesTarget } from './target.js';
 
 /**
- * Publishing rules: validate the draft, measure it against the rules in force, keep those in the
- * history, write the draft where the Preprocessors read it, then invalidate and prewarm what the
- * diff says changed. A rollback is a publish of the rules an earlier publish replaced.
+ * Publishing rules: validate the draft, measure it against the rules in force, render the looks it
+ * changes or adds into the derivative store (their spec keys do not depend on which rules are
+ * live), keep the rules in force in the history, write the draft where the Preprocessors read it,
+ * wait for them to serve it, then invalidate. A CDN refetch after the invalidation is answered from
+ * the store, not rendered live: prewarming after the flip would race the CDN's misses for the same
+ * looks (issue 21). A rollback is a publish of the rules an earlier publish replaced.
  */
 
 /** What prewarm is given: the published rules and the URLs whose image they change or add. */
@@ -124,6 +127,10 @@ export async function publishRules(options: PublishOptions): Promise<PublishResu
     };
   }
 
+  const reason = `rules publish ${id} by ${options.author}`;
+  // Before the flip: nothing serves these looks yet, so rendering them now costs no live miss.
+  const prewarm = await runPrewarm(options, next, current, diff, reason);
+
   // The replaced rules go to the history first: a publish that fails half way never loses them.
   if (previous !== undefined) await target.putHistory(`${id}.yaml`, previous.text, 'application/yaml; charset=utf-8');
   const etag = await target.write(options.draftText, previous?.etag);
@@ -140,9 +147,8 @@ export async function publishRules(options: PublishOptions): Promise<PublishResu
   };
   await saveEntry(target, entry);
 
-  const reason = `rules publish ${id} by ${options.author}`;
-  if (options.awaitRollout && (options.invalidator || options.prewarm)) await options.awaitRollout(etag);
-  const invalidation = await invalidate(options, diff, reason, { store: target, id });
+  if (options.awaitRollout && options.invalidator) await options.awaitRollout(etag);
+  const invalidation = await invalidate(options, diff, reason, { store: target, id, prewarm });
   if (!('skipped' in invalidation)) {
     entry.invalidation =
       'error' in invalidation
@@ -150,7 +156,6 @@ export async function publishRules(options: PublishOptions): Promise<PublishResu
         : invalidation;
     await saveEntry(target, entry);
   }
-  const prewarm = await runPrewarm(options, next, current, diff, reason);
   return { ...base, published: true, etag, entry, invalidation, prewarm };
 }
 
