@@ -24,6 +24,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import {
   CLOUDFRONT_FREE_INVALIDATION_PATHS_PER_MONTH,
   ConfigError,
+  DEFAULT_MS_PER_IMAGE,
   Type,
   configProblem,
   exitOnConfigError,
@@ -38,6 +39,7 @@ import { PreprocessorEnv, loadConfig } from '../config.js';
 import { invalidatorFor } from '../invalidation/backends.js';
 import type { Invalidator } from '../invalidation/invalidator.js';
 import { parseInvalidationTarget, type InvalidationTarget } from '../invalidation/target.js';
+import { resumeWaves, waveLine, type WavePacing } from '../invalidation/waves.js';
 import { prewarmBeforeFlip, timeLeft, type BeforeFlipOutcome } from '../prewarm/before-flip.js';
 import { progressBar } from '../prewarm/cli-args.js';
 import {
@@ -52,6 +54,7 @@ import { PUBLISH_WARM_SETS, type PublishWarmSet } from '../prewarm/rules-change.
 import { standalonePrewarmer } from '../prewarm/standalone.js';
 import {
   listHistory,
+  openTarget,
   publishRules,
   rollbackRules,
   type PrewarmRequest,
@@ -74,6 +77,7 @@ const RulesCliEnv = Type.Pick(PreprocessorEnv, [
   'MARQUEE_S3_ENDPOINT',
   'MARQUEE_RELOAD_MS',
   'MARQUEE_INVALIDATION',
+  'MARQUEE_MAX_INFLIGHT',
 ]);
 
 const USAGE = `usage: rules <command>
@@ -92,6 +96,13 @@ const USAGE = `usage: rules <command>
   history [--to LOC] [--json]      the publishes at LOC, newest first
   rollback ID [publish options]    publish again the rules that publish ID replaced
   show [--to LOC]                  print the rules in force
+  publish|rollback … --max-render-share S [--hit-rate H] [--wave-seconds N] [--max-in-flight N]
+                                   invalidate in waves whose live renders stay within S of the
+                                   Generator's capacity (N slots × 1000 / --ms-per-image renders/s;
+                                   H of the invalidated URLs asked again, default 1); Ctrl-C stops
+                                   between waves
+  resume ID [--to LOC] [CDN options] [--local]
+                                   send the waves a paced publish left unsent
 --local: the embedded stack (npm start [-- --cdn]): its S3, Lambda, derivatives bucket, rules,
   Preprocessor (MARQUEE_LOCAL_*_PORT, PORT) and Varnish when it answers; nothing to set by hand.
 LOC is a file path or s3://bucket/key; defaults: MARQUEE_RULES, MARQUEE_CATALOG.`;
@@ -151,7 +162,7 @@ async function main(argv: string[]): Promise<number> {
     return client;
   };
   const local =
-    stack && (command === 'publish' || command === 'rollback')
+    stack && (command === 'publish' || command === 'rollback' || command === 'resume')
       ? { stack, varnish: await findVarnish(stack) }
       : undefined;
   try {
@@ -165,6 +176,8 @@ async function main(argv: string[]): Promise<number> {
         return await publish(command, rest, env, s3, local);
       case 'show':
         return await show(rest, env, s3);
+      case 'resume':
+        return await resume(rest, env, s3, local);
       case 'history':
         return await history(rest, env, s3);
       default:
@@ -313,7 +326,82 @@ const PUBLISH_OPTIONS = {
   'warm-set': { type: 'string' },
   exact: { type: 'boolean' },
   json: { type: 'boolean' },
+  'max-render-share': { type: 'string' },
+  'hit-rate': { type: 'string' },
+  'wave-seconds': { type: 'string' },
+  'max-in-flight': { type: 'string' },
 } as const;
+
+/** `--max-render-share` and its companions: the invalidation in waves, or undefined (one request). */
+function pacingFrom(
+  values: { [K in 'max-render-share' | 'hit-rate' | 'wave-seconds' | 'max-in-flight']?: string | undefined },
+  ms: number | undefined,
+  maxInFlight: number,
+): WavePacing | undefined {
+  const share = values['max-render-share'];
+  if (share === undefined) {
+    for (const flag of ['hit-rate', 'wave-seconds', 'max-in-flight'] as const)
+      if (values[flag] !== undefined) throw new UsageError(`--${flag} paces waves: it needs --max-render-share`);
+    return undefined;
+  }
+  const fraction = (flag: string, text: string): number => {
+    const v = Number(text);
+    if (!(v > 0 && v <= 1)) throw new ConfigError(configProblem(flag, 'a number in (0, 1]', text));
+    return v;
+  };
+  const positive = (flag: string, text: string, max: number): number => {
+    const v = readInteger(text, 1, max);
+    if (v === undefined) throw new ConfigError(configProblem(flag, `an integer from 1 to ${max}`, text));
+    return v;
+  };
+  return {
+    maxInFlight: values['max-in-flight'] ? positive('--max-in-flight', values['max-in-flight'], 100_000) : maxInFlight,
+    msPerRender: ms ?? DEFAULT_MS_PER_IMAGE,
+    maxRenderShare: fraction('--max-render-share', share),
+    ...(values['hit-rate'] ? { hitRate: fraction('--hit-rate', values['hit-rate']) } : {}),
+    ...(values['wave-seconds'] ? { waveSeconds: positive('--wave-seconds', values['wave-seconds'], 3600) } : {}),
+  };
+}
+
+/** Ctrl-C stops a paced invalidation between waves (its cursor stays for `rules -- resume`). */
+function interruptible(): { signal: AbortSignal; done: () => void } {
+  const controller = new AbortController();
+  const stop = () => {
+    process.stderr.write('interrupted: the waves stop here; `npm run rules -- resume ID` sends the rest\n');
+    controller.abort();
+  };
+  process.once('SIGINT', stop);
+  return { signal: controller.signal, done: () => process.off('SIGINT', stop) };
+}
+
+/** `rules resume ID`: the waves of a paced publish an interruption or a failure left unsent. */
+async function resume(args: string[], env: Env, s3: S3For, local: LocalTarget | undefined): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: PUBLISH_OPTIONS, allowPositionals: true, strict: true });
+  if (positionals.length !== 1) throw new UsageError('resume takes one ID');
+  const id = positionals[0] as string;
+  const target = values.to ?? env.MARQUEE_RULES;
+  const cdn = values.varnish ?? local?.varnish;
+  const invalidator = invalidatorFrom({ ...values, ...(cdn !== undefined ? { varnish: cdn } : {}) }, env);
+  if (!invalidator)
+    throw new UsageError('resume needs a CDN: --varnish, --cloudfront-distribution or MARQUEE_INVALIDATION');
+  const stop = interruptible();
+  try {
+    const result = await resumeWaves(id, {
+      invalidator,
+      store: openTarget(target, s3(target)),
+      onProgress: (p) => out(waveLine(p)),
+      signal: stop.signal,
+    });
+    if (values.json === true) out(JSON.stringify(result, null, 2));
+    else
+      out(
+        `invalidation of publish ${id}: ${result.waves.sent} of ${count(result.waves.count, 'wave')} sent, ${count(result.paths, 'path')} in ${count(result.requests, 'request')}`,
+      );
+    return 0;
+  } finally {
+    stop.done();
+  }
+}
 
 async function show(args: string[], env: Env, s3: S3For): Promise<number> {
   const { values } = parseArgs({ args, options: { to: { type: 'string' } }, strict: true });
@@ -348,6 +436,9 @@ async function publish(
   const invalidator = invalidatorFrom({ ...values, ...(cdn !== undefined ? { varnish: cdn } : {}) }, env);
   const warm = values.prewarm === true ? standaloneWarm(set, local?.stack) : undefined;
   const preprocessors = values.preprocessor ?? (local ? [local.stack.preprocessor] : []);
+  // The Generator slots the waves' renders share: the embedded stack's Lambda, else the Preprocessor's setting.
+  const pacing = pacingFrom(values, ms, local ? local.stack.lambdaConcurrency : env.MARQUEE_MAX_INFLIGHT);
+  const stop = pacing ? interruptible() : undefined;
   const common: Omit<PublishOptions, 'draftText'> = {
     target,
     author: values.author ?? userInfo().username,
@@ -358,6 +449,13 @@ async function publish(
     ...(values.exact === true ? { exact: true } : {}),
     ...(invalidator ? { invalidator } : {}),
     ...(warm ? { prewarm: warm.prewarm } : {}),
+    ...(pacing && stop
+      ? {
+          invalidationPacing: pacing,
+          onInvalidationProgress: (p: Parameters<typeof waveLine>[0]) => out(waveLine(p)),
+          invalidationSignal: stop.signal,
+        }
+      : {}),
     awaitRollout: (etag) => awaitRollout(preprocessors, etag, env.MARQUEE_RELOAD_MS),
   };
 
@@ -377,6 +475,7 @@ async function publish(
     }
   } finally {
     warm?.close();
+    stop?.done();
   }
   if (values.json === true) {
     out(JSON.stringify(result, null, 2));

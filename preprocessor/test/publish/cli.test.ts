@@ -181,3 +181,70 @@ t.test('publish, history and rollback to a file, invalidating through Varnish', 
     { id, author: 'ada' },
   ]);
 });
+
+t.test('a paced publish: waves within the render budget, stopped by a CDN failure, finished by resume', async (t) => {
+  // The second request to the CDN fails: the first wave is acknowledged and kept, the rest is not sent.
+  let requests = 0;
+  let failAt = 2;
+  const seen: string[] = [];
+  const varnish = http.createServer((req, res) => {
+    requests++;
+    if (requests === failAt) {
+      res.statusCode = 500;
+      return res.end('down');
+    }
+    const tags = req.headers['xkey-purge'];
+    if (typeof tags === 'string') for (const tag of tags.split(' ')) seen.push(`xkey ${tag}`);
+    else seen.push(`${req.method} ${req.url}`);
+    res.setHeader('x-varnish', String(requests));
+    res.end('ok');
+  });
+  varnish.listen(0, '127.0.0.1');
+  await once(varnish, 'listening');
+  t.teardown(() => varnish.close());
+  const url = `http://127.0.0.1:${(varnish.address() as AddressInfo).port}`;
+  const target = file('paced.yaml');
+  await writeFile(target, RULES_TEXT);
+  // 1 slot × 1000 / 100 ms × 0.5 = 5 renders/s, 1 s a wave: 5 renders a wave; 1 in 20 URLs asked again.
+  const pacing = ['--max-render-share', '0.5', '--max-in-flight', '1', '--ms-per-image', '100', '--wave-seconds', '1'];
+  const first = await rules(
+    'publish',
+    file('draft.yaml'),
+    '--to',
+    target,
+    '--varnish',
+    url,
+    '--hit-rate',
+    '0.05',
+    ...pacing,
+  );
+  t.equal(first.code, 1, 'a failed wave fails the publish');
+  t.match(first.stdout, /invalidation wave 1\/(\d+): /, 'the first wave, with the count');
+  const waves = Number(/invalidation wave 1\/(\d+)/.exec(first.stdout)?.[1]);
+  t.ok(waves >= 3, `${waves} waves`);
+  const id = /history: (\S+)/.exec(first.stdout)?.[1] as string;
+  t.match(first.stdout + first.stderr, new RegExp(`resume the waves of publish ${id}`));
+  const afterFirst = seen.length;
+
+  failAt = 0;
+  const resumed = await rules('resume', id, '--to', target, '--varnish', url);
+  t.equal(resumed.code, 0, resumed.stderr);
+  t.match(resumed.stdout, new RegExp(`invalidation wave 2/${waves}: `), 'goes on at the wave that failed');
+  t.match(resumed.stdout, new RegExp(`${waves} of ${waves} waves sent`));
+  const expected = diffRules({
+    current: defaultRules,
+    next: parseRules(BADGE_DRAFT, 'draft.yaml'),
+    catalog: defaultCatalog,
+    sourcesBucket: SOURCES_BUCKET,
+  });
+  const plan = [
+    ...expected.tagInvalidations.map((tag) => `xkey ${tag}`),
+    ...expected.tagFallbackPaths.map((p) => `PURGE ${p}`),
+  ];
+  t.ok(afterFirst > 0 && afterFirst < plan.length, 'the first run sent part of the plan');
+  t.same([...seen].sort(), [...plan].sort(), 'the whole plan, each item once');
+
+  const none = await rules('publish', file('draft.yaml'), '--to', target, '--hit-rate', '0.5');
+  t.equal(none.code, 1);
+  t.match(none.stderr, /--hit-rate paces waves: it needs --max-render-share/);
+});
