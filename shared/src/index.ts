@@ -20,3 +20,4 @@ export * from './studio.js';
 export * from './pricing.js';
 export * from './cache-tags.js';
 export * from './capped-body.js';
+export * from './zip.js';

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
-import { folderEntries, readZip, unpack, writeZip } from './zip.js';
+import { folderEntries, notFunctionCode as notCode, readZip, unpack, writeZip } from '@marquee/shared';
 
 /**
  * A function's code as Lambda keeps it: a folder holding the handler module, and the
@@ -22,11 +22,6 @@ export interface FunctionCode {
   size: number;
   /** A folder of the endpoint's own (frozen), or the operator's (copied before it is published). */
   owned: boolean;
-}
-
-/** Build outputs that are not function code: the packaged zip beside the bundle, TypeScript's build info. */
-function notCode(path: string): boolean {
-  return path.endsWith('.zip') || path.endsWith('.tsbuildinfo') || path.includes('node_modules/.cache/');
 }
 
 function digest(zip: Buffer): { sha256: string; size: number } {

@@ -20,7 +20,7 @@ import {
   UpdateFunctionCodeCommand,
 } from '@aws-sdk/client-lambda';
 import { startLocalLambda, type LocalLambda } from '../lambda/index.js';
-import { writeZip } from '../lambda/zip.js';
+import { writeZip } from '@marquee/shared';
 
 /** A function whose reply says which code ran and which version the runtime was told it is. */
 const source = (marker: string): string =>

@@ -7,7 +7,7 @@ import {
   UpdateFunctionCodeCommand,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
-import { zipFolder } from './zip.js';
+import { zipFolder } from '@marquee/shared';
 
 /** A candidate as a published version: an existing version, or a bundle folder or zip published now. */
 export interface PublishedCandidate {

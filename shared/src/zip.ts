@@ -3,8 +3,8 @@ import { dirname, isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
 
 /**
- * The zip archives Lambda takes as function code (`UpdateFunctionCode`'s `ZipFile`): read to
- * unpack a candidate, written to send a bundle folder. Plain zip only (stored or deflated
+ * The zip archives Lambda takes as function code (`UpdateFunctionCode`'s `ZipFile`): written by
+ * the release command to send a bundle folder, read by the local Lambda endpoint to unpack it. Plain zip only (stored or deflated
  * entries, no ZIP64: Lambda's direct upload is 50 MB, far below 4 GB), so no library is needed.
  */
 
@@ -108,6 +108,10 @@ export function writeZip(entries: readonly ZipEntry[]): Buffer {
   return Buffer.concat([...parts, directory, end]);
 }
 
+/** Build outputs that are not function code: the packaged zip beside the bundle, TypeScript's build info, caches. */
+export const notFunctionCode = (path: string): boolean =>
+  path.endsWith('.zip') || path.endsWith('.tsbuildinfo') || path.includes('node_modules/.cache/');
+
 /** Every file under `dir` (sorted, so the zip is deterministic), less those `skip` names. */
 export async function folderEntries(dir: string, skip: (path: string) => boolean = () => false): Promise<ZipEntry[]> {
   const files = await readdir(dir, { recursive: true, withFileTypes: true });
@@ -141,4 +145,9 @@ function safePath(name: string): string {
   if (isAbsolute(path) || path === '..' || path.startsWith(`..${sep}`) || path.startsWith('../'))
     throw new ZipError(`entry outside the archive's folder: ${name}`);
   return path.split(sep).join('/');
+}
+
+/** A folder as `UpdateFunctionCode` takes it: the same folder always gives the same bytes (and CodeSha256). */
+export async function zipFolder(dir: string): Promise<Buffer> {
+  return writeZip(await folderEntries(dir, notFunctionCode));
 }
