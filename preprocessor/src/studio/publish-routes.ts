@@ -29,7 +29,13 @@ function invalidationText(r: PublishResult): string {
       : `not needed: ${inv.skipped}`;
   }
   if ('error' in inv) return `FAILED: ${inv.error}`;
-  return `${inv.backend}: ${inv.paths} ${plural(inv.paths, 'path')} in ${inv.requests} ${plural(inv.requests, 'request')}`;
+  const tags = inv.tags ?? 0;
+  const what = [
+    ...(tags > 0 ? [`${tags} ${plural(tags, 'tag')}`] : []),
+    ...(inv.paths > 0 || tags === 0 ? [`${inv.paths} ${plural(inv.paths, 'path')}`] : []),
+  ].join(' and ');
+  const purged = inv.purged === undefined ? '' : `, ${inv.purged} ${plural(inv.purged, 'object')} purged`;
+  return `${inv.backend}: ${what} in ${inv.requests} ${plural(inv.requests, 'request')}${purged}`;
 }
 
 function prewarmText(r: PublishResult): string {
