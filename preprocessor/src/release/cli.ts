@@ -22,10 +22,10 @@
  */
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
-import { S3Client } from '@aws-sdk/client-s3';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { FORMATS, Type, configOrExit, readEnv, type Format } from '@marquee/shared';
-import { PreprocessorEnv, loadConfig, type PreprocessorConfig } from '../config.js';
+import { FORMATS, configOrExit, type Format } from '@marquee/shared';
+import { loadConfig, type PreprocessorConfig } from '../config.js';
+import { cliClients, localStack, withLocalStack } from '../prewarm/local-stack.js';
 import { s3ClientFor } from '../plugins/services.js';
 import { RulesPoller } from '../rules/poller.js';
 import { ReleaseError } from './publish.js';
@@ -35,28 +35,6 @@ const USAGE =
   'usage: npm run release -- --candidate <bundle folder|zip|version> [--sample 200] [--shift 10,50,100] [--local] ' +
   '[--function NAME] [--alias live] [--threshold 5e-4] [--concurrency 2] [--probes 20] [--dwell S] ' +
   '[--preprocessor-metrics URL] [--out DIR] [--type T] [--title ID] [--format jpeg,webp]';
-
-const Port = (fallback: number) => Type.Integer({ minimum: 1, maximum: 65535, default: fallback });
-
-/**
- * `--local`: the embedded stack (`npm start`) as it listens by default, or on the ports its
- * variables chose. (The same ports the prewarm CLI's `--local` reads; one module for both when
- * that lands as shared code.)
- */
-function localStack() {
-  const env = readEnv(
-    Type.Object({ PORT: Port(8080), MARQUEE_LOCAL_S3_PORT: Port(4569), MARQUEE_LOCAL_LAMBDA_PORT: Port(9001) }),
-  );
-  return {
-    s3Endpoint: `http://127.0.0.1:${env.MARQUEE_LOCAL_S3_PORT}`,
-    lambdaEndpoint: `http://127.0.0.1:${env.MARQUEE_LOCAL_LAMBDA_PORT}`,
-    metrics: `http://127.0.0.1:${env.PORT}/metrics`,
-    /** Where the stack keeps its rules: infra/local's RULES_KEY. */
-    rules: 's3://marquee-sources/rules/rules.yaml',
-    /** s3rver and the local Lambda take any credentials; the SDKs still sign with some. */
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-  };
-}
 
 function positive(name: string, value: string | undefined, integer: boolean): number | undefined {
   if (value === undefined) return undefined;
@@ -139,15 +117,8 @@ function configFor(args: NonNullable<ReturnType<typeof parse>>): PreprocessorCon
     ...(args.rules !== undefined ? { rules: args.rules } : {}),
     ...(args.catalog !== undefined ? { catalog: args.catalog } : {}),
   });
-  if (!args.local) return base;
-  const LOCAL = localStack();
-  const defaultRules = base.rules === PreprocessorEnv.properties.MARQUEE_RULES.default;
-  return {
-    ...base,
-    rules: args.rules === undefined && defaultRules ? LOCAL.rules : base.rules,
-    s3Endpoint: base.s3Endpoint ?? LOCAL.s3Endpoint,
-    generator: { ...base.generator, endpoint: base.generator.endpoint ?? LOCAL.lambdaEndpoint },
-  };
+  // `--local`: the embedded stack's ports and names, from the module the other CLIs use.
+  return args.local ? withLocalStack(base, localStack(), args.rules !== undefined) : base;
 }
 
 async function main(): Promise<number> {
@@ -163,16 +134,15 @@ async function main(): Promise<number> {
     return 0;
   }
   const config = configOrExit(() => configFor(args));
-  const credentials = args.local ? { credentials: localStack().credentials } : {};
-  const s3 = args.local
-    ? new S3Client({ region: config.region, endpoint: config.s3Endpoint, forcePathStyle: true, ...credentials })
-    : s3ClientFor(config);
-  const lambda = new LambdaClient({
-    region: config.region,
-    maxAttempts: 1,
-    ...(config.generator.endpoint ? { endpoint: config.generator.endpoint } : {}),
-    ...credentials,
-  });
+  const clients = args.local ? cliClients(config, localStack()) : undefined;
+  const s3 = clients?.s3 ?? s3ClientFor(config);
+  const lambda =
+    clients?.lambda ??
+    new LambdaClient({
+      region: config.region,
+      maxAttempts: 1,
+      ...(config.generator.endpoint ? { endpoint: config.generator.endpoint } : {}),
+    });
   const quiet = { info: () => {}, warn: () => {}, error: () => {} };
   let poller: RulesPoller | undefined;
   try {
