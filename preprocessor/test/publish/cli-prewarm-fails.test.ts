@@ -1,10 +1,7 @@
 import t from 'tap';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { childEnv } from '@marquee/shared';
+import { runRulesCli } from './run-cli.js';
 import { CATALOG_TEXT, RULES_TEXT, SOURCES_BUCKET } from '../rules/fixtures.js';
 
 /**
@@ -13,15 +10,13 @@ import { CATALOG_TEXT, RULES_TEXT, SOURCES_BUCKET } from '../rules/fixtures.js';
  * why (by error code), and how many changed URLs will render live, in the text and in --json.
  * Here the Generator's endpoint and the store refuse every connection (port 9, discard).
  */
-const CLI = fileURLToPath(new URL('../../src/cli/rules.ts', import.meta.url));
 const BADGE_DRAFT = RULES_TEXT.replace('scale: 0.08', 'scale: 0.1');
 const dir = t.testdir({ 'rules.yaml': RULES_TEXT, 'draft.yaml': BADGE_DRAFT, 'catalog.json': CATALOG_TEXT });
 const file = (name: string) => path.join(dir, name);
 
-async function rules(...args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: childEnv({
+const rules = (...args: string[]) =>
+  runRulesCli(
+    {
       MARQUEE_CATALOG: file('catalog.json'),
       MARQUEE_SOURCES_BUCKET: SOURCES_BUCKET,
       MARQUEE_RELOAD_MS: '100',
@@ -32,15 +27,9 @@ async function rules(...args: string[]) {
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
-    }),
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-  const [code] = (await once(child, 'close')) as [number];
-  return { code, stdout, stderr };
-}
+    },
+    args,
+  );
 
 t.test('a prewarm that fails exits 1 with how many and why, in text and JSON alike', async (t) => {
   const text = await rules('publish', file('draft.yaml'), '--to', file('rules.yaml'), '--prewarm', '--author', 'a');

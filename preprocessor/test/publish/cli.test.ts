@@ -1,18 +1,14 @@
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { childEnv } from '@marquee/shared';
+import { runRulesCli } from './run-cli.js';
 import { diffRules } from '../../src/rules/diff.js';
 import { parseRules } from '../../src/rules/load.js';
 import { CATALOG_TEXT, RULES_TEXT, SOURCES_BUCKET, defaultCatalog, defaultRules } from '../rules/fixtures.js';
 
-/** `npm run rules` from source (through tsx), as a user runs it: exit code and both streams. */
-const CLI = fileURLToPath(new URL('../../src/cli/rules.ts', import.meta.url));
 const BADGE_DRAFT = RULES_TEXT.replace('scale: 0.08', 'scale: 0.1');
 
 const dir = t.testdir({
@@ -23,23 +19,16 @@ const dir = t.testdir({
 });
 const file = (name: string) => path.join(dir, name);
 
-async function rules(...args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // Where the Preprocessor would find its catalog; a fast poll, so a publish waits ~1 s for it.
-    env: childEnv({
+// Where the Preprocessor would find its catalog; a fast poll, so a publish waits ~1 s for it.
+const rules = (...args: string[]) =>
+  runRulesCli(
+    {
       MARQUEE_CATALOG: file('catalog.json'),
       MARQUEE_SOURCES_BUCKET: SOURCES_BUCKET,
       MARQUEE_RELOAD_MS: '100',
-    }),
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-  const [code] = (await once(child, 'close')) as [number];
-  return { code, stdout, stderr };
-}
+    },
+    args,
+  );
 
 t.test('check: a broken file exits 1 with the loader message, placed by line and field', async (t) => {
   const bad = await rules('check', file('broken.yaml'));
