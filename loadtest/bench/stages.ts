@@ -1,6 +1,7 @@
 // Where an uncached Marquee image spends its wall time, from what the stack already exposes
 // (wrk's latency, the Preprocessor's /metrics, the Generator's log lines with `timings`) and,
 // when the Preprocessor sends one, a `Server-Timing` header sampled on every measured reply.
+import { parseGeneratedLine } from '../runner/puts.js';
 
 /**
  * The `Server-Timing` metric names the bench reads (mean `dur`, milliseconds, per reply).
@@ -106,26 +107,16 @@ export function emptyGeneratorSums(): GeneratorLogSums {
 
 /** Adds one stdout line of the stack if it is a Generator `generated` line. */
 export function addGeneratorLine(sums: GeneratorLogSums, line: string): void {
-  if (!line.includes('"generated"')) return;
-  try {
-    const j = JSON.parse(line) as {
-      msg?: string;
-      ms?: number;
-      putMs?: number;
-      timings?: { fetchMs?: number; renderMs?: number };
-    };
-    if (j.msg !== 'generated' || typeof j.ms !== 'number') return;
-    sums.count++;
-    if (typeof j.putMs === 'number') {
-      sums.puts++;
-      sums.putMs += j.putMs;
-    }
-    sums.handlerMs += j.ms;
-    sums.fetchMs += j.timings?.fetchMs ?? 0;
-    sums.renderMs += j.timings?.renderMs ?? 0;
-  } catch {
-    // not JSON: someone else's line
+  const j = parseGeneratedLine(line);
+  if (j === undefined) return;
+  sums.count++;
+  if (typeof j.putMs === 'number') {
+    sums.puts++;
+    sums.putMs += j.putMs;
   }
+  sums.handlerMs += j.ms;
+  sums.fetchMs += j.timings?.fetchMs ?? 0;
+  sums.renderMs += j.timings?.renderMs ?? 0;
 }
 
 // ---------------------------------------------------------------------------------------------

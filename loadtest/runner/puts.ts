@@ -14,6 +14,25 @@ export interface PutTimings {
   replyMs: { p50: number; p95: number } | undefined;
 }
 
+/** One Generator `generated` log line, as the bench's stage table and this collector read it. */
+export interface GeneratedLine {
+  ms: number;
+  putMs?: number;
+  stored?: boolean;
+  timings?: { fetchMs?: number; renderMs?: number };
+}
+
+/** The line, when it is a Generator's `generated` line with its `ms`; else undefined (someone else's). */
+export function parseGeneratedLine(line: string): GeneratedLine | undefined {
+  if (!line.includes('"generated"')) return undefined;
+  try {
+    const j = JSON.parse(line) as { msg?: unknown; ms?: unknown } & Omit<GeneratedLine, 'ms'>;
+    return j.msg === 'generated' && typeof j.ms === 'number' ? (j as GeneratedLine) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Collects PUT timings from the stack's stdout lines (the Generator environments' logs). */
 export class PutTimingCollector {
   readonly #put: number[] = [];
@@ -21,16 +40,11 @@ export class PutTimingCollector {
   #failed = 0;
 
   readonly line = (line: string): void => {
-    if (!line.includes('"putMs"')) return;
-    try {
-      const j = JSON.parse(line) as { msg?: unknown; ms?: unknown; putMs?: unknown; stored?: unknown };
-      if (j.msg !== 'generated' || typeof j.putMs !== 'number' || typeof j.ms !== 'number') return;
-      this.#put.push(j.putMs);
-      this.#reply.push(j.ms);
-      if (j.stored === false) this.#failed++;
-    } catch {
-      // Not a JSON line: someone else's.
-    }
+    const j = parseGeneratedLine(line);
+    if (typeof j?.putMs !== 'number') return;
+    this.#put.push(j.putMs);
+    this.#reply.push(j.ms);
+    if (j.stored === false) this.#failed++;
   };
 
   summary(): PutTimings {
